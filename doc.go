@@ -1,0 +1,9 @@
+// Package relaybase holds the domain types and the contracts between relaybase's parts:
+// the error type every layer speaks, the identity a token proves, table definitions,
+// the Store (tables, history, offsets, metadata) and the Engine (fan-out and presence
+// across nodes), and the channel rules of the realtime protocol.
+//
+// It imports only the standard library and relaybase/value (the shared data model). The
+// adapters (store/sqlite, engine/memory, ...) implement these contracts; only cmd/relaybase
+// picks which ones run. Nothing here knows about HTTP, WebSocket, SQL or XanoScript syntax.
+package relaybase

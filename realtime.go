@@ -1,0 +1,77 @@
+package relaybase
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// ChannelRule is one realtime_channel definition (REALTIME.md §3).
+type ChannelRule struct {
+	Pattern string // "marvel_chat_room", or a prefix pattern ending in "*" ("room/*")
+	Active  bool
+
+	AnonymousClients bool
+	Presence         bool
+	History          int  // message_history: 0, 25, 50, 100, 250 or 1000
+	AuthChannel      bool // frames from authenticated senders reach authenticated members only
+
+	PublicMessaging      bool
+	PublicMessagingAuth  bool
+	PrivateMessaging     bool
+	PrivateMessagingAuth bool
+
+	File string // where it was defined, for messages
+}
+
+// Event is what api.realtime_event raises: Data (a value) sent to Channel as an `event`
+// frame, with Sender as its identity when auth_table/auth_id were given (REALTIME.md §4).
+type Event struct {
+	Channel string
+	Data    any
+	Sender  *Identity
+}
+
+// Events is the realtime side the function-stack runtime talks to. The runtime calls Stage
+// inside its transaction for every api.realtime_event, and Publish with everything staged
+// once the transaction has committed (never when it rolled back).
+type Events interface {
+	// Stage checks that an active rule matches ev.Channel (else an *Error for the stack),
+	// encodes the frame, and stores it in the channel's history within tx when the channel
+	// keeps history, assigning its offset.
+	Stage(ctx context.Context, tx Tx, ev Event) (StagedEvent, error)
+	// Publish delivers staged events to every member, on every node, in order.
+	Publish(ctx context.Context, staged []StagedEvent)
+}
+
+// StagedEvent is an event encoded and, where the channel keeps history, stored.
+type StagedEvent struct {
+	Channel             string
+	Frame               json.RawMessage // the frame as delivered, offset included when stored
+	SenderAuthenticated bool
+}
+
+// Engine carries published frames between relaybase nodes and keeps presence across them
+// (PRODUCT.md, "Parts"). engine/memory serves one process; engine/redis several nodes.
+// engine/enginetest is the suite both pass.
+//
+// Ordering: frames published to one channel by one node arrive at every node in the order
+// they were published. Presence entries of a node that stops heartbeating expire.
+type Engine interface {
+	// Publish sends msg to every node subscribed to channel, this one included.
+	Publish(ctx context.Context, channel string, msg []byte) error
+	// Subscribe makes this node receive the channel's messages through the handler given to
+	// Start; Unsubscribe stops that. Both are reference-counted by the caller, not the engine.
+	Subscribe(ctx context.Context, channel string) error
+	Unsubscribe(ctx context.Context, channel string) error
+	// Start delivers incoming messages to h until ctx ends or Close is called.
+	Start(ctx context.Context, h func(channel string, msg []byte)) error
+
+	// AddPresence records member (an opaque JSON client object keyed by socketId) in
+	// channel; RemovePresence removes it; Presence lists the channel's members on all nodes.
+	AddPresence(ctx context.Context, channel, socketID string, member []byte) error
+	RemovePresence(ctx context.Context, channel, socketID string) error
+	Presence(ctx context.Context, channel string) ([][]byte, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}

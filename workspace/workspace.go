@@ -1,0 +1,98 @@
+// Package workspace loads a workspace directory (XANOSCRIPT.md, "Workspaces"): it parses
+// every .xs file with package xs, sorts the objects by kind (a file's kind comes from its
+// first keyword, not its folder), reads relaybase.yaml, and checks what can be checked
+// without running anything (table definitions, channel rules, route collisions). It does
+// not compile stacks: package stack does, from the nodes kept here.
+package workspace
+
+import (
+	"relaybase"
+	"relaybase/xs"
+)
+
+// Workspace is a loaded workspace directory.
+type Workspace struct {
+	Dir       string
+	Name      string         // from workspace/<name>.xs, else the directory's name
+	Env       map[string]any // the workspace's env = {...}, values of package value
+	Canonical string         // realtime = {canonical: "..."}, "" when absent
+
+	Tables           []*relaybase.Table
+	TableTriggers    []*Object
+	Groups           []*Group
+	Endpoints        []*Endpoint
+	Functions        []*Object // Name is the function's full name ("auth/hash" or "my_function")
+	Channels         []relaybase.ChannelRule
+	RealtimeTriggers []*Object
+
+	// TableIDs fixes table ids to Xano's (relaybase.yaml table_ids); numeric table
+	// references ("37") resolve through it.
+	TableIDs map[string]int64
+	// Config is relaybase.yaml as read (keys of PRODUCT.md's configuration), nil if absent.
+	Config map[string]any
+	// StaticDir is DIR/static when it exists, else "".
+	StaticDir string
+}
+
+// Object is a parsed top-level object with the file it came from.
+type Object struct {
+	Name string
+	File string
+	Node *xs.Node
+}
+
+// Group is an API group (api/<group>/api_group.xs).
+type Group struct {
+	Name      string
+	Canonical string
+	File      string
+	Node      *xs.Node
+}
+
+// Endpoint is a query: its group, path, verb and the node holding its input and stack.
+type Endpoint struct {
+	Group *Group
+	Path  string // as written, without a leading "/": "messages/{id}"
+	Verb  string // GET, POST, PUT, PATCH, DELETE
+	Auth  string // the auth table's name, "" when the endpoint is public
+	File  string
+	Node  *xs.Node
+}
+
+// Table returns the table a reference names: its name, or Xano's numeric id in quotes
+// ("37") mapped through TableIDs.
+func (w *Workspace) Table(ref string) (*relaybase.Table, bool) {
+	for _, t := range w.Tables {
+		if t.Name == ref {
+			return t, true
+		}
+	}
+	for name, id := range w.TableIDs {
+		if ref == itoa(id) {
+			return w.Table(name)
+		}
+	}
+	return nil, false
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
