@@ -27,3 +27,9 @@ type Tokens interface {
 	// for a malformed, forged or expired token.
 	Verify(token string) (Identity, error)
 }
+
+// Passwords hashes and checks passwords (argon2id; bcrypt hashes still verify).
+type Passwords interface {
+	Hash(plain string) (string, error)
+	Check(plain, hash string) (bool, error)
+}

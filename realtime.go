@@ -75,3 +75,22 @@ type Engine interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// TriggerCall is what a realtime_trigger stack receives: its input
+// {action, channel, client, options, payload}, with $auth bound to Auth.
+type TriggerCall struct {
+	Action  string // "join" or "message"
+	Channel string
+	Client  any // the client object C of REALTIME.md §2, as a value
+	Options any
+	Payload any
+	Auth    Identity
+}
+
+// Triggers runs the realtime_trigger stacks whose channel matches a call. It returns nil to
+// allow the action; an *Error with Code CodeAccessDenied to refuse it (the stack responded
+// false or a precondition failed: its Message goes to the client with code "forbidden");
+// any other error refuses with "internal" and is logged.
+type Triggers interface {
+	RunRealtimeTrigger(ctx context.Context, call *TriggerCall) error
+}
