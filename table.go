@@ -22,9 +22,9 @@ const (
 // Table is a table definition read from a workspace's table/*.xs.
 type Table struct {
 	Name   string
-	ID     int64 // stable id (dbo_id); assigned by Store.Migrate, or fixed by table_ids
-	Auth   bool  // auth = true: tokens can be issued for its rows
-	Fields []Field
+	ID     int64   // stable id (dbo_id); assigned by Store.Migrate, or fixed by table_ids
+	Auth   bool    // auth = true: tokens can be issued for its rows
+	Fields []Field // in schema order, without id
 	Index  []Index
 	File   string // where it was defined, for messages
 }
@@ -39,7 +39,8 @@ func (t *Table) Field(name string) (*Field, bool) {
 	return nil, false
 }
 
-// Field is one column. id (int, auto-increment) is always present.
+// Field is one column. Table.Fields never lists id: every table has an auto-increment
+// integer id, whether or not its schema declares `int id`.
 type Field struct {
 	Name     string
 	Type     FieldType
