@@ -6,6 +6,8 @@
 package workspace
 
 import (
+	"strconv"
+
 	"relaybase"
 	"relaybase/xs"
 )
@@ -68,31 +70,9 @@ func (w *Workspace) Table(ref string) (*relaybase.Table, bool) {
 		}
 	}
 	for name, id := range w.TableIDs {
-		if ref == itoa(id) {
+		if ref == strconv.FormatInt(id, 10) {
 			return w.Table(name)
 		}
 	}
 	return nil, false
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// A setting is one configuration value, named by one rule (PRODUCT.md): flag --log-format,
+// environment RELAYBASE_LOG_FORMAT, relaybase.yaml key log_format. A flag wins over the
+// environment, which wins over relaybase.yaml, which wins over the default.
+type setting struct {
+	name string // yaml key: log_format
+	def  string
+	help string
+	kind settingKind
+}
+
+type settingKind int
+
+const (
+	kindString settingKind = iota
+	kindBool
+	kindBytes    // 8MiB, 64KiB, 1048576
+	kindInt      // 128
+	kindDuration // 25s
+)
+
+// settings lists every setting serve understands; docs/configuration.md is checked against it.
+var settings = []setting{
+	{"addr", "127.0.0.1:8080", "address to listen on (host:port)", kindString},
+	{"data", "", "data directory (default DIR/.relaybase)", kindString},
+	{"db", "", "database: empty for SQLite in the data directory, or postgres://...", kindString},
+	{"engine", "memory", "realtime engine: memory, or redis://...", kindString},
+	{"auth_key_file", "", "file holding the auth token key (32 bytes, base64url); default: generated and kept with the data", kindString},
+	{"tls_cert", "", "TLS certificate file (PEM); with tls_key, serve HTTPS and WSS", kindString},
+	{"tls_key", "", "TLS private key file (PEM)", kindString},
+	{"log_format", "text", "log format: text or json", kindString},
+	{"log_level", "info", "log level: debug, info, warn or error", kindString},
+	{"strict", "false", "refuse to start when the workspace uses XanoScript that relaybase does not run", kindBool},
+	{"max_body", "8MiB", "largest request body accepted", kindBytes},
+	{"rt_soft_frame", "64KiB", "realtime: largest client frame answered normally (bigger gets too_large)", kindBytes},
+	{"rt_hard_frame", "1MiB", "realtime: client frame size that closes the connection (1009)", kindBytes},
+	{"rt_max_channels", "128", "realtime: channels one connection may join", kindInt},
+	{"rt_out_queue", "1MiB", "realtime: bytes queued for one slow client before it is closed (1013)", kindBytes},
+	{"rt_rate", "100", "realtime: frames per second a client may send", kindInt},
+	{"rt_burst", "200", "realtime: burst of frames above the rate", kindInt},
+	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
+	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
+	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
+}
+
+// yamlOnly lists relaybase.yaml keys that have no flag (structured values).
+var yamlOnly = map[string]string{
+	"table_ids":  "map of table name to Xano's numeric table id",
+	"cors":       "allowed origins: {origins: [...], groups: {canonical: [...]}}",
+	"rate_limit": "requests per minute: {ip: N, token: N}",
+	"env":        "not a setting: use the workspace's env block; RELAYBASE_ENV_NAME overrides $env.NAME",
+}
+
+func flagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
+func envName(name string) string  { return "RELAYBASE_" + strings.ToUpper(name) }
+
+// config is the resolved configuration of one serve.
+type config struct {
+	values map[string]string
+	source map[string]string // where each value came from, for --help and logs
+	yaml   map[string]any
+}
+
+func registerFlags(fs *pflag.FlagSet) {
+	for _, s := range settings {
+		help := fmt.Sprintf("%s (env %s)", s.help, envName(s.name))
+		if s.kind == kindBool {
+			fs.Bool(flagName(s.name), s.def == "true", help)
+		} else {
+			fs.String(flagName(s.name), s.def, help)
+		}
+	}
+}
+
+// resolveConfig applies flags > environment > relaybase.yaml > defaults.
+func resolveConfig(fs *pflag.FlagSet, getenv func(string) string, yamlCfg map[string]any) (*config, error) {
+	c := &config{values: map[string]string{}, source: map[string]string{}, yaml: yamlCfg}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+		v, src := s.def, "default"
+		if y, ok := yamlCfg[s.name]; ok {
+			v, src = fmt.Sprint(y), "relaybase.yaml"
+		}
+		if e := getenv(envName(s.name)); e != "" {
+			v, src = e, "environment"
+		}
+		if f := fs.Lookup(flagName(s.name)); f != nil && f.Changed {
+			v, src = f.Value.String(), "flag"
+		}
+		if err := validate(s, v); err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", s.name, src, err)
+		}
+		c.values[s.name], c.source[s.name] = v, src
+	}
+	var unknown []string
+	for k := range yamlCfg {
+		if !known[k] && yamlOnly[k] == "" {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("relaybase.yaml: unknown settings: %s", strings.Join(unknown, ", "))
+	}
+	return c, nil
+}
+
+func validate(s setting, v string) error {
+	switch s.kind {
+	case kindBool:
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+	case kindBytes:
+		if _, err := parseBytes(v); err != nil {
+			return err
+		}
+	case kindInt:
+		if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+			return fmt.Errorf("want a positive integer, got %q", v)
+		}
+	case kindDuration:
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return fmt.Errorf("want a duration such as 10s, got %q", v)
+		}
+	}
+	switch s.name {
+	case "log_format":
+		if v != "text" && v != "json" {
+			return fmt.Errorf("want text or json, got %q", v)
+		}
+	case "log_level":
+		switch v {
+		case "debug", "info", "warn", "error":
+		default:
+			return fmt.Errorf("want debug, info, warn or error, got %q", v)
+		}
+	}
+	return nil
+}
+
+func (c *config) str(name string) string { return c.values[name] }
+
+func (c *config) bool(name string) bool {
+	b, _ := strconv.ParseBool(c.values[name])
+	return b
+}
+
+func (c *config) int(name string) int {
+	n, _ := strconv.Atoi(c.values[name])
+	return n
+}
+
+func (c *config) bytes(name string) int64 {
+	n, _ := parseBytes(c.values[name])
+	return n
+}
+
+func (c *config) duration(name string) time.Duration {
+	d, _ := time.ParseDuration(c.values[name])
+	return d
+}
+
+// parseBytes reads sizes such as 8MiB, 64KiB, 512B or a plain number of bytes.
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a size such as 8MiB, got %q", s)
+	}
+	return n * mult, nil
+}

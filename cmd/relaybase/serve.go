@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"relaybase"
+	"relaybase/auth"
+	"relaybase/engine/memory"
+	"relaybase/httpapi"
+	"relaybase/realtime"
+	"relaybase/stack"
+	"relaybase/store/sqlite"
+	"relaybase/web"
+	"relaybase/workspace"
+	"relaybase/xs"
+)
+
+func serveCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve DIR",
+		Short: "Run a workspace: its tables, API endpoints and realtime channels",
+		Long: "serve runs the workspace in DIR. Settings come from flags, then RELAYBASE_* environment\n" +
+			"variables, then DIR/relaybase.yaml, then defaults; docs/configuration.md lists them all.",
+		Args: cobra.ExactArgs(1),
+	}
+	registerFlags(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return serve(cmd.Context(), cmd, args[0], getenv, stdout, stderr)
+	}
+	return cmd
+}
+
+// node is one running relaybase: everything serve opened, so it can be closed in order.
+type node struct {
+	log       *slog.Logger
+	store     relaybase.Store
+	engine    relaybase.Engine
+	realtime  *realtime.Server
+	http      *http.Server
+	listener  net.Listener
+	canonical string
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ws, diags, err := workspace.Load(dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := resolveConfig(cmd.Flags(), getenv, ws.Config)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg)
+
+	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log)
+	for _, d := range diags {
+		switch d.Severity {
+		case xs.Error:
+			log.Error(d.Message, "at", d.Pos.String())
+		case xs.Unsupported:
+			log.Warn("not run by relaybase: "+d.Message, "at", d.Pos.String())
+		default:
+			log.Warn(d.Message, "at", d.Pos.String())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	printURLs(stdout, n, ws, prog, cfg.str("tls_cert") != "")
+
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.str("tls_cert") != "" {
+			err = n.http.ServeTLS(n.listener, cfg.str("tls_cert"), cfg.str("tls_key"))
+		} else {
+			err = n.http.Serve(n.listener)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+		close(errc)
+	}()
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing in-flight requests")
+	case err := <-errc:
+		if err != nil {
+			log.Error("server failed", "err", err)
+		}
+	}
+	return n.shutdown(cfg.duration("shutdown_timeout"))
+}
+
+// start opens the data, compiles the workspace and listens. On error it closes what it opened.
+func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
+	if workspace.HasErrors(diags) {
+		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
+	}
+	n = &node{log: log}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+
+	dataDir := cfg.str("data")
+	if dataDir == "" {
+		dataDir = filepath.Join(ws.Dir, ".relaybase")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, nil, diags, fmt.Errorf("data directory: %w", err)
+	}
+	if db := cfg.str("db"); db != "" {
+		return nil, nil, diags, fmt.Errorf("db %q: only the embedded SQLite database is available in this build", redactURL(db))
+	}
+	n.store, err = sqlite.Open(ctx, filepath.Join(dataDir, "relaybase.db"))
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("open database: %w", err)
+	}
+	notes, err := n.store.Migrate(ctx, ws.Tables, ws.TableIDs)
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("migrate: %w", err)
+	}
+	for _, note := range notes {
+		log.Warn(note)
+	}
+
+	key, err := authKey(ctx, cfg, getenv, dataDir)
+	if err != nil {
+		return nil, nil, diags, err
+	}
+	tokens, err := auth.NewTokens(key)
+	if err != nil {
+		return nil, nil, diags, err
+	}
+	passwords := auth.NewPasswords()
+
+	canonical := ws.Canonical
+	if canonical == "" {
+		canonical, err = n.store.InitMeta(ctx, "realtime_canonical", randomCanonical())
+		if err != nil {
+			return nil, nil, diags, fmt.Errorf("realtime canonical: %w", err)
+		}
+	}
+	n.canonical = canonical
+	switch e := cfg.str("engine"); e {
+	case "memory", "":
+		n.engine = memory.New()
+	default:
+		return nil, nil, diags, fmt.Errorf("engine %q: only the in-process engine (memory) is available in this build", redactURL(e))
+	}
+
+	triggers := &lateTriggers{}
+	n.realtime, err = realtime.New(realtime.Config{
+		Canonical: canonical,
+		Rules:     ws.Channels,
+		Store:     n.store,
+		Engine:    n.engine,
+		Tokens:    tokens,
+		Triggers:  triggers,
+		Logger:    log,
+		Limits: realtime.Limits{
+			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
+			HardFrame:   int(cfg.bytes("rt_hard_frame")),
+			MaxChannels: cfg.int("rt_max_channels"),
+			OutQueue:    int(cfg.bytes("rt_out_queue")),
+			Rate:        cfg.int("rt_rate"),
+			Burst:       cfg.int("rt_burst"),
+			Ping:        cfg.duration("rt_ping"),
+			IdleTimeout: cfg.duration("rt_idle_timeout"),
+		},
+	})
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
+	}
+
+	prog, more := stack.Compile(ws, stack.Options{
+		Store:     n.store,
+		Events:    n.realtime,
+		Tokens:    tokens,
+		Passwords: passwords,
+		Env:       mergeEnv(ws.Env, getenv),
+		Logger:    log,
+	})
+	diags = append(diags, more...)
+	if workspace.HasErrors(more) {
+		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
+	}
+	if cfg.bool("strict") {
+		for _, d := range diags {
+			if d.Severity == xs.Unsupported {
+				return nil, nil, diags, errors.New("strict: the workspace uses XanoScript that relaybase does not run (listed above)")
+			}
+		}
+	}
+	triggers.set(prog)
+
+	api := httpapi.New(httpapi.Config{
+		Program:   prog,
+		Tokens:    tokens,
+		Realtime:  n.realtime,
+		Ready:     n.ready,
+		StaticDir: ws.StaticDir,
+		ClientJS:  web.ClientJS,
+		MaxBody:   cfg.bytes("max_body"),
+		CORS:      corsConfig(cfg.yaml),
+		Logger:    log,
+	})
+	n.listener, err = net.Listen("tcp", cfg.str("addr"))
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("listen: %w", err)
+	}
+	n.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return n, prog, diags, nil
+}
+
+// lateTriggers lets the realtime server, built before the program, call the program's
+// realtime triggers once it is compiled (the program needs the server as its Events).
+type lateTriggers struct{ p *stack.Program }
+
+func (t *lateTriggers) set(p *stack.Program) { t.p = p }
+
+func (t *lateTriggers) RunRealtimeTrigger(ctx context.Context, call *relaybase.TriggerCall) error {
+	if t.p == nil {
+		return nil
+	}
+	return t.p.RunRealtimeTrigger(ctx, call)
+}
+
+func (n *node) ready(ctx context.Context) error {
+	if err := n.store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := n.engine.Ping(ctx); err != nil {
+		return fmt.Errorf("realtime engine: %w", err)
+	}
+	return nil
+}
+
+// shutdown stops accepting, lets in-flight requests finish (bounded), closes realtime
+// members with 1012 so they come back, then closes the engine and the database.
+func (n *node) shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if n.http != nil {
+		if err := n.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	if n.realtime != nil {
+		n.realtime.Shutdown(ctx)
+	}
+	if err := n.close(); err != nil {
+		errs = append(errs, err)
+	}
+	n.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+func (n *node) close() error {
+	var errs []error
+	if n.listener != nil && n.http == nil {
+		_ = n.listener.Close()
+	}
+	if n.engine != nil {
+		errs = append(errs, n.engine.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// authKey finds the token key: RELAYBASE_AUTH_KEY, else --auth-key-file, else the key kept
+// in the data directory (a 0600 file), generated at first start.
+func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataDir string) ([]byte, error) {
+	if k := getenv("RELAYBASE_AUTH_KEY"); k != "" {
+		key, err := auth.ParseKey(strings.TrimSpace(k))
+		if err != nil {
+			return nil, fmt.Errorf("RELAYBASE_AUTH_KEY: %w", err)
+		}
+		return key, nil
+	}
+	path := cfg.str("auth_key_file")
+	generate := false
+	if path == "" {
+		path = filepath.Join(dataDir, "auth.key")
+		generate = true
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && generate {
+		k, err := auth.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("auth key: %w", err)
+		}
+		if _, err := f.WriteString(k + "\n"); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("auth key: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("auth key: %w", err)
+		}
+		data = []byte(k)
+	} else if err != nil {
+		return nil, fmt.Errorf("auth key: %w", err)
+	}
+	key, err := auth.ParseKey(strings.TrimSpace(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("auth key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// mergeEnv applies RELAYBASE_ENV_NAME overrides to the workspace's env block. Only names the
+// workspace declares can be overridden, so nothing else of the process environment leaks in.
+func mergeEnv(env map[string]any, getenv func(string) string) map[string]any {
+	out := make(map[string]any, len(env))
+	for k, v := range env {
+		out[k] = v
+		if o := getenv("RELAYBASE_ENV_" + k); o != "" {
+			out[k] = o
+		}
+	}
+	return out
+}
+
+func corsConfig(y map[string]any) httpapi.CORS {
+	var c httpapi.CORS
+	m, _ := y["cors"].(map[string]any)
+	c.Origins = stringList(m["origins"])
+	if groups, ok := m["groups"].(map[string]any); ok {
+		c.Groups = map[string][]string{}
+		for g, v := range groups {
+			c.Groups[g] = stringList(v)
+		}
+	}
+	return c
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
+}
+
+func randomCanonical() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// redactURL drops the password from a database or engine URL before it is printed.
+func redactURL(s string) string {
+	if i := strings.Index(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "…" + s[i:]
+		}
+	}
+	return s
+}
+
+func newLogger(w io.Writer, cfg *config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.str("log_level")))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.str("log_format") == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Program, tls bool) {
+	scheme, wsScheme := "http", "ws"
+	if tls {
+		scheme, wsScheme = "https", "wss"
+	}
+	addr := n.listener.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "127.0.0.1" || host == "::" || host == "0.0.0.0" || host == "") {
+		addr = net.JoinHostPort("localhost", port)
+	}
+	fmt.Fprintf(w, "relaybase is serving %s\n", ws.Dir)
+	if ws.StaticDir != "" {
+		fmt.Fprintf(w, "  app:      %s://%s/\n", scheme, addr)
+	}
+	seen := map[string]bool{}
+	for _, ep := range prog.Endpoints() {
+		if !seen[ep.Canonical] {
+			seen[ep.Canonical] = true
+			fmt.Fprintf(w, "  api:      %s://%s/api:%s\n", scheme, addr, ep.Canonical)
+		}
+	}
+	fmt.Fprintf(w, "  realtime: %s://%s/rt/%s  (canonical %s)\n", wsScheme, addr, n.canonical, n.canonical)
+}

@@ -1,0 +1,4 @@
+api_group app {
+  canonical = "app"
+  description = "Sign-up, log-in and notes"
+}

@@ -1,0 +1,4 @@
+api_group chat {
+  canonical = "chat"
+  description = "The chat room: messages, sign-up, log-in and guests"
+}

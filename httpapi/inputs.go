@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"relaybase"
+	"relaybase/value"
+)
+
+// readInputs gathers an endpoint's raw inputs: the query string for GET and DELETE, the body
+// (JSON, form or multipart) for the other verbs, then the path parameters, which win. Values
+// from the query string and forms arrive as text (or arrays and objects of text); the stack
+// coerces them to the declared input types.
+func readInputs(r *http.Request, maxBody int64, params map[string]string) (*value.Object, error) {
+	var in *value.Object
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete, http.MethodHead:
+		in = formValues(r.URL.Query())
+	default:
+		var err error
+		in, err = readBody(r, maxBody)
+		if err != nil {
+			return nil, err
+		}
+		// Query-string values fill what the body leaves out (the SDK may send both).
+		q := formValues(r.URL.Query())
+		for _, k := range q.Keys() {
+			if !in.Has(k) {
+				v, _ := q.Get(k)
+				in.Set(k, v)
+			}
+		}
+	}
+	for name, v := range params {
+		in.Set(name, v)
+	}
+	return in, nil
+}
+
+func tooLarge(limit int64) error {
+	return &relaybase.Error{Code: relaybase.CodeInputError, Status: http.StatusRequestEntityTooLarge,
+		Message: "The request body is larger than the limit of " + byteSize(limit) + "."}
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+func readBody(r *http.Request, maxBody int64) (*value.Object, error) {
+	if r.ContentLength > maxBody {
+		return nil, tooLarge(maxBody)
+	}
+	body := http.MaxBytesReader(nil, r.Body, maxBody)
+	ctype, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ctype {
+	case "application/x-www-form-urlencoded":
+		data, err := io.ReadAll(body)
+		if err != nil {
+			return nil, bodyError(err, maxBody)
+		}
+		vals, err := url.ParseQuery(string(data))
+		if err != nil {
+			return nil, relaybase.Errorf(relaybase.CodeInputError, "The form body is not valid: %v.", err)
+		}
+		return formValues(vals), nil
+	case "multipart/form-data":
+		r.Body = body
+		if err := r.ParseMultipartForm(maxBody); err != nil {
+			if _, ok := params["boundary"]; !ok {
+				return nil, relaybase.Errorf(relaybase.CodeInputError, "The multipart body has no boundary.")
+			}
+			return nil, bodyError(err, maxBody)
+		}
+		in := formValues(r.MultipartForm.Value)
+		for name, files := range r.MultipartForm.File {
+			if len(files) > 0 {
+				f := files[0]
+				in.Set(name, value.ObjectOf("name", f.Filename, "size", f.Size, "mime", f.Header.Get("Content-Type")))
+			}
+		}
+		return in, nil
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, bodyError(err, maxBody)
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return value.NewObject(0), nil
+	}
+	v, err := value.DecodeJSON(data)
+	if err != nil {
+		return nil, relaybase.Errorf(relaybase.CodeInputError, "The request body is not valid JSON.")
+	}
+	obj, ok := v.(*value.Object)
+	if !ok {
+		return nil, relaybase.Errorf(relaybase.CodeInputError, "The request body must be a JSON object of inputs.")
+	}
+	return obj, nil
+}
+
+func bodyError(err error, maxBody int64) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) || strings.Contains(err.Error(), "too large") {
+		return tooLarge(maxBody)
+	}
+	return relaybase.Errorf(relaybase.CodeInputError, "The request body could not be read.")
+}
+
+// formValues turns query-string or form values into inputs: name=a (text), repeated name=
+// or name[]=a&name[]=b (array), name[key]=v (object member).
+func formValues(vals map[string][]string) *value.Object {
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	in := value.NewObject(len(keys))
+	for _, k := range keys {
+		vs := vals[k]
+		switch {
+		case strings.HasSuffix(k, "[]"):
+			name := k[:len(k)-2]
+			arr, _ := in.Get(name)
+			list, _ := arr.([]any)
+			for _, v := range vs {
+				list = append(list, v)
+			}
+			in.Set(name, list)
+		case strings.HasSuffix(k, "]") && strings.Contains(k, "["):
+			i := strings.IndexByte(k, '[')
+			name, member := k[:i], k[i+1:len(k)-1]
+			cur, _ := in.Get(name)
+			obj, ok := cur.(*value.Object)
+			if !ok {
+				obj = value.NewObject(2)
+				in.Set(name, obj)
+			}
+			obj.Set(member, vs[len(vs)-1])
+		case len(vs) > 1:
+			list := make([]any, len(vs))
+			for i, v := range vs {
+				list[i] = v
+			}
+			in.Set(k, list)
+		case len(vs) == 1:
+			in.Set(k, vs[0])
+		}
+	}
+	return in
+}

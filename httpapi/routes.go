@@ -1,0 +1,23 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+// routes lists every route relaybase serves. Endpoints of the workspace share the
+// "/api:{canonical}/..." space and are matched by the endpoint router, since their paths
+// follow Xano's rules rather than ServeMux's.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
+	mux.HandleFunc("GET /relaybase.js", s.handleClientJS)
+	if s.cfg.Realtime != nil {
+		mux.Handle("/rt/", s.cfg.Realtime)
+	}
+	mux.HandleFunc("/", s.handleDefault) // /api:{canonical}/... and static files
+	return s.withRequestID(s.withRecover(s.withCORS(mux)))
+}

@@ -1,0 +1,326 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"relaybase"
+	"relaybase/stack"
+	"relaybase/value"
+)
+
+// Config is what the HTTP face needs; cmd/relaybase fills it in.
+type Config struct {
+	Program   *stack.Program   // the compiled workspace
+	Tokens    relaybase.Tokens // verifies bearer tokens of endpoints with auth
+	Realtime  http.Handler     // serves GET /rt/{canonical}; nil when realtime is off
+	Ready     func(ctx context.Context) error
+	Metrics   http.Handler // serves /metrics; nil when off
+	StaticDir string       // files served at /, "" for none
+	ClientJS  []byte       // /relaybase.js
+	MaxBody   int64        // request body limit in bytes (default 8 MiB)
+	CORS      CORS
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// CORS says which browser origins may call the API. Empty Origins allows any origin.
+// Groups overrides the origins per API group canonical.
+type CORS struct {
+	Origins []string
+	Groups  map[string][]string
+}
+
+// DefaultMaxBody is the request body limit when Config.MaxBody is 0.
+const DefaultMaxBody = 8 << 20
+
+// Server is relaybase's HTTP handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+	router  *router[*stack.Endpoint]
+	static  http.Handler
+}
+
+// New builds the handler for a compiled workspace.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, router: newRouter[*stack.Endpoint]()}
+	if cfg.Program != nil {
+		for _, ep := range cfg.Program.Endpoints() {
+			s.router.add(ep.Canonical, ep.Verb, ep.Path, ep)
+		}
+	}
+	if cfg.StaticDir != "" {
+		s.static = http.FileServer(http.Dir(cfg.StaticDir))
+	}
+	s.handler = s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, value.ObjectOf("status", "ok"))
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			writeError(w, r, s.log, fmt.Errorf("readiness: %w: %w", relaybase.ErrUnavailable, err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, value.ObjectOf("status", "ready"))
+}
+
+func (s *Server) handleClientJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(s.cfg.ClientJS)
+}
+
+func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
+	if canonical, rest, ok := splitAPIPath(r.URL.Path); ok {
+		s.serveEndpoint(w, r, canonical, rest)
+		return
+	}
+	if s.static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.static.ServeHTTP(w, r)
+		return
+	}
+	writeError(w, r, s.log, errNotFound)
+}
+
+func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical, path string) {
+	ep, params, ok := s.router.match(canonical, r.Method, path)
+	if !ok {
+		writeError(w, r, s.log, errNotFound)
+		return
+	}
+	req := &stack.Request{
+		RemoteIP:  remoteIP(r),
+		Method:    r.Method,
+		URI:       r.URL.RequestURI(),
+		Headers:   flatHeaders(r.Header),
+		RequestID: requestID(r),
+	}
+	if ep.AuthTableID != 0 {
+		id, err := s.authenticate(r, ep.AuthTableID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		req.Auth = id
+	}
+	in, err := readInputs(r, s.cfg.MaxBody, params)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	req.Input = in
+	resp, err := ep.Run(r.Context(), req)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, resp.Value)
+}
+
+var errUnauthorized = &relaybase.Error{Code: relaybase.CodeUnauthorized, Message: "This endpoint needs a valid auth token (Authorization: Bearer <token>)."}
+
+// authenticate verifies the bearer token and that it belongs to the endpoint's auth table.
+func (s *Server) authenticate(r *http.Request, tableID int64) (relaybase.Identity, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || s.cfg.Tokens == nil {
+		return relaybase.Identity{}, errUnauthorized
+	}
+	id, err := s.cfg.Tokens.Verify(strings.TrimSpace(token))
+	if err != nil || id.TableID != tableID {
+		e := *errUnauthorized
+		e.Err = err
+		return relaybase.Identity{}, &e
+	}
+	return id, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := value.EncodeJSON(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"code":"ERROR_FATAL","message":"Internal server error.","payload":""}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func flatHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if k == "Authorization" || k == "Cookie" {
+			continue // credentials never reach a stack through $env.$http_headers
+		}
+		out[k] = strings.Join(v, ", ")
+	}
+	return out
+}
+
+func remoteIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// withRequestID gives every request an id, echoed in X-Request-Id and in its log lines.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		start := s.cfg.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", s.cfg.Now().Sub(start))
+	})
+}
+
+// withRecover turns a panic inside a request into ERROR_FATAL, logged with the request id.
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic in request", "request_id", requestID(r), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				writeError(w, r, nil, &relaybase.Error{Code: relaybase.CodeFatal, Message: "Internal server error."})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withCORS answers preflight requests and marks responses readable by allowed origins.
+func (s *Server) withCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.originAllowed(r, origin) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+					h.Set("Access-Control-Allow-Headers", req)
+				}
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originAllowed(r *http.Request, origin string) bool {
+	allowed := s.cfg.CORS.Origins
+	if canonical, _, ok := splitAPIPath(r.URL.Path); ok {
+		if g, ok := s.cfg.CORS.Groups[canonical]; ok {
+			allowed = g
+		}
+	}
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, o := range allowed {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the WebSocket upgrade hijacks it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection to the realtime server's WebSocket upgrade.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("httpapi: the response writer cannot be hijacked")
+	}
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
+}

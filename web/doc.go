@@ -1,0 +1,10 @@
+// Package web holds the files every relaybase serves itself, embedded in the binary:
+// relaybase.js, the project's own dependency-free JavaScript client (REALTIME.md, CLIENT).
+package web
+
+import _ "embed"
+
+// ClientJS is /relaybase.js.
+//
+//go:embed relaybase.js
+var ClientJS []byte

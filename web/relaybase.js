@@ -1,0 +1,1 @@
+// relaybase.js: see docs/client.md
