@@ -138,6 +138,10 @@ type Ident struct {
 
 // Var is a variable root: "$input", "$var", "$auth", "$env", "$db", "$$" (the current
 // element in map/filter), "$0".."$9", or a stack variable "$name" (Name without "$").
+//
+// So Name keeps its "$" exactly for those roots ("$input", "$$", "$0") and drops it for
+// every other variable: $user has Name "user", and $error (the error inside catch) has
+// Name "error".
 type Var struct {
 	Pos  Pos
 	Name string
@@ -165,7 +169,8 @@ type Unary struct {
 }
 
 // Binary is X Op Y. Op is one of: || && ?? == != === !== ==? !=? >? >=? <? <=? > >= < <=
-// ~ + - * / % "in" "not in".
+// ~ + - * / % "in" "not in", and the database query operators "includes" "contains"
+// "overlaps" "like" "ilike" (each also with "not "), "@>" and "!~".
 type Binary struct {
 	Pos Pos
 	Op  string
@@ -208,6 +213,14 @@ type ArrayLit struct {
 	Elems []Expr
 }
 
+// Call is a function-style call inside an expression, as in math.add(5, 3) or
+// object.keys($x). Name keeps its dots.
+type Call struct {
+	Pos  Pos
+	Name string
+	Args []Expr
+}
+
 // Paren is (X), kept so that positions and printing stay faithful.
 type Paren struct {
 	Pos Pos
@@ -226,6 +239,7 @@ func (e *Filter) Position() Pos    { return e.Pos }
 func (e *ObjectLit) Position() Pos { return e.Pos }
 func (e *ArrayLit) Position() Pos  { return e.Pos }
 func (e *Paren) Position() Pos     { return e.Pos }
+func (e *Call) Position() Pos      { return e.Pos }
 
 // Diagnostic is a problem found in a file, with where it is and what was expected.
 type Diagnostic struct {
