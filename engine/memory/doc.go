@@ -1,0 +1,17 @@
+// Package memory is the in-process realtime Engine: fan-out and presence for relaybase
+// running as one process (PRODUCT.md, "Parts"). A Network holds what Redis holds for
+// engine/redis; each Engine is one node on it, so tests can run several relaybase nodes in
+// one process.
+//
+// Ordering: Publish calls every subscribed node's handler synchronously in the caller's
+// goroutine, so publishes made one after another (by one goroutine) reach every node in
+// that order. Nothing orders publishes made concurrently by different goroutines.
+//
+// Ownership: a published msg and a presence member are handed on as they are, never
+// copied; the caller must not change them afterwards, and handlers may keep them.
+//
+// Lock order: Engine.mu → Network.mu; Engine.deliverMu is read-held only while a handler
+// runs and is never held with the others. A handler must not call Close on its own node.
+//
+// It knows nothing of WebSocket, frames or channel rules: messages are opaque bytes.
+package memory

@@ -1,0 +1,39 @@
+package memory_test
+
+import (
+	"testing"
+
+	"relaybase"
+	"relaybase/engine/enginetest"
+	"relaybase/engine/memory"
+)
+
+func TestEngine(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T, n int) []relaybase.Engine {
+		net := memory.NewNetwork()
+		nodes := make([]relaybase.Engine, n)
+		for i := range nodes {
+			nodes[i] = net.Node()
+		}
+		return nodes
+	}, enginetest.Options{})
+}
+
+func BenchmarkPublish(b *testing.B) {
+	e := memory.New()
+	n := 0
+	if err := e.Start(b.Context(), func(string, []byte) { n++ }); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Subscribe(b.Context(), "room"); err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte("hello")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = e.Publish(b.Context(), "room", msg)
+	}
+	if n == 0 {
+		b.Fatal("nothing delivered")
+	}
+}
