@@ -20,6 +20,10 @@ type ChannelRule struct {
 	PrivateMessaging     bool
 	PrivateMessagingAuth bool
 
+	// NestedChannels is settings.nested_channels. A pattern ending in "*" is matched as
+	// nested either way; with NestedChannels off, realtime.CheckRules warns about it.
+	NestedChannels bool
+
 	File string // where it was defined, for messages
 }
 
@@ -48,6 +52,7 @@ type StagedEvent struct {
 	Channel             string
 	Frame               json.RawMessage // the frame as delivered, offset included when stored
 	SenderAuthenticated bool
+	Offset              int64 // the offset it was stored under; 0 when the channel keeps no history
 }
 
 // Engine carries published frames between relaybase nodes and keeps presence across them
@@ -63,7 +68,9 @@ type Engine interface {
 	// Start; Unsubscribe stops that. Both are reference-counted by the caller, not the engine.
 	Subscribe(ctx context.Context, channel string) error
 	Unsubscribe(ctx context.Context, channel string) error
-	// Start delivers incoming messages to h until ctx ends or Close is called.
+	// Start delivers incoming messages to h until ctx ends or Close is called. It returns
+	// once delivery is set up (messages of channels subscribed afterwards reach h); delivery
+	// itself goes on in the background. h may keep msg: engines never reuse its bytes.
 	Start(ctx context.Context, h func(channel string, msg []byte)) error
 
 	// AddPresence records member (an opaque JSON client object keyed by socketId) in
