@@ -1,0 +1,729 @@
+package stack
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"relaybase"
+	"relaybase/stack/filter"
+	"relaybase/value"
+	"relaybase/xs"
+)
+
+func (c *compiler) stmtFunctionRun(n *xs.Node) execFn {
+	fu, ok := c.p.funcs[n.Name]
+	if !ok {
+		c.errorf(n.Pos, "function.run: function %q does not exist", n.Name)
+		return nop
+	}
+	c.u.calls = append(c.u.calls, fu)
+	input := c.expr(attrOf(n, "input"))
+	as := c.as(n)
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		iv, err := input(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		var in *value.Object
+		switch t := iv.(type) {
+		case nil:
+			in = value.NewObject(0)
+		case *value.Object:
+			in = t
+		default:
+			return ctlNext, errorAt(pos, "function.run input must be an object, got %s", value.TypeName(iv))
+		}
+		res, err := f.r.call(fu, in, f.auth)
+		if err != nil {
+			return ctlNext, err
+		}
+		if as != nil {
+			as(f, res)
+		}
+		return ctlNext, nil
+	}
+}
+
+// tableRef resolves a table named by an attribute: at compile time when it is a constant,
+// else at run time.
+func (c *compiler) tableRef(n *xs.Node, keys ...string) (func(f *frame) (*relaybase.Table, bool, error), bool) {
+	var e xs.Expr
+	for _, k := range keys {
+		if e = attrOf(n, k); e != nil {
+			break
+		}
+	}
+	if e == nil {
+		return nil, false
+	}
+	if ref, ok := c.constText(e); ok {
+		if ref == "" {
+			return func(*frame) (*relaybase.Table, bool, error) { return nil, false, nil }, true
+		}
+		t, ok := c.ws.Table(ref)
+		if !ok {
+			c.errorf(e.Position(), "%s: table %q does not exist", n.Keyword, ref)
+			return nil, false
+		}
+		return func(*frame) (*relaybase.Table, bool, error) { return t, true, nil }, true
+	}
+	if v, ok := c.constValue(e); ok && v == nil {
+		return func(*frame) (*relaybase.Table, bool, error) { return nil, false, nil }, true
+	}
+	ev, pos, ws := c.expr(e), e.Position(), c.ws
+	return func(f *frame) (*relaybase.Table, bool, error) {
+		v, err := ev(f)
+		if err != nil || v == nil || v == "" {
+			return nil, false, err
+		}
+		t, ok := ws.Table(value.ToText(v))
+		if !ok {
+			return nil, false, errorAt(pos, "Table %q does not exist", value.ToText(v))
+		}
+		return t, true, nil
+	}, true
+}
+
+func (c *compiler) stmtCreateAuthToken(n *xs.Node) execFn {
+	table, ok := c.tableRef(n, "table", "dbtable")
+	if !ok {
+		c.errorf(n.Pos, "security.create_auth_token needs table = \"<auth table>\"")
+		return nop
+	}
+	id, extras, exp := c.expr(attrOf(n, "id")), c.expr(attrOf(n, "extras")), c.expr(attrOf(n, "expiration"))
+	as := c.as(n)
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		r := f.r
+		if r.p.opts.Tokens == nil {
+			return ctlNext, errorAt(pos, "Cannot create an auth token: tokens are not configured")
+		}
+		t, ok, err := table(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		if !ok {
+			return ctlNext, errorAt(pos, "security.create_auth_token needs a table")
+		}
+		if !t.Auth {
+			return ctlNext, errorAt(pos, "Table %q is not an auth table (auth = true)", t.Name)
+		}
+		iv, err := id(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		rowID, isInt := toInt(iv)
+		if !isInt || iv == nil {
+			return ctlNext, errorAt(pos, "security.create_auth_token id must be an integer, got %s", value.TypeName(iv))
+		}
+		ev, err := extras(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		var ex *value.Object
+		switch t := r.strip(ev, false).(type) {
+		case nil:
+		case *value.Object:
+			ex = t
+		default:
+			return ctlNext, errorAt(pos, "security.create_auth_token extras must be an object")
+		}
+		xv, err := exp(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		var ttl time.Duration
+		if xv != nil {
+			secs, ok := value.AsFloat(xv)
+			if !ok {
+				if n, isInt := toInt(xv); isInt {
+					secs, ok = float64(n), true
+				}
+			}
+			if !ok {
+				return ctlNext, errorAt(pos, "security.create_auth_token expiration must be a number of seconds")
+			}
+			ttl = time.Duration(secs * float64(time.Second))
+		}
+		tok, err := r.p.opts.Tokens.Issue(relaybase.Identity{TableID: t.ID, RowID: rowID, Extras: ex}, ttl)
+		if err != nil {
+			return ctlNext, wrapAt(pos, "security.create_auth_token", err)
+		}
+		if as != nil {
+			as(f, tok)
+		}
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtCheckPassword(n *xs.Node) execFn {
+	plain, hash := c.expr(attrOf(n, "text_password")), c.expr(attrOf(n, "hash_password"))
+	as := c.as(n)
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		if f.r.p.opts.Passwords == nil {
+			return ctlNext, errorAt(pos, "Cannot check a password: password hashing is not configured")
+		}
+		pv, err := plain(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		hv, err := hash(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		ok := false
+		p, pIsText := pv.(string)
+		h, hIsText := hv.(string)
+		if pIsText && hIsText && h != "" {
+			if ok, err = f.r.p.opts.Passwords.Check(p, h); err != nil {
+				// A hash that cannot be read never matches; the cause goes to the log.
+				f.r.p.logger.Warn("check_password: unreadable hash", "at", pos.String(), "error", err)
+				ok = false
+			}
+		}
+		if as != nil {
+			as(f, ok)
+		}
+		return ctlNext, nil
+	}
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+func (c *compiler) stmtCreateUUID(n *xs.Node) execFn {
+	as := c.as(n)
+	return func(f *frame) (ctl, error) {
+		if as != nil {
+			as(f, newUUID())
+		}
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtRandomNumber(n *xs.Node) execFn {
+	lo, hi := c.expr(attrOf(n, "min")), c.expr(attrOf(n, "max"))
+	as := c.as(n)
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		a, err := lo(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		b, err := hi(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		if a == nil {
+			a = int64(0)
+		}
+		if b == nil {
+			b = int64(math.MaxInt32)
+		}
+		var out any
+		ai, aInt := a.(int64)
+		bi, bInt := b.(int64)
+		switch {
+		case aInt && bInt:
+			if bi < ai {
+				return ctlNext, errorAt(pos, "security.random_number: max is below min")
+			}
+			out = ai + mrand.Int64N(bi-ai+1)
+		default:
+			af, ok1 := value.AsFloat(a)
+			bf, ok2 := value.AsFloat(b)
+			if !ok1 || !ok2 || bf < af {
+				return ctlNext, errorAt(pos, "security.random_number needs numbers with min <= max")
+			}
+			out = af + mrand.Float64()*(bf-af)
+		}
+		if as != nil {
+			as(f, out)
+		}
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtCreateSecretKey(n *xs.Node) execFn {
+	bits, format := c.expr(attrOf(n, "bits")), c.expr(attrOf(n, "format"))
+	as := c.as(n)
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		bv, err := bits(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		nb := int64(256)
+		if bv != nil {
+			var ok bool
+			if nb, ok = toInt(bv); !ok || nb < 8 || nb > 65536 {
+				return ctlNext, errorAt(pos, "security.create_secret_key bits must be between 8 and 65536")
+			}
+		}
+		fv, err := format(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		key := make([]byte, (nb+7)/8)
+		_, _ = rand.Read(key)
+		k := base64.RawURLEncoding.EncodeToString(key)
+		var out any = k
+		if value.ToText(fv) == "object" {
+			out = value.ObjectOf("kty", "oct", "k", k)
+		}
+		if as != nil {
+			as(f, out)
+		}
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
+	c.u.writes = true // a channel with history stores the event in the transaction
+	if e := attrOf(n, "event"); e != nil {
+		c.warnf(e.Position(), "api.realtime_event: event has no effect in the realtime protocol relaybase speaks; the frame's action is always \"event\"")
+	}
+	channel, data := c.expr(attrOf(n, "channel")), c.expr(attrOf(n, "data"))
+	table, hasTable := c.tableRef(n, "auth_table")
+	id := c.expr(attrOf(n, "auth_id"))
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		r := f.r
+		if r.p.opts.Events == nil {
+			return ctlNext, errorAt(pos, "Cannot send a realtime event: realtime is not configured")
+		}
+		cv, err := channel(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		ch := value.ToText(cv)
+		if ch == "" {
+			return ctlNext, errorAt(pos, "api.realtime_event needs a channel")
+		}
+		dv, err := data(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		ev := relaybase.Event{Channel: ch, Data: r.strip(dv, false)}
+		if hasTable {
+			t, ok, err := table(f)
+			if err != nil {
+				return ctlNext, err
+			}
+			iv, err := id(f)
+			if err != nil {
+				return ctlNext, err
+			}
+			if ok && iv != nil && iv != "" {
+				rowID, isInt := toInt(iv)
+				if !isInt {
+					return ctlNext, errorAt(pos, "api.realtime_event auth_id must be an integer, got %s", describe(iv))
+				}
+				ev.Sender = &relaybase.Identity{TableID: t.ID, RowID: rowID}
+			}
+		}
+		st, err := r.p.opts.Events.Stage(r.ctx, r.tx, ev)
+		if err != nil {
+			return ctlNext, wrapAt(pos, "api.realtime_event", err)
+		}
+		r.staged = append(r.staged, st)
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtDebugLog(n *xs.Node) execFn {
+	val := c.expr(attrOf(n, "value"))
+	at := n.Pos.String()
+	return func(f *frame) (ctl, error) {
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		r := f.r
+		text, err := value.EncodeJSON(r.strip(v, true))
+		if err != nil {
+			text = []byte(`"(unencodable)"`)
+		}
+		attrs := []slog.Attr{slog.String("value", string(text)), slog.String("at", at)}
+		if r.req != nil && r.req.RequestID != "" {
+			attrs = append(attrs, slog.String("request_id", r.req.RequestID))
+		}
+		r.p.logger.LogAttrs(r.ctx, slog.LevelInfo, "debug.log", attrs...)
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtSleep(n *xs.Node) execFn {
+	val := c.expr(attrOf(n, "value"))
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		secs, ok := value.AsFloat(v)
+		if !ok || secs < 0 {
+			return ctlNext, errorAt(pos, "util.sleep needs a number of seconds")
+		}
+		t := time.NewTimer(time.Duration(secs * float64(time.Second)))
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return ctlNext, nil
+		case <-f.r.ctx.Done():
+			return ctlNext, f.r.ctx.Err()
+		}
+	}
+}
+
+func (c *compiler) stmtGetInput(n *xs.Node) execFn {
+	as := c.as(n)
+	return func(f *frame) (ctl, error) {
+		if as == nil {
+			return ctlNext, nil
+		}
+		if f.r.req != nil && f.r.req.Input != nil && f.r.depth == 1 {
+			as(f, f.r.req.Input)
+		} else {
+			as(f, f.input)
+		}
+		return ctlNext, nil
+	}
+}
+
+func (c *compiler) stmtGetEnv(n *xs.Node) execFn {
+	as := c.as(n)
+	return func(f *frame) (ctl, error) {
+		if as != nil {
+			as(f, f.r.envValue())
+		}
+		return ctlNext, nil
+	}
+}
+
+// envBuiltins are the request values $env offers besides the workspace's env.
+var envBuiltins = []string{"$remote_ip", "$http_headers", "$request_method", "$request_uri",
+	"$request_querystring", "$datasource", "$branch"}
+
+func (r *run) envBuiltin(name string) any {
+	req := r.req
+	switch name {
+	case "$datasource":
+		return "live"
+	case "$branch":
+		return "v1"
+	}
+	if req == nil {
+		if name == "$http_headers" {
+			return value.NewObject(0)
+		}
+		return nil
+	}
+	switch name {
+	case "$remote_ip":
+		return req.RemoteIP
+	case "$request_method":
+		return req.Method
+	case "$request_uri":
+		return req.URI
+	case "$request_querystring":
+		if u, err := url.ParseRequestURI(req.URI); err == nil {
+			return u.RawQuery
+		}
+		return ""
+	case "$http_headers":
+		// Lower-case names, as Xano's examples read them (|get:"user-agent"); member
+		// access ($env.$http_headers.X-Header) ignores case.
+		h := value.NewObject(len(req.Headers))
+		keys := make([]string, 0, len(req.Headers))
+		for k := range req.Headers {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
+		for _, k := range keys {
+			h.Set(strings.ToLower(k), req.Headers[k])
+		}
+		return h
+	}
+	return nil
+}
+
+func (r *run) envValue() *value.Object {
+	o := value.NewObject(len(r.p.env) + len(envBuiltins))
+	keys := make([]string, 0, len(r.p.env))
+	for k := range r.p.env {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		o.Set(k, r.p.env[k])
+	}
+	for _, k := range envBuiltins {
+		o.Set(k, r.envBuiltin(k))
+	}
+	return o
+}
+
+func (c *compiler) stmtMath(n *xs.Node) execFn {
+	t, ok := c.target(n)
+	if !ok {
+		return nop
+	}
+	op := map[string]string{"math.add": "+", "math.sub": "-", "math.mul": "*", "math.div": "/"}[n.Keyword]
+	val := c.expr(attrOf(n, "value"))
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		res, err := arith(op, t.get(f), v, pos)
+		if err != nil {
+			return ctlNext, err
+		}
+		return ctlNext, t.set(f, res, pos)
+	}
+}
+
+func (c *compiler) stmtText(n *xs.Node) execFn {
+	t, ok := c.target(n)
+	if !ok {
+		return nop
+	}
+	val := c.expr(attrOf(n, "value"))
+	prepend := n.Keyword == "text.prepend"
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		cur := value.ToText(t.get(f))
+		if prepend {
+			cur = value.ToText(v) + cur
+		} else {
+			cur += value.ToText(v)
+		}
+		return ctlNext, t.set(f, cur, pos)
+	}
+}
+
+// arrayOf reads a target that must hold an array (null counts as empty).
+func arrayOf(t target, f *frame, what string, pos xs.Pos) ([]any, error) {
+	switch a := t.get(f).(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		return a, nil
+	default:
+		return nil, errorAt(pos, "%s needs an array in $%s, got %s", what, t.name, value.TypeName(a))
+	}
+}
+
+func (c *compiler) stmtArrayPush(n *xs.Node) execFn {
+	t, ok := c.target(n)
+	if !ok {
+		return nop
+	}
+	val := c.expr(attrOf(n, "value"))
+	kw, pos := n.Keyword, n.Pos
+	return func(f *frame) (ctl, error) {
+		a, err := arrayOf(t, f, kw, pos)
+		if err != nil {
+			return ctlNext, err
+		}
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		var out []any
+		switch kw {
+		case "array.push":
+			out = append(a[:len(a):len(a)], v)
+		case "array.unshift":
+			out = append([]any{v}, a...)
+		case "array.merge":
+			if more, ok := v.([]any); ok {
+				out = append(a[:len(a):len(a)], more...)
+			} else {
+				out = append(a[:len(a):len(a)], v)
+			}
+		}
+		return ctlNext, t.set(f, out, pos)
+	}
+}
+
+func (c *compiler) stmtArrayPop(n *xs.Node) execFn {
+	t, ok := c.target(n)
+	if !ok {
+		return nop
+	}
+	as := c.as(n)
+	kw, pos := n.Keyword, n.Pos
+	return func(f *frame) (ctl, error) {
+		a, err := arrayOf(t, f, kw, pos)
+		if err != nil {
+			return ctlNext, err
+		}
+		var v any
+		if len(a) > 0 {
+			if kw == "array.pop" {
+				v, a = a[len(a)-1], a[:len(a)-1:len(a)-1]
+			} else {
+				v, a = a[0], a[1:]
+			}
+		}
+		if as != nil {
+			as(f, v)
+		}
+		if a == nil {
+			a = []any{}
+		}
+		return ctlNext, t.set(f, a, pos)
+	}
+}
+
+// stmtArrayFind compiles array.find/filter/has/every/find_index/filter_count:
+// `array.find $list if ($this > 18) as $x`; the condition sees the element as $this ($$).
+func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
+	list := c.expr(&xs.Var{Pos: n.NamePos, Name: strings.TrimPrefix(n.Name, "$")})
+	if !strings.HasPrefix(n.Name, "$") {
+		c.errorf(n.Pos, "%s needs an array variable: %s $list if (...) as $result", n.Keyword, n.Keyword)
+	}
+	condExpr := n.Cond
+	if condExpr == nil {
+		condExpr = attrOf(n, "if")
+	}
+	if condExpr == nil {
+		c.errorf(n.Pos, "%s needs a condition: if (...)", n.Keyword)
+	}
+	cond := c.expr(condExpr)
+	as := c.as(n)
+	kw, pos := n.Keyword, n.Pos
+	return func(f *frame) (ctl, error) {
+		lv, err := list(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		var items []any
+		switch a := lv.(type) {
+		case nil:
+		case []any:
+			items = a
+		default:
+			return ctlNext, errorAt(pos, "%s needs an array, got %s", kw, value.TypeName(lv))
+		}
+		saved := f.this
+		defer func() { f.this = saved }()
+		test := func(e any) (bool, error) {
+			f.this = e
+			v, err := cond(f)
+			return value.Truthy(v), err
+		}
+		var out any
+		switch kw {
+		case "array.find", "array.find_index", "array.has":
+			idx := -1
+			for i, e := range items {
+				ok, err := test(e)
+				if err != nil {
+					return ctlNext, err
+				}
+				if ok {
+					idx = i
+					break
+				}
+			}
+			switch kw {
+			case "array.find":
+				if idx >= 0 {
+					out = items[idx]
+				}
+			case "array.find_index":
+				out = int64(idx)
+			default:
+				out = idx >= 0
+			}
+		case "array.every":
+			all := true
+			for _, e := range items {
+				ok, err := test(e)
+				if err != nil {
+					return ctlNext, err
+				}
+				if !ok {
+					all = false
+					break
+				}
+			}
+			out = all
+		default: // filter, filter_count
+			kept := []any{}
+			for _, e := range items {
+				ok, err := test(e)
+				if err != nil {
+					return ctlNext, err
+				}
+				if ok {
+					kept = append(kept, e)
+				}
+			}
+			if kw == "array.filter_count" {
+				out = int64(len(kept))
+			} else {
+				out = kept
+			}
+		}
+		if as != nil {
+			as(f, out)
+		}
+		return ctlNext, nil
+	}
+}
+
+// supportedFilters lists the filters package stack/filter provides.
+func supportedFilters() []string {
+	return filter.Names()
+}
+
+func filterError(pos xs.Pos, _ string, err error) error {
+	var re *relaybase.Error
+	if asError(err, &re) {
+		return err
+	}
+	return &relaybase.Error{Code: relaybase.CodeFatal, Message: err.Error() + " (at " + pos.String() + ")"}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+func asError(err error, target **relaybase.Error) bool { return errors.As(err, target) }

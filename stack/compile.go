@@ -1,0 +1,487 @@
+package stack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"relaybase"
+	"relaybase/value"
+	"relaybase/workspace"
+	"relaybase/xs"
+)
+
+// compiler turns the workspace's nodes into units. It runs once, in Compile.
+type compiler struct {
+	p     *Program
+	ws    *workspace.Workspace
+	diags []xs.Diagnostic
+	u     *unit // the unit being compiled
+}
+
+func (c *compiler) errorf(pos xs.Pos, format string, args ...any) {
+	c.diags = append(c.diags, xs.Diagnostic{Pos: pos, Severity: xs.Error, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *compiler) warnf(pos xs.Pos, format string, args ...any) {
+	c.diags = append(c.diags, xs.Diagnostic{Pos: pos, Severity: xs.Warning, Message: fmt.Sprintf(format, args...)})
+}
+
+// unsupported reports a construct outside the core and returns the 501 error that the unit
+// answers with.
+func (c *compiler) unsupported(pos xs.Pos, what string) *relaybase.Error {
+	c.diags = append(c.diags, xs.Diagnostic{Pos: pos, Severity: xs.Unsupported,
+		Message: fmt.Sprintf("%s is not supported by relaybase", what)})
+	err := &relaybase.Error{Code: relaybase.CodeNotImplemented,
+		Message: fmt.Sprintf("%s (at %s) is not supported by relaybase.", what, pos)}
+	if c.u != nil && c.u.unsupported == nil {
+		c.u.unsupported = err
+	}
+	return err
+}
+
+func (c *compiler) unsupportedStmt(pos xs.Pos, what string) execFn {
+	err := c.unsupported(pos, what)
+	return func(*frame) (ctl, error) { return ctlNext, err }
+}
+
+func (c *compiler) unsupportedExpr(pos xs.Pos, what string) evalFn {
+	err := c.unsupported(pos, what)
+	return func(*frame) (any, error) { return nil, err }
+}
+
+func newUnit(name, file string) *unit {
+	return &unit{name: name, file: file, slots: map[string]int{}, writesTo: map[*relaybase.Table]bool{}}
+}
+
+// slot returns the slot of a stack variable, allocating one on first sight. XanoScript
+// variables live for the whole stack (a var inside a conditional is visible after it).
+func (c *compiler) slot(name string) int {
+	if i, ok := c.u.slots[name]; ok {
+		return i
+	}
+	i := c.u.nslots
+	c.u.slots[name] = i
+	c.u.nslots++
+	return i
+}
+
+func (c *compiler) compileAll() {
+	ws := c.ws
+	// Functions first, as empty units, so function.run can point at them whatever the order
+	// (and recursion compiles).
+	for _, o := range ws.Functions {
+		if _, dup := c.p.funcs[o.Name]; dup {
+			c.errorf(o.Node.Pos, "function %q is defined twice", o.Name)
+			continue
+		}
+		c.p.funcs[o.Name] = newUnit("function "+o.Name, o.File)
+	}
+	for _, o := range ws.Functions {
+		u := c.p.funcs[o.Name]
+		if u.body != nil {
+			continue
+		}
+		c.compileUnit(u, o.Node)
+	}
+	for _, o := range ws.TableTriggers {
+		c.compileTableTrigger(o)
+	}
+	for _, o := range ws.RealtimeTriggers {
+		c.compileRealtimeTrigger(o)
+	}
+	for _, ep := range ws.Endpoints {
+		c.compileEndpoint(ep)
+	}
+	c.propagate()
+}
+
+// compileUnit compiles an object's input block, stack and response into u.
+func (c *compiler) compileUnit(u *unit, n *xs.Node) {
+	prev := c.u
+	c.u = u
+	defer func() { c.u = prev }()
+	if in := n.Body.Node("input"); in != nil {
+		u.inputs = c.inputs(in.Body, "")
+		for _, d := range u.inputs {
+			if d.secret {
+				u.secretInputs = append(u.secretInputs, d.name)
+			}
+		}
+	}
+	if st := n.Body.Node("stack"); st != nil {
+		u.body = c.block(st.Body)
+	} else {
+		u.body = nop
+	}
+	if a := n.Body.Attr("response"); a != nil {
+		u.response = c.expr(a.Value)
+	}
+}
+
+func (c *compiler) compileEndpoint(ep *workspace.Endpoint) {
+	e := &Endpoint{
+		Path: ep.Path, Verb: ep.Verb, Auth: ep.Auth, File: ep.File, p: c.p,
+	}
+	if ep.Group != nil {
+		e.Group, e.Canonical = ep.Group.Name, ep.Group.Canonical
+	}
+	e.u = newUnit(fmt.Sprintf("query %s %s", ep.Path, ep.Verb), ep.File)
+	if ep.Auth != "" {
+		t, ok := c.ws.Table(ep.Auth)
+		switch {
+		case !ok:
+			c.errorf(ep.Node.Pos, "auth table %q does not exist", ep.Auth)
+		case !t.Auth:
+			c.errorf(ep.Node.Pos, "table %q is used for auth but has no auth = true", t.Name)
+		default:
+			e.authTable, e.AuthTableID = t, t.ID
+		}
+	}
+	c.compileUnit(e.u, ep.Node)
+	e.Inputs = describeInputs(e.u.inputs)
+	c.p.endpoints = append(c.p.endpoints, e)
+}
+
+func (c *compiler) compileTableTrigger(o *workspace.Object) {
+	n := o.Node
+	u := newUnit("table_trigger "+o.Name, o.File)
+	ref, _ := c.constText(attrOf(n, "table"))
+	t, ok := c.ws.Table(ref)
+	if !ok {
+		c.errorf(n.Pos, "table_trigger %s: table %q does not exist", o.Name, ref)
+		return
+	}
+	if !c.active(n) {
+		return
+	}
+	tt := &tableTrigger{table: t, u: u, actions: c.actions(n, []string{"insert", "update", "delete"})}
+	c.compileUnit(u, n)
+	u.inputs = nil // the input block is predefined: {new, old, action, datasource}
+	c.p.tableTriggers[t] = append(c.p.tableTriggers[t], tt)
+}
+
+func (c *compiler) compileRealtimeTrigger(o *workspace.Object) {
+	n := o.Node
+	u := newUnit("realtime_trigger "+o.Name, o.File)
+	ch, ok := c.constText(attrOf(n, "channel"))
+	if !ok || ch == "" {
+		c.errorf(n.Pos, "realtime_trigger %s: channel must be a text", o.Name)
+		return
+	}
+	if !c.active(n) {
+		return
+	}
+	rt := &realtimeTrigger{channel: ch, file: o.File, u: u, actions: c.actions(n, []string{"join", "message"})}
+	c.compileUnit(u, n)
+	u.inputs = nil // predefined: {action, channel, client, options, payload}
+	c.p.realtimeTriggers = append(c.p.realtimeTriggers, rt)
+}
+
+// active reads `active = false`; absent means active.
+func (c *compiler) active(n *xs.Node) bool {
+	v, ok := c.constValue(attrOf(n, "active"))
+	if !ok {
+		return true
+	}
+	b, isBool := v.(bool)
+	return !isBool || b
+}
+
+// actions reads `actions = {insert: true, ...}`; absent means every default action.
+func (c *compiler) actions(n *xs.Node, defaults []string) map[string]bool {
+	m := map[string]bool{}
+	v, ok := c.constValue(attrOf(n, "actions"))
+	o, isObj := v.(*value.Object)
+	if !ok || !isObj {
+		for _, a := range defaults {
+			m[a] = true
+		}
+		return m
+	}
+	for _, k := range o.Keys() {
+		b, _ := o.Get(k)
+		m[k] = value.Truthy(b)
+	}
+	return m
+}
+
+// propagate completes writes and unsupported across function calls and the table
+// triggers that a unit's writes fire, until nothing changes.
+func (c *compiler) propagate() {
+	var all []*unit
+	for _, u := range c.p.funcs {
+		all = append(all, u)
+	}
+	for _, ts := range c.p.tableTriggers {
+		for _, t := range ts {
+			all = append(all, t.u)
+		}
+	}
+	for _, t := range c.p.realtimeTriggers {
+		all = append(all, t.u)
+	}
+	for _, e := range c.p.endpoints {
+		all = append(all, e.u)
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, u := range all {
+			reach := u.calls
+			for t := range u.writesTo {
+				for _, tt := range c.p.tableTriggers[t] {
+					reach = append(reach, tt.u)
+				}
+			}
+			for _, v := range reach {
+				if v.writes && !u.writes {
+					u.writes, changed = true, true
+				}
+				if v.unsupported != nil && u.unsupported == nil {
+					u.unsupported, changed = v.unsupported, true
+				}
+				for t := range v.writesTo {
+					if !u.writesTo[t] {
+						u.writesTo[t], changed = true, true
+					}
+				}
+			}
+		}
+	}
+}
+
+// attrOf returns the value of a node's attribute (in its body, or inline on its header
+// line), or nil.
+func attrOf(n *xs.Node, key string) xs.Expr {
+	if n == nil {
+		return nil
+	}
+	if n.Body != nil {
+		if a := n.Body.Attr(key); a != nil {
+			return a.Value
+		}
+	}
+	for _, a := range n.Inline {
+		if a.Key == key && !a.Disabled {
+			return a.Value
+		}
+	}
+	return nil
+}
+
+// stackOf returns the statements of a block that may hold them directly or in a nested
+// `stack { }` (group, db.transaction, try, catch ...).
+func stackOf(n *xs.Node) *xs.Block {
+	if n == nil || n.Body == nil {
+		return nil
+	}
+	if st := n.Body.Node("stack"); st != nil {
+		return st.Body
+	}
+	return n.Body
+}
+
+// constValue evaluates an expression that needs no frame: literals, and objects and arrays
+// of them. ok is false for anything else (and for nil).
+func (c *compiler) constValue(e xs.Expr) (any, bool) {
+	switch x := e.(type) {
+	case *xs.Lit:
+		return x.Value, true
+	case *xs.Ident:
+		switch x.Name {
+		case "now":
+			return nil, false
+		case "null":
+			return nil, true
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		return x.Name, true
+	case *xs.Paren:
+		return c.constValue(x.X)
+	case *xs.Unary:
+		v, ok := c.constValue(x.X)
+		if !ok || x.Op != "-" {
+			return nil, false
+		}
+		switch n := v.(type) {
+		case int64:
+			return -n, true
+		case float64:
+			return -n, true
+		}
+	case *xs.ObjectLit:
+		o := value.NewObject(len(x.Keys))
+		for i, k := range x.Keys {
+			v, ok := c.constValue(x.Values[i])
+			if !ok {
+				return nil, false
+			}
+			o.Set(k, v)
+		}
+		return o, true
+	case *xs.ArrayLit:
+		a := make([]any, 0, len(x.Elems))
+		for _, el := range x.Elems {
+			v, ok := c.constValue(el)
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+		}
+		return a, true
+	}
+	return nil, false
+}
+
+// constText is constValue as text: strings, and numbers written without quotes ("37").
+func (c *compiler) constText(e xs.Expr) (string, bool) {
+	v, ok := c.constValue(e)
+	if !ok {
+		return "", false
+	}
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case int64:
+		return strconv.FormatInt(t, 10), true
+	}
+	return "", false
+}
+
+// target is the variable a statement such as var.update or math.add changes: a slot and
+// an optional path inside its value ("$x.items.0" → x, [items 0]).
+type target struct {
+	name string
+	slot int
+	path []string
+}
+
+func (c *compiler) target(n *xs.Node) (target, bool) {
+	name := n.Name
+	if !strings.HasPrefix(name, "$") {
+		c.errorf(n.Pos, "%s needs a variable ($name), got %q", n.Keyword, name)
+		return target{}, false
+	}
+	segs := splitPath(strings.TrimPrefix(name, "$"))
+	if len(segs) > 1 && segs[0] == "var" {
+		segs = segs[1:]
+	}
+	if len(segs) == 0 || segs[0] == "" {
+		c.errorf(n.Pos, "%s needs a variable name", n.Keyword)
+		return target{}, false
+	}
+	switch segs[0] {
+	case "input", "auth", "env", "db", "var":
+		c.errorf(n.Pos, "%s cannot change $%s", n.Keyword, segs[0])
+		return target{}, false
+	}
+	return target{name: segs[0], slot: c.slot(segs[0]), path: segs[1:]}, true
+}
+
+// splitPath splits `a.b[0]["c"]` into [a b 0 c].
+func splitPath(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '.':
+			flush()
+		case '[':
+			flush()
+			j := strings.IndexByte(s[i:], ']')
+			if j < 0 {
+				cur.WriteString(s[i+1:])
+				i = len(s)
+				continue
+			}
+			out = append(out, strings.Trim(s[i+1:i+j], `"'`))
+			i += j
+		default:
+			cur.WriteByte(ch)
+		}
+	}
+	flush()
+	return out
+}
+
+// get reads the target's current value.
+func (t target) get(f *frame) any {
+	v := f.slots[t.slot]
+	for _, k := range t.path {
+		v = member(v, k)
+	}
+	return v
+}
+
+// set stores v at the target. A path update copies the variable's value first, so
+// another variable that shares it never sees the change (values behave as values).
+func (t target) set(f *frame, v any, pos xs.Pos) error {
+	if len(t.path) == 0 {
+		f.slots[t.slot] = v
+		return nil
+	}
+	root := f.slots[t.slot]
+	if root == nil {
+		root = value.NewObject(1)
+	} else {
+		root = value.Clone(root)
+	}
+	cur := root
+	for i, k := range t.path {
+		last := i == len(t.path)-1
+		switch c := cur.(type) {
+		case *value.Object:
+			if last {
+				c.Set(k, v)
+				break
+			}
+			next, ok := c.Get(k)
+			if !ok || next == nil {
+				next = value.NewObject(1)
+				c.Set(k, next)
+			}
+			cur = next
+		case []any:
+			idx, err := strconv.Atoi(k)
+			if err != nil || idx < 0 || idx >= len(c) {
+				return errorAt(pos, "Cannot set $%s.%s: no element %s", t.name, strings.Join(t.path, "."), k)
+			}
+			if last {
+				c[idx] = v
+				break
+			}
+			if c[idx] == nil {
+				c[idx] = value.NewObject(1)
+			}
+			cur = c[idx]
+		default:
+			return errorAt(pos, "Cannot set $%s.%s: $%s.%s is %s", t.name, strings.Join(t.path, "."),
+				t.name, strings.Join(t.path[:i], "."), value.TypeName(cur))
+		}
+	}
+	f.slots[t.slot] = root
+	return nil
+}
+
+// as returns a function that stores a statement's result in its `as $name` variable, or
+// nil when the statement has none.
+func (c *compiler) as(n *xs.Node) func(f *frame, v any) {
+	name := strings.TrimPrefix(n.As, "$")
+	name = strings.TrimPrefix(name, "var.")
+	if name == "" {
+		return nil
+	}
+	i := c.slot(name)
+	return func(f *frame, v any) { f.slots[i] = v }
+}
+
+func nop(*frame) (ctl, error) { return ctlNext, nil }

@@ -1,0 +1,204 @@
+package stack
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"relaybase/value"
+	"relaybase/xs"
+)
+
+// arith applies + - * / % to two numbers. Anything else (null, text, bool, arrays) is a
+// runtime error naming pos; so is division by zero. int op int stays int where the result
+// is whole (7/2 is 3.5, 6/2 is 3).
+func arith(op string, a, b any, pos xs.Pos) (any, error) {
+	ai, aInt := a.(int64)
+	bi, bInt := b.(int64)
+	if aInt && bInt {
+		switch op {
+		case "+":
+			return ai + bi, nil
+		case "-":
+			return ai - bi, nil
+		case "*":
+			return ai * bi, nil
+		case "/":
+			if bi == 0 {
+				return nil, errorAt(pos, "Division by zero")
+			}
+			if ai%bi == 0 {
+				return ai / bi, nil
+			}
+			return float64(ai) / float64(bi), nil
+		case "%":
+			if bi == 0 {
+				return nil, errorAt(pos, "Division by zero")
+			}
+			return ai % bi, nil
+		}
+	}
+	af, aNum := value.AsFloat(a)
+	bf, bNum := value.AsFloat(b)
+	if !aNum || !bNum {
+		return nil, errorAt(pos, "Cannot apply %q to %s and %s", op, value.TypeName(a), value.TypeName(b))
+	}
+	var r float64
+	switch op {
+	case "+":
+		r = af + bf
+	case "-":
+		r = af - bf
+	case "*":
+		r = af * bf
+	case "/":
+		if bf == 0 {
+			return nil, errorAt(pos, "Division by zero")
+		}
+		r = af / bf
+	case "%":
+		if bf == 0 {
+			return nil, errorAt(pos, "Division by zero")
+		}
+		r = math.Mod(af, bf)
+	}
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, errorAt(pos, "The result of %q is not a number", op)
+	}
+	return r, nil
+}
+
+// compare evaluates a comparison operator. == uses value.Equal (int and decimal by value,
+// everything else type-strict); === also requires the same numeric type. Ordering
+// operators are false for values that cannot be ordered against each other.
+func compare(op string, a, b any) bool {
+	switch op {
+	case "==":
+		return value.Equal(a, b)
+	case "!=":
+		return !value.Equal(a, b)
+	case "===":
+		return strictEqual(a, b)
+	case "!==":
+		return !strictEqual(a, b)
+	}
+	c, ok := value.Compare(a, b)
+	if !ok {
+		return false
+	}
+	switch op {
+	case ">":
+		return c > 0
+	case ">=":
+		return c >= 0
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	}
+	return false
+}
+
+func strictEqual(a, b any) bool {
+	switch a.(type) {
+	case int64:
+		if _, ok := b.(int64); !ok {
+			return false
+		}
+	case float64:
+		if _, ok := b.(float64); !ok {
+			return false
+		}
+	}
+	return value.Equal(a, b)
+}
+
+// contains is `a in b`: membership in an array, a key of an object, a substring of text.
+func contains(b, a any) bool {
+	switch t := b.(type) {
+	case []any:
+		for _, e := range t {
+			if value.Equal(e, a) {
+				return true
+			}
+		}
+	case *value.Object:
+		if k, ok := a.(string); ok {
+			return t.Has(k)
+		}
+	case string:
+		if k, ok := a.(string); ok {
+			return strings.Contains(t, k)
+		}
+	}
+	return false
+}
+
+// member reads x.name: an object's member, or an array element by its number. Anything
+// missing reads as null.
+func member(x any, name string) any {
+	switch t := x.(type) {
+	case *value.Object:
+		v, _ := t.Get(name)
+		return v
+	case []any:
+		i, err := strconv.Atoi(name)
+		if err != nil || i < 0 || i >= len(t) {
+			return nil
+		}
+		return t[i]
+	}
+	return nil
+}
+
+// index reads x[k].
+func index(x, k any) any {
+	switch t := x.(type) {
+	case *value.Object:
+		if s, ok := k.(string); ok {
+			v, _ := t.Get(s)
+			return v
+		}
+		return member(t, value.ToText(k))
+	case []any:
+		i, ok := asIndex(k)
+		if !ok || i < 0 || i >= len(t) {
+			return nil
+		}
+		return t[i]
+	}
+	return nil
+}
+
+func asIndex(k any) (int, bool) {
+	switch t := k.(type) {
+	case int64:
+		return int(t), true
+	case float64:
+		if t == math.Trunc(t) {
+			return int(t), true
+		}
+	case string:
+		i, err := strconv.Atoi(t)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// memberFold reads an object member ignoring case (HTTP header names).
+func memberFold(x any, name string) any {
+	o, ok := x.(*value.Object)
+	if !ok {
+		return nil
+	}
+	if v, ok := o.Get(name); ok {
+		return v
+	}
+	for _, k := range o.Keys() {
+		if strings.EqualFold(k, name) {
+			v, _ := o.Get(k)
+			return v
+		}
+	}
+	return nil
+}

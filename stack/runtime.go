@@ -1,0 +1,228 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"relaybase"
+	"relaybase/value"
+	"relaybase/xs"
+)
+
+// maxDepth bounds nested function.run calls and table triggers firing triggers.
+const maxDepth = 64
+
+// unit is one compiled stack: an endpoint, a function or a trigger. Its variables are
+// slots, numbered at compile time.
+type unit struct {
+	name     string // for messages: "function auth/hash"
+	file     string
+	nslots   int
+	slots    map[string]int
+	inputs   []*inputDecl
+	body     execFn
+	response evalFn // nil: null
+
+	// Found while compiling, completed by compiler.propagate across calls and triggers.
+	writes      bool
+	calls       []*unit
+	writesTo    map[*relaybase.Table]bool
+	unsupported *relaybase.Error // the first construct outside the core it reaches
+	// secretInputs are the names of password (and sensitive) inputs.
+	secretInputs []string
+}
+
+// ctl says how a statement ended.
+type ctl uint8
+
+const (
+	ctlNext ctl = iota
+	ctlBreak
+	ctlContinue
+	ctlReturn
+)
+
+type (
+	evalFn func(f *frame) (any, error)
+	execFn func(f *frame) (ctl, error)
+)
+
+// run is the state of one request (or one trigger call): its transaction, the events it
+// staged, and which values hold secrets.
+type run struct {
+	ctx    context.Context
+	p      *Program
+	tx     relaybase.Tx
+	req    *Request // nil for realtime triggers
+	staged []relaybase.StagedEvent
+	depth  int
+
+	// secretKeys maps objects that carry secrets (rows of tables with password fields,
+	// $input objects with password inputs) to the keys that must not leave the stack.
+	secretKeys map[*value.Object][]string
+	// secretTexts are plain-text passwords seen in inputs, redacted from debug.log.
+	secretTexts map[string]struct{}
+}
+
+// frame is one activation of a unit.
+type frame struct {
+	r     *run
+	u     *unit
+	slots []any
+	input *value.Object
+	auth  relaybase.Identity
+	this  any // $$ / $this inside a filter lambda or an array.* condition
+	ret   any // the value of a return statement
+}
+
+func (p *Program) newRun(ctx context.Context, req *Request, auth relaybase.Identity) *run {
+	return &run{ctx: ctx, p: p, req: req}
+}
+
+// transact runs fn in one transaction: commit on success, then publish the staged events;
+// roll back on failure, publishing nothing.
+func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
+	if r.p.opts.Store == nil {
+		return nil, &relaybase.Error{Code: relaybase.CodeServiceUnavailable, Message: "No database is configured."}
+	}
+	tx, err := r.p.opts.Store.Begin(r.ctx, write)
+	if err != nil {
+		return nil, &relaybase.Error{Code: relaybase.CodeServiceUnavailable,
+			Message: "The database is unavailable; nothing was changed.", Err: fmt.Errorf("begin: %w", err)}
+	}
+	r.tx = tx
+	out, err := fn()
+	if err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			r.p.logger.Error("rollback failed", "error", rerr)
+		}
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		_ = tx.Rollback()
+		return nil, &relaybase.Error{Code: relaybase.CodeServiceUnavailable,
+			Message: "The database could not commit; nothing was changed.", Err: fmt.Errorf("commit: %w", err)}
+	}
+	if len(r.staged) > 0 {
+		// The write is durable: the events must go out even if the client went away.
+		r.p.opts.Events.Publish(context.WithoutCancel(r.ctx), r.staged)
+	}
+	return out, nil
+}
+
+// exec runs a unit with already-checked inputs and returns its response.
+func (r *run) exec(u *unit, in *value.Object, auth relaybase.Identity) (any, error) {
+	if r.depth >= maxDepth {
+		return nil, relaybase.Errorf(relaybase.CodeFatal, "Too many nested calls (more than %d) in %s.", maxDepth, u.name)
+	}
+	r.depth++
+	defer func() { r.depth-- }()
+	f := &frame{r: r, u: u, input: in, auth: auth}
+	if u.nslots > 0 {
+		f.slots = make([]any, u.nslots)
+	}
+	c, err := u.body(f)
+	if err != nil {
+		return nil, err
+	}
+	if c == ctlReturn {
+		return f.ret, nil
+	}
+	if u.response == nil {
+		return nil, nil
+	}
+	return u.response(f)
+}
+
+// call runs a function with the given raw input object.
+func (r *run) call(u *unit, raw *value.Object, auth relaybase.Identity) (any, error) {
+	if u.unsupported != nil {
+		return nil, u.unsupported
+	}
+	in, err := r.applyInputs(u.inputs, raw, "")
+	if err != nil {
+		return nil, err
+	}
+	r.markInputSecrets(u, in)
+	return r.exec(u, in, auth)
+}
+
+// markSecret records that obj carries secrets under keys.
+func (r *run) markSecret(obj *value.Object, keys []string) {
+	if obj == nil || len(keys) == 0 {
+		return
+	}
+	if r.secretKeys == nil {
+		r.secretKeys = map[*value.Object][]string{}
+	}
+	r.secretKeys[obj] = keys
+}
+
+func (r *run) markInputSecrets(u *unit, in *value.Object) {
+	if len(u.secretInputs) == 0 {
+		return
+	}
+	r.markSecret(in, u.secretInputs)
+	for _, k := range u.secretInputs {
+		if s, ok := in.Get(k); ok {
+			if t, ok := s.(string); ok && t != "" {
+				if r.secretTexts == nil {
+					r.secretTexts = map[string]struct{}{}
+				}
+				r.secretTexts[t] = struct{}{}
+			}
+		}
+	}
+}
+
+// errorAt is a runtime failure of the stack (500) naming where it happened.
+func errorAt(pos xs.Pos, format string, args ...any) *relaybase.Error {
+	return &relaybase.Error{Code: relaybase.CodeFatal, Message: fmt.Sprintf(format, args...) + " (at " + pos.String() + ")"}
+}
+
+// wrapAt turns an error from a store, a filter or a contract into a stack error at pos,
+// keeping client-facing errors as they are.
+func wrapAt(pos xs.Pos, what string, err error) error {
+	var re *relaybase.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	switch {
+	case errors.Is(err, relaybase.ErrUnavailable), errors.Is(err, relaybase.ErrConflict),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s at %s: %w", what, pos, err)
+	}
+	return &relaybase.Error{Code: relaybase.CodeFatal, Message: fmt.Sprintf("%s failed (at %s).", what, pos), Err: err}
+}
+
+// catchable reports whether try_catch may handle err: not a construct that does not run,
+// not a cancelled request, not an unreachable database.
+func catchable(err error) bool {
+	var re *relaybase.Error
+	if errors.As(err, &re) && (re.Code == relaybase.CodeNotImplemented || re.Code == relaybase.CodeServiceUnavailable) {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, relaybase.ErrUnavailable)
+}
+
+// errorValue is $error inside catch: {name, code, message, result}.
+func errorValue(err error) *value.Object {
+	re := relaybase.AsError(err)
+	name := ""
+	var result any
+	if o, ok := re.Payload.(*value.Object); ok {
+		if n, ok := o.Get("name"); ok {
+			name = value.ToText(n)
+		}
+		result, _ = o.Get("value")
+	} else if re.Payload != nil {
+		result = value.Normalize(re.Payload)
+	}
+	if name == "" {
+		name = string(re.Code)
+	}
+	// re.Message is written for a client: the cause (SQL, paths) stays in the log.
+	return value.ObjectOf("name", name, "code", string(re.Code), "message", re.Message, "result", result)
+}
