@@ -61,3 +61,82 @@ func sexpr(e Expr) string {
 	}
 	return fmt.Sprintf("?%T", e)
 }
+
+// dump prints nodes one per line, indented, with their attributes, for golden comparisons.
+func dump(nodes []*Node) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		dumpNode(&b, n, "")
+	}
+	return b.String()
+}
+
+func dumpNode(b *strings.Builder, n *Node, ind string) {
+	b.WriteString(ind)
+	if n.Disabled {
+		b.WriteString("!")
+	}
+	b.WriteString(n.Keyword)
+	if n.Field != nil {
+		fd := n.Field
+		b.WriteString(" field(" + fd.Type)
+		if fd.Nullable {
+			b.WriteString("?")
+		}
+		if fd.Array {
+			fmt.Fprintf(b, "[%d:%d]", fd.ArrayMin, fd.ArrayMax)
+		}
+		b.WriteString(" " + fd.Name)
+		if fd.Optional {
+			b.WriteString("?")
+		}
+		if fd.Default != nil {
+			b.WriteString("=" + sexpr(fd.Default))
+		}
+		for _, f := range fd.Filters {
+			b.WriteString(" |" + f.Name)
+			for _, a := range f.Args {
+				b.WriteString(":" + sexpr(a))
+			}
+		}
+		b.WriteString(")")
+	} else if n.Name != "" {
+		if n.Quoted {
+			fmt.Fprintf(b, " %q", n.Name)
+		} else {
+			b.WriteString(" " + n.Name)
+		}
+	}
+	for _, a := range n.Inline {
+		fmt.Fprintf(b, " %s=%s", a.Key, sexpr(a.Value))
+	}
+	if n.Cond != nil {
+		fmt.Fprintf(b, " (%s)", sexpr(n.Cond))
+	}
+	if n.As != "" {
+		b.WriteString(" as " + n.As)
+	}
+	b.WriteString("\n")
+	if n.Body != nil {
+		for _, a := range n.Body.Attrs {
+			b.WriteString(ind + "  ")
+			if a.Disabled {
+				b.WriteString("!")
+			}
+			fmt.Fprintf(b, "%s = %s\n", a.Key, sexpr(a.Value))
+		}
+		for _, c := range n.Body.Nodes {
+			dumpNode(b, c, ind+"  ")
+		}
+	}
+}
+
+// parseExpr parses src as one expression that must span all of it.
+func parseExpr(src string) (Expr, []Diagnostic) {
+	p := &parser{file: "t.xs", lx: newLexer([]rune(src), 1, 1)}
+	x := p.expr()
+	if t := p.peek(); !p.bad && t.kind != tEOF {
+		p.expected(t, "end of expression")
+	}
+	return x, p.diags
+}

@@ -34,10 +34,11 @@ type token struct {
 	off, end        int // rune offsets [off, end)
 	endLine, endCol int // position just after the token
 
-	space  bool // whitespace or a comment separates it from the previous token
-	depth  int  // bracket nesting before the token (after it, for a closing bracket)
-	dAfter int  // bracket nesting after the token
-	triple bool // """...""" or ```...```
+	space  bool   // whitespace or a comment separates it from the previous token
+	depth  int    // bracket nesting before the token (after it, for a closing bracket)
+	dAfter int    // bracket nesting after the token
+	open   []byte // the lexer's open brackets after the token (for reset)
+	triple bool   // """...""" or ```...```
 	err    string
 }
 
@@ -49,7 +50,8 @@ type lexer struct {
 	i     int
 	line  int
 	col   int
-	depth int
+	depth int     // len(open)
+	open  []byte  // the brackets open at this point, innermost last
 	last  tokKind // kind of the previous token, for ".0" member access
 	lastT string
 	lastE int // end offset of the previous token
@@ -80,7 +82,8 @@ func (lx *lexer) advance() rune {
 
 // reset moves the lexer to just after tok, forgetting anything read beyond it.
 func (lx *lexer) reset(tok *token) {
-	lx.i, lx.line, lx.col, lx.depth = tok.end, tok.endLine, tok.endCol, tok.dAfter
+	lx.i, lx.line, lx.col = tok.end, tok.endLine, tok.endCol
+	lx.open, lx.depth = tok.open, len(tok.open)
 	lx.last, lx.lastT, lx.lastE = tok.kind, tok.text, tok.end
 }
 
@@ -141,6 +144,7 @@ func (lx *lexer) next() token {
 		lx.scan(&t)
 	}
 	t.end, t.endLine, t.endCol, t.dAfter = lx.i, lx.line, lx.col, lx.depth
+	t.open = lx.open[:len(lx.open):len(lx.open)]
 	lx.last, lx.lastT, lx.lastE = t.kind, t.text, t.end
 	return t
 }
@@ -198,13 +202,24 @@ func (lx *lexer) scan(t *token) {
 				t.kind, t.text = tOp, op
 				switch op {
 				case "{", "(", "[":
-					lx.depth++
-				case "}", ")", "]":
-					if lx.depth > 0 {
-						lx.depth--
+					lx.open = append(lx.open, op[0])
+				case "}":
+					// A "}" also closes any "(" or "[" left open inside its block, so
+					// that one missing "]" does not shift every later line.
+					for k := len(lx.open) - 1; k >= 0; k-- {
+						if lx.open[k] == '{' {
+							lx.open = lx.open[:k:k] // tokens keep slices of open: never write in place
+							break
+						}
 					}
-					t.depth = lx.depth
+					t.depth = len(lx.open)
+				case ")", "]":
+					if n := len(lx.open); n > 0 && lx.open[n-1] == map[string]byte{")": '(', "]": '['}[op] {
+						lx.open = lx.open[: n-1 : n-1]
+					}
+					t.depth = len(lx.open)
 				}
+				lx.depth = len(lx.open)
 				return
 			}
 		}

@@ -41,6 +41,12 @@ type parser struct {
 // peekAt returns the k-th token ahead (0 is the next one), skipping line ends when they
 // are insignificant.
 func (p *parser) peekAt(k int) *token {
+	if p.nlSkip == 0 {
+		for k >= len(p.buf) {
+			p.buf = append(p.buf, p.lx.next())
+		}
+		return &p.buf[k]
+	}
 	n := 0
 	for i := 0; ; i++ {
 		for i >= len(p.buf) {
@@ -92,6 +98,9 @@ func (p *parser) errAt(line, col int, msg string) {
 		return
 	}
 	p.bad = true
+	if n := len(p.diags); n > 0 && p.diags[n-1].Pos.Line == line && p.diags[n-1].Pos.Col == col {
+		return // the same place, reported again by an enclosing block
+	}
 	p.diags = append(p.diags, Diagnostic{Pos: Pos{File: p.file, Line: line, Col: col}, Severity: Error, Message: msg})
 }
 
@@ -239,7 +248,7 @@ func (p *parser) dottedLen(k int) int {
 		return 0
 	}
 	n := 1
-	for {
+	for n < maxDotted {
 		dot, w := p.peekAt(k+n), p.peekAt(k+n+1)
 		prev := p.peekAt(k + n - 1)
 		if !isOp(dot, ".") || dot.off != prev.end || w.kind != tIdent || w.off != dot.end {
@@ -247,7 +256,12 @@ func (p *parser) dottedLen(k int) int {
 		}
 		n += 2
 	}
+	return n
 }
+
+// maxDotted bounds the tokens of one dotted word (a.b.c is 5), so that look-ahead stays
+// cheap on hostile input.
+const maxDotted = 63
 
 // dotted consumes a dotted word.
 func (p *parser) dotted() string {
