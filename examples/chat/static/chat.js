@@ -1,0 +1,445 @@
+// The chat room page. Messages go through POST /api:chat/messages (the seed's second option);
+// the endpoint stores them and fires a Realtime Event, which reaches every page as an `event`
+// frame whose payload is the stored row. On load the page joins the channel first, then reads
+// GET /api:chat/messages, and merges both by message id, so nothing posted in between is lost
+// or shown twice. After a reconnect, relaybase.js resumes the channel from the last offset it
+// saw, so messages sent while the page was away arrive as ordinary events.
+//
+// Every piece of text that came from a person is put into the page with textContent, never as HTML.
+
+import { RelaybaseClient, api } from "/relaybase.js";
+
+const CANONICAL = "marvel-chat"; // workspace/chat.xs: realtime = {canonical: "marvel-chat"}
+const room = new URLSearchParams(location.search).get("room");
+const CHANNEL = room ? `room/${room}` : "marvel_chat_room";
+const PAGE_SIZE = 50;
+const IDENTITY_KEY = "relaybase-chat:identity";
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  body: document.body,
+  title: $("room-title"),
+  connection: $("connection"),
+  banner: $("banner"),
+  me: $("me"),
+  meName: $("me-name"),
+  signOut: $("sign-out"),
+  pane: document.querySelector(".messages-pane"),
+  messages: $("messages"),
+  empty: $("empty"),
+  older: $("older"),
+  online: $("online"),
+  onlineCount: $("online-count"),
+  watchers: $("watchers"),
+  composer: $("composer"),
+  text: $("text"),
+  send: $("send"),
+  composerError: $("composer-error"),
+  signIn: $("sign-in"),
+  signInError: $("sign-in-error"),
+};
+
+const http = api(`${location.origin}/api:chat`);
+const rtURL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/rt/${CANONICAL}`;
+
+/** @type {{token: string, name: string} | null} */
+let identity = loadIdentity();
+const rt = new RelaybaseClient({ url: rtURL, token: identity?.token });
+const channel = rt.channel(CHANNEL, { presence: true });
+
+/** Every message shown, by id. */
+const messages = new Map();
+let loaded = false; // the latest page of GET messages has been merged
+let loading = null; // the GET in flight
+let nextPage = null; // for "Load older messages"
+let retryTimer = null;
+let countdown = null;
+
+// ---- realtime ----
+
+channel.on(onFrame, onError);
+
+function onFrame(frame) {
+  switch (frame.action) {
+    case "connection_status":
+      if (frame.payload.status === "connected") {
+        setConnection("connecting", "Joining…");
+      } else {
+        disconnected(frame.payload);
+      }
+      break;
+    case "join":
+      setConnection("connected", "Live");
+      hideBanner();
+      if (frame.client?.extras?.name && identity) {
+        identity.name = frame.client.extras.name; // the server's spelling (trimmed)
+        saveIdentity(identity);
+        showIdentity();
+      }
+      renderOnline();
+      if (!loaded) loadLatest();
+      break;
+    case "presence_full":
+    case "presence_update":
+      renderOnline();
+      break;
+    case "event":
+      addMessage(frame.payload);
+      break;
+    case "history": // after a history_gap the server sends the whole stored history
+      for (const item of frame.payload?.history || []) {
+        if (item.action === "event") addMessage(item.payload);
+      }
+      break;
+  }
+}
+
+function onError(frame) {
+  const { code, message } = frame.payload || {};
+  if (code === "history_gap") {
+    // We were away longer than the channel's history reaches: read the latest page again.
+    loaded = false;
+    loadLatest();
+    return;
+  }
+  if (code === "unauthorized") return; // the close (4401) that follows is handled in disconnected()
+  showBanner(message || `The server refused that (${code}).`);
+}
+
+function disconnected({ code, reconnecting, retryIn }) {
+  clearInterval(countdown);
+  if (code === 4401) {
+    // The token is no longer valid (expired, or the server's key changed): watch anonymously.
+    forgetIdentity();
+    showSignInError("Your session has ended. Pick a name or log in again.");
+    rt.setRealtimeAuthToken(null);
+    rt.realtimeReconnect();
+    return;
+  }
+  if (code === 4000) return; // our own realtimeReconnect(): it is connecting again already
+  if (reconnecting && retryIn !== undefined) {
+    setConnection("reconnecting", "Reconnecting…");
+    let left = Math.ceil(retryIn / 1000);
+    const tell = () => showBanner(left > 0
+      ? `Lost the connection to the server. Trying again in ${left} s…`
+      : "Lost the connection to the server. Trying again…");
+    tell();
+    countdown = setInterval(() => { left--; tell(); if (left <= 0) clearInterval(countdown); }, 1000);
+  } else {
+    setConnection("offline", "Offline");
+    showBanner("Disconnected from the server.", { label: "Reconnect", onClick: () => rt.realtimeReconnect() });
+  }
+}
+
+function setConnection(state, label) {
+  els.body.dataset.connection = state;
+  els.connection.textContent = label;
+}
+
+// ---- messages ----
+
+/** Reads the latest page of messages and merges it with what the socket already delivered. */
+function loadLatest() {
+  if (loading) return loading;
+  clearTimeout(retryTimer);
+  loading = http.get("messages", { channel: CHANNEL, page: 1, per_page: PAGE_SIZE })
+    .then((page) => {
+      for (const row of page.items || []) addMessage(row);
+      if (!loaded) setOlder(page.nextPage);
+      loaded = true;
+      updateEmpty();
+    })
+    .catch((err) => {
+      showBanner(`Could not load the messages: ${describe(err)}`, { label: "Retry", onClick: loadLatest });
+      if (err.status === 0 || err.status >= 500) retryTimer = setTimeout(loadLatest, 5000);
+    })
+    .finally(() => { loading = null; });
+  return loading;
+}
+
+async function loadOlder() {
+  if (!nextPage) return;
+  els.older.disabled = true;
+  const before = els.pane.scrollHeight - els.pane.scrollTop;
+  try {
+    const page = await http.get("messages", { channel: CHANNEL, page: nextPage, per_page: PAGE_SIZE });
+    for (const row of page.items || []) addMessage(row, { scroll: false });
+    setOlder(page.nextPage);
+    els.pane.scrollTop = els.pane.scrollHeight - before; // keep the reader where they were
+  } catch (err) {
+    showBanner(`Could not load older messages: ${describe(err)}`);
+  } finally {
+    els.older.disabled = false;
+  }
+}
+
+function setOlder(page) {
+  nextPage = page || null;
+  els.older.hidden = !nextPage;
+}
+
+/** Shows one stored message row, once, in id order. */
+function addMessage(row, { scroll = true } = {}) {
+  if (!row || typeof row !== "object" || row.id === undefined || row.id === null) return;
+  if (row.channel !== undefined && row.channel !== CHANNEL) return;
+  if (messages.has(row.id)) return;
+  messages.set(row.id, row);
+
+  const li = document.createElement("li");
+  li.className = "msg";
+  li.dataset.id = String(row.id);
+  if (identity && row.author === identity.name) li.classList.add("mine");
+
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const author = document.createElement("span");
+  author.className = "author";
+  author.textContent = row.author ?? "";
+  meta.append(author);
+  if (typeof row.created_at === "number") {
+    const time = document.createElement("time");
+    const at = new Date(row.created_at);
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    time.title = at.toLocaleString();
+    meta.append(time);
+  }
+  const text = document.createElement("p");
+  text.className = "text";
+  text.textContent = row.text ?? "";
+  li.append(meta, text);
+
+  const atBottom = els.pane.scrollHeight - els.pane.scrollTop - els.pane.clientHeight < 80;
+  let next = null;
+  for (const other of els.messages.children) {
+    if (Number(other.dataset.id) > Number(row.id)) { next = other; break; }
+  }
+  els.messages.insertBefore(li, next);
+  updateEmpty();
+  if (scroll && !next && (atBottom || li.classList.contains("mine"))) {
+    els.pane.scrollTop = els.pane.scrollHeight;
+  }
+}
+
+function updateEmpty() {
+  els.empty.hidden = !loaded || messages.size > 0;
+}
+
+// ---- who is online ----
+
+function renderOnline() {
+  const people = new Map(); // one entry per person (auth table + row), however many tabs
+  let anonymous = 0;
+  const selfKey = channel.self ? personKey(channel.self) : null;
+  for (const c of channel.getPresence()) {
+    const key = personKey(c);
+    if (!key) { anonymous++; continue; }
+    if (!people.has(key)) people.set(key, String(c.extras?.name ?? "Someone"));
+  }
+  const sorted = [...people].sort((a, b) => a[1].localeCompare(b[1]));
+  const items = sorted.map(([key, name]) => {
+    const li = document.createElement("li");
+    li.textContent = name;
+    li.dataset.name = name;
+    if (key === selfKey) {
+      li.classList.add("me-entry");
+      li.title = "you";
+    }
+    return li;
+  });
+  els.online.replaceChildren(...items);
+  els.onlineCount.textContent = String(people.size);
+  els.watchers.hidden = anonymous === 0;
+  els.watchers.textContent = anonymous === 1 ? "+1 watching without a name" : `+${anonymous} watching without a name`;
+}
+
+function personKey(c) {
+  const p = c.permissions || {};
+  return p.row_id ? `${p.dbo_id}:${p.row_id}` : null;
+}
+
+// ---- sending ----
+
+els.composer.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!identity) return;
+  hideError(els.composerError);
+  els.send.disabled = true;
+  try {
+    const row = await http.post("messages", { channel: CHANNEL, text: els.text.value, author: identity.name });
+    els.text.value = "";
+    autoGrow();
+    addMessage(row); // the event will bring it too; the id keeps it single
+  } catch (err) {
+    showError(els.composerError, describe(err), err.payload?.param === "text" ? els.text : null);
+  } finally {
+    els.send.disabled = false;
+    els.text.focus();
+  }
+});
+
+els.text.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    els.composer.requestSubmit();
+  }
+});
+els.text.addEventListener("input", () => {
+  autoGrow();
+  els.text.removeAttribute("aria-invalid");
+});
+
+function autoGrow() {
+  els.text.style.height = "auto";
+  els.text.style.height = `${Math.min(els.text.scrollHeight + 2, 128)}px`;
+}
+
+// ---- who am I ----
+
+for (const tab of document.querySelectorAll("[data-tab]")) {
+  tab.addEventListener("click", () => {
+    for (const t of document.querySelectorAll("[data-tab]")) t.setAttribute("aria-selected", String(t === tab));
+    for (const p of document.querySelectorAll("[data-panel]")) p.hidden = p.dataset.panel !== tab.dataset.tab;
+    hideError(els.signInError);
+  });
+}
+
+signInForm("guest-form", async ({ name }) => {
+  const { authToken } = await http.post("auth/guest", { name });
+  return { token: authToken, name: name.trim() };
+});
+
+signInForm("login-form", async ({ email, password }) => {
+  const { authToken } = await http.post("auth/login", { email, password });
+  const me = await api(`${location.origin}/api:chat`, { token: authToken }).get("auth/me");
+  return { token: authToken, name: me.name };
+});
+
+signInForm("signup-form", async ({ name, email, password }) => {
+  const { authToken } = await http.post("auth/signup", { name, email, password });
+  return { token: authToken, name: name.trim() };
+});
+
+function signInForm(id, getIdentity) {
+  const form = $(id);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    hideError(els.signInError);
+    for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const values = Object.fromEntries(new FormData(form));
+      signedIn(await getIdentity(values));
+      form.reset();
+    } catch (err) {
+      const param = err.payload?.param;
+      showError(els.signInError, describe(err), param ? form.querySelector(`[name="${CSS.escape(param)}"]`) : null);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function signedIn(id) {
+  identity = id;
+  saveIdentity(id);
+  showIdentity();
+  // Join again with the token, so the others see our name.
+  rt.setRealtimeAuthToken(id.token);
+  rt.realtimeReconnect();
+  els.text.focus();
+}
+
+els.signOut.addEventListener("click", () => {
+  forgetIdentity();
+  rt.setRealtimeAuthToken(null);
+  rt.realtimeReconnect();
+});
+
+function showIdentity() {
+  const known = !!identity;
+  els.me.hidden = !known;
+  els.meName.textContent = known ? identity.name : "";
+  els.composer.hidden = !known;
+  els.signIn.hidden = known;
+  for (const li of els.messages.children) {
+    li.classList.toggle("mine", known && messages.get(Number(li.dataset.id))?.author === identity.name);
+  }
+}
+
+function loadIdentity() {
+  try {
+    const id = JSON.parse(localStorage.getItem(IDENTITY_KEY) || "null");
+    return id && typeof id.token === "string" && typeof id.name === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveIdentity(id) {
+  try { localStorage.setItem(IDENTITY_KEY, JSON.stringify(id)); } catch { /* private mode */ }
+}
+
+function forgetIdentity() {
+  identity = null;
+  try { localStorage.removeItem(IDENTITY_KEY); } catch { /* ignore */ }
+  showIdentity();
+}
+
+// ---- errors ----
+
+/** A sentence for a person, from a RelaybaseError. */
+function describe(err) {
+  if (err.status === 0) return "Can't reach the server. Check your connection and try again.";
+  if (err.status === 413) return "That is too long to send.";
+  const param = err.payload?.param;
+  const msg = err.message || "Something went wrong.";
+  if (param && !msg.toLowerCase().includes(String(param).toLowerCase())) return `${param}: ${msg}`;
+  return msg;
+}
+
+function showError(el, text, field) {
+  el.textContent = text;
+  el.hidden = false;
+  if (field) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+function hideError(el) {
+  el.hidden = true;
+  el.textContent = "";
+}
+
+function showSignInError(text) {
+  showError(els.signInError, text);
+}
+
+function showBanner(text, action) {
+  els.banner.replaceChildren(document.createTextNode(text));
+  if (action) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "link";
+    b.textContent = action.label;
+    b.style.marginLeft = ".5rem";
+    b.addEventListener("click", action.onClick);
+    els.banner.append(b);
+  }
+  els.banner.hidden = false;
+}
+
+function hideBanner() {
+  clearInterval(countdown);
+  els.banner.hidden = true;
+  els.banner.replaceChildren();
+}
+
+// ---- start ----
+
+els.title.textContent = room ? `# ${room}` : "Marvel chat room";
+if (room) document.title = `# ${room} · relaybase chat`;
+els.older.addEventListener("click", loadOlder);
+showIdentity();
