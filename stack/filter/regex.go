@@ -56,31 +56,34 @@ func compilePHP(name, pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// translatePattern turns "/body/flags" into RE2 syntax with the flags in front.
+// translatePattern turns "/body/flags" into RE2 syntax with the flags in front. The usual
+// PHP delimiters / # ~ ! @ % ; , | must be closed; a pattern in brackets ((...), [...], {...},
+// <...>) counts as delimited only when the closing bracket is followed by nothing but flags,
+// so a bare "[a-z]+" or "(a|b)c" still reads as a pattern. Anything else is a bare pattern.
 func translatePattern(p string) (string, error) {
 	if p == "" {
 		return "", nil
 	}
 	open := p[0]
-	if isAlnum(open) || open == '\\' || open == ' ' || open >= 0x80 {
-		return p, nil // no delimiters: a bare pattern
+	closer, bracket := map[byte]byte{'(': ')', '[': ']', '{': '}', '<': '>'}[open]
+	if !bracket && !strings.ContainsRune("/#~!@%;,|", rune(open)) {
+		return p, nil
 	}
-	closer := open
-	switch open {
-	case '(':
-		closer = ')'
-	case '[':
-		closer = ']'
-	case '{':
-		closer = '}'
-	case '<':
-		closer = '>'
+	if !bracket {
+		closer = open
 	}
 	end := strings.LastIndexByte(p, closer)
+	mods := ""
+	if end > 0 {
+		mods = p[end+1:]
+	}
+	if bracket && (end <= 0 || strings.TrimLeft(mods, "imsuUDx") != "") {
+		return p, nil
+	}
 	if end <= 0 {
 		return "", fmt.Errorf("pattern %q has no ending delimiter %q", p, closer)
 	}
-	body, mods := p[1:end], p[end+1:]
+	body := p[1:end]
 	var flags strings.Builder
 	for _, m := range mods {
 		switch m {
@@ -220,10 +223,10 @@ func regexQuote(x any, args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	const special = `.\+*?[^]$(){}=!<>|:-#/`
+	const special = `.\+*?[^]$(){}=!<>|:-#`
 	var b strings.Builder
 	for _, r := range s {
-		if strings.ContainsRune(special, r) && (r != '/' || delim == "/") || delim != "" && strings.ContainsRune(delim, r) && r != '/' {
+		if strings.ContainsRune(special, r) || delim != "" && strings.ContainsRune(delim, r) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)

@@ -171,6 +171,9 @@ func (sp fmtSpec) format(a any) (string, error) {
 		if verb == 'F' {
 			verb = 'f'
 		}
+		if verb == 'f' {
+			f = roundHalfUp(f, prec) // as PHP: 2.25 with one decimal is 2.3
+		}
 		s = strconv.FormatFloat(f, verb, prec, 64)
 		if verb == 'e' || verb == 'E' {
 			s = phpExponent(s)
