@@ -1,0 +1,339 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"relaybase"
+	"relaybase/auth"
+	"relaybase/store/sqlite"
+	"relaybase/value"
+	"relaybase/workspace"
+	"relaybase/xs"
+)
+
+// baseFiles is the workspace every test starts from; a test's own files are added to it
+// (and may replace these).
+var baseFiles = map[string]string{
+	"api/t/api_group.xs": `api_group t {
+  canonical = "t"
+}`,
+	"table/user.xs": `table user {
+  auth = true
+  schema {
+    int id
+    text name
+    email email
+    password password
+    text role?="member"
+    timestamp created_at?=now
+  }
+  index = [
+    {type: "primary", field: [{name: "id"}]}
+    {type: "btree|unique", field: [{name: "email"}]}
+  ]
+}`,
+	"table/message.xs": `table message {
+  schema {
+    int id
+    int user_id? { table = "user" }
+    text channel?
+    text body
+    int likes?=0
+    decimal score?
+    bool pinned?=false
+    text[] tags?
+    timestamp created_at?=now
+  }
+}`,
+	"table/audit.xs": `table audit {
+  schema {
+    int id
+    text action
+    int row_id?
+    json detail?
+  }
+}`,
+}
+
+// fixedNow is the clock of every test: 2026-01-02T03:04:05Z.
+var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+type tenv struct {
+	t      *testing.T
+	ws     *workspace.Workspace
+	p      *Program
+	db     *sqlite.DB
+	events *recordingEvents
+	logs   *syncBuffer
+	diags  []xs.Diagnostic
+	tokens *auth.Tokens
+}
+
+// newEnv writes the files into a workspace directory, loads it, migrates a real SQLite
+// database in t.TempDir() and compiles it. Compile errors fail the test unless allowErrors.
+func newEnv(t *testing.T, files map[string]string) *tenv {
+	t.Helper()
+	e := loadEnv(t, files)
+	for _, d := range e.diags {
+		if d.Severity == xs.Error {
+			t.Fatalf("compile: %s", d)
+		}
+	}
+	return e
+}
+
+func loadEnv(t *testing.T, files map[string]string) *tenv {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	all := map[string]string{}
+	for k, v := range baseFiles {
+		all[k] = v
+	}
+	for k, v := range files {
+		all[k] = v
+	}
+	for name, src := range all {
+		if src == "" {
+			continue
+		}
+		path := filepath.Join(dir, "ws", filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, diags, err := workspace.Load(filepath.Join(dir, "ws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diags {
+		if d.Severity == xs.Error {
+			t.Fatalf("load: %s", d)
+		}
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "data.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, ws.Tables, ws.TableIDs); err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := auth.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(raw, auth.WithClock(func() time.Time { return fixedNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ev := &recordingEvents{}
+	p, cdiags := Compile(ws, Options{
+		Store:     db,
+		Events:    ev,
+		Tokens:    tokens,
+		Passwords: auth.NewPasswords(auth.WithParams(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})),
+		Env:       map[string]any{"GREETING": "hello", "LIMIT": 3},
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
+		Now:       func() time.Time { return fixedNow },
+	})
+	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, logs: logs, diags: cdiags, tokens: tokens}
+}
+
+// endpoint finds an endpoint by verb and path.
+func (e *tenv) endpoint(verb, path string) *Endpoint {
+	e.t.Helper()
+	for _, ep := range e.p.Endpoints() {
+		if ep.Verb == verb && ep.Path == path {
+			return ep
+		}
+	}
+	e.t.Fatalf("no endpoint %s %s", verb, path)
+	return nil
+}
+
+// call runs an endpoint with a JSON input and returns its response value as JSON text
+// (or the error).
+func (e *tenv) call(verb, path, input string) (string, error) {
+	return e.callAs(relaybase.Identity{}, verb, path, input)
+}
+
+func (e *tenv) callAs(id relaybase.Identity, verb, path, input string) (string, error) {
+	e.t.Helper()
+	in := value.NewObject(0)
+	if input != "" {
+		v, err := value.DecodeJSON([]byte(input))
+		if err != nil {
+			e.t.Fatalf("bad test input %s: %v", input, err)
+		}
+		in = v.(*value.Object)
+	}
+	return e.run(e.endpoint(verb, path), &Request{Input: in, Auth: id, Method: verb, URI: "/api:t/" + path,
+		RemoteIP: "203.0.113.7", Headers: map[string]string{"X-Trace": "abc", "User-Agent": "test"}, RequestID: "req-1"})
+}
+
+func (e *tenv) run(ep *Endpoint, req *Request) (string, error) {
+	e.t.Helper()
+	res, err := ep.Run(context.Background(), req)
+	if err != nil {
+		return "", err
+	}
+	if res.Status != 200 {
+		e.t.Errorf("status %d", res.Status)
+	}
+	b, err := value.EncodeJSON(res.Value)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(b), nil
+}
+
+// mustCall fails the test on an error.
+func (e *tenv) mustCall(verb, path, input string) string {
+	e.t.Helper()
+	out, err := e.call(verb, path, input)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", verb, path, err)
+	}
+	return out
+}
+
+// query reads a table directly.
+func (e *tenv) rows(table string) []*value.Object {
+	e.t.Helper()
+	ctx := context.Background()
+	tx, err := e.db.Begin(ctx, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer tx.Rollback()
+	res, err := tx.Query(ctx, &relaybase.Query{Table: table, Sort: []relaybase.SortKey{{Field: "id"}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res.Rows
+}
+
+// wantError checks an error's code and status.
+func wantError(t *testing.T, err error, code relaybase.Code) *relaybase.Error {
+	t.Helper()
+	var re *relaybase.Error
+	if !errors.As(err, &re) {
+		t.Fatalf("error %v (%T) is not a *relaybase.Error", err, err)
+	}
+	if re.Code != code {
+		t.Fatalf("code %s (%s), want %s", re.Code, re.Message, code)
+	}
+	if re.HTTPStatus() != relaybase.CodeStatus(code) {
+		t.Fatalf("status %d", re.HTTPStatus())
+	}
+	return re
+}
+
+// jsonEq compares two JSON texts by value.
+func jsonEq(t *testing.T, got, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("got invalid JSON %s: %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad want JSON %s: %v", want, err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if string(gb) != string(wb) {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// recordingEvents is a small in-process relaybase.Events: it records what was staged and
+// what was published. A channel named "forbidden" is refused like a channel no rule matches.
+type recordingEvents struct {
+	mu        sync.Mutex
+	staged    []relaybase.Event
+	published []relaybase.StagedEvent
+}
+
+func (r *recordingEvents) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
+	if ev.Channel == "forbidden" {
+		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal, "No channel rule matches %q.", ev.Channel)
+	}
+	frame := value.NewObject(3)
+	frame.Set("action", "event")
+	frame.Set("options", value.ObjectOf("channel", ev.Channel))
+	frame.Set("payload", ev.Data)
+	if ev.Sender != nil {
+		frame.Set("client", value.ObjectOf("permissions", value.ObjectOf("dbo_id", ev.Sender.TableID, "row_id", ev.Sender.RowID)))
+	}
+	b, err := value.EncodeJSON(frame)
+	if err != nil {
+		return relaybase.StagedEvent{}, err
+	}
+	r.mu.Lock()
+	r.staged = append(r.staged, ev)
+	r.mu.Unlock()
+	return relaybase.StagedEvent{Channel: ev.Channel, Frame: b, SenderAuthenticated: ev.Sender != nil}, nil
+}
+
+func (r *recordingEvents) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
+	r.mu.Lock()
+	r.published = append(r.published, staged...)
+	r.mu.Unlock()
+}
+
+func (r *recordingEvents) frames() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, s := range r.published {
+		out = append(out, string(s.Frame))
+	}
+	return out
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// endpointSrc builds an endpoint file.
+func endpointSrc(path, verb, body string) string {
+	return "query \"" + path + "\" verb=" + verb + " {\n" + body + "\n}\n"
+}
+
+// endpointFile names an endpoint's file after its path and verb.
+func endpointFile(path, verb string) string {
+	name := strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
+	return "api/t/" + name + "_" + strings.ToLower(verb) + ".xs"
+}
