@@ -337,3 +337,12 @@ func endpointFile(path, verb string) string {
 	name := strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
 	return "api/t/" + name + "_" + strings.ToLower(verb) + ".xs"
 }
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := value.EncodeJSON(value.Normalize(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
