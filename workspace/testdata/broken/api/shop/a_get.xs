@@ -1,0 +1,5 @@
+query "user/{id}" verb=GET {
+  input {}
+  stack {}
+  response = 1
+}

@@ -1,0 +1,6 @@
+query "user/me" verb=GET {
+  auth = "thing"
+  input {}
+  stack {}
+  response = 1
+}

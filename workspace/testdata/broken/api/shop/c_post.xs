@@ -1,0 +1,5 @@
+query "c" verb=POST {
+  api_group = "nope"
+  stack {}
+  response = 1
+}

@@ -1,0 +1,5 @@
+function "util/bad" {
+  stack {
+    var $x { value = (1 + }
+  }
+}

@@ -1,0 +1,3 @@
+realtime_channel "a*b" {
+  active = true
+}

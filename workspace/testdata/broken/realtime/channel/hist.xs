@@ -1,0 +1,3 @@
+realtime_channel "h" {
+  settings = {message_history: 30}
+}

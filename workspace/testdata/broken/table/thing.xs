@@ -1,0 +1,8 @@
+table thing {
+  schema {
+    int id
+    text name
+    text name
+    enum kind
+  }
+}

@@ -1,0 +1,3 @@
+workspace b {
+  realtime = {canonical: "has spaces"}
+}

@@ -1,0 +1,3 @@
+api_group Shop {
+  canonical = "shop"
+}

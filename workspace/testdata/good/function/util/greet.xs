@@ -1,0 +1,9 @@
+function "util/greet" {
+  input {
+    text name
+  }
+  stack {
+    var $g { value = "hi " ~ $input.name }
+  }
+  response = $g
+}
