@@ -1,0 +1,831 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"relaybase"
+	"relaybase/value"
+)
+
+// conn is one WebSocket connection: a client's identity, its memberships, and its
+// outbound queue. One reader goroutine (serve) reads and handles the client's frames;
+// writes happen on a pooled writer only while something is queued.
+type conn struct {
+	srv      *Server
+	nc       net.Conn
+	id       string // socketId
+	ident    relaybase.Identity
+	authed   bool
+	client   []byte // the client object C, encoded once
+	badToken bool
+	vectored bool
+
+	// Reader goroutine only.
+	pre      []byte   // bytes net/http read past the handshake
+	hdr      [16]byte // frame header scratch
+	tokens   float64  // rate limiter bucket
+	tokensAt int64    // unix ns of the last refill
+	refusals int
+	refuseAt int64 // unix ns the refusal window began
+
+	mu        sync.Mutex // guards everything below
+	members   []*member
+	queue     [][]byte
+	spare     [][]byte
+	queued    int // bytes in queue
+	inflight  int // bytes being written
+	writing   bool
+	closing   bool
+	closeSent bool
+	closeCode int
+	closeWire []byte
+	drained   chan struct{}
+	wbufs     net.Buffers
+}
+
+func (s *Server) newConn(nc net.Conn, pre []byte) *conn {
+	c := &conn{
+		srv:      s,
+		nc:       nc,
+		id:       newSocketID(),
+		pre:      pre,
+		vectored: isVectored(nc),
+		tokens:   float64(s.lim.Burst),
+		tokensAt: time.Now().UnixNano(),
+	}
+	c.client = clientJSON(c.id, c.ident)
+	return c
+}
+
+func (c *conn) setIdentity(id relaybase.Identity) {
+	c.ident = id
+	c.authed = id.Authenticated()
+	c.client = clientJSON(c.id, id)
+}
+
+// Read reads what net/http had buffered, then the socket (io.Reader for ws.ReadHeader).
+func (c *conn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		if len(c.pre) == 0 {
+			c.pre = nil
+		}
+		return n, nil
+	}
+	return c.nc.Read(p)
+}
+
+var errClosed = errors.New("connection closing")
+
+// serve is the connection's reader goroutine.
+func (c *conn) serve() {
+	defer c.cleanup()
+	if c.badToken {
+		c.sendError("", codeUnauthorized, "The auth token is invalid or has expired.")
+		c.startClose(4401, "unauthorized", false)
+	}
+	for {
+		op, buf, err := c.readMessage()
+		if err != nil {
+			if isTimeout(err) {
+				c.startClose(1001, "idle timeout", false)
+			}
+			return
+		}
+		c.handle(op, *buf)
+		putBuf(buf)
+	}
+}
+
+// readMessage reads one complete data message, answering control frames on the way.
+// Messages over the soft limit are skipped with too_large; over the hard limit the
+// connection closes with 1009. While closing, data is read and dropped until the client's
+// close frame (or the deadline) ends the connection.
+func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
+	var (
+		op         ws.OpCode
+		buf        *[]byte
+		size       int64
+		fragmented bool
+		skip       bool // the message is over the soft limit, or we are closing
+	)
+	fail := func(err error) (ws.OpCode, *[]byte, error) {
+		if buf != nil {
+			putBuf(buf)
+		}
+		return 0, nil, err
+	}
+	for {
+		c.mu.Lock()
+		if !c.closing {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.lim.IdleTimeout))
+		}
+		closing := c.closing
+		c.mu.Unlock()
+
+		h, err := ws.ReadHeaderBuffer(c, c.hdr[:])
+		if err != nil {
+			return fail(err)
+		}
+		state := ws.StateServerSide
+		if fragmented {
+			state = state.Set(ws.StateFragmented)
+		}
+		if err := ws.CheckHeader(h, state); err != nil {
+			c.startClose(1002, err.Error(), false)
+			return fail(err)
+		}
+		if h.OpCode.IsControl() {
+			if err := c.readControl(h); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		if !fragmented {
+			op = h.OpCode
+		}
+		size += h.Length
+		if size > int64(c.srv.lim.HardFrame) && !closing {
+			c.startClose(1009, "frame over "+strconv.Itoa(c.srv.lim.HardFrame)+" bytes", false)
+			closing = true
+		}
+		if closing || skip || size > int64(c.srv.lim.SoftFrame) {
+			if !closing && !skip {
+				skip = true
+			}
+			if _, err := io.CopyN(io.Discard, c, h.Length); err != nil {
+				return fail(err)
+			}
+			if !h.Fin {
+				fragmented = true
+				continue
+			}
+			if skip && !closing {
+				c.refuse("", codeTooLarge, "A frame may be at most "+strconv.Itoa(c.srv.lim.SoftFrame)+" bytes.")
+			}
+			if buf != nil {
+				putBuf(buf)
+				buf = nil
+			}
+			op, size, fragmented, skip = 0, 0, false, false
+			continue
+		}
+		if buf == nil {
+			buf = getBuf(int(h.Length))
+		}
+		start := len(*buf)
+		*buf = slices.Grow(*buf, int(h.Length))[:start+int(h.Length)]
+		if _, err := io.ReadFull(c, (*buf)[start:]); err != nil {
+			return fail(err)
+		}
+		ws.Cipher((*buf)[start:], h.Mask, 0)
+		if h.Fin {
+			return op, buf, nil
+		}
+		fragmented = true
+	}
+}
+
+// readControl reads and answers a ping, pong or close frame.
+func (c *conn) readControl(h ws.Header) error {
+	p := make([]byte, h.Length)
+	if _, err := io.ReadFull(c, p); err != nil {
+		return err
+	}
+	ws.Cipher(p, h.Mask, 0)
+	switch h.OpCode {
+	case ws.OpPing:
+		c.control(controlFrame(0xA, p))
+	case ws.OpClose:
+		code, reason := ws.ParseCloseFrameData(p)
+		switch {
+		case len(p) == 0:
+			code = 1000
+		case len(p) == 1 || ws.CheckCloseFrameData(code, reason) != nil:
+			code = ws.StatusProtocolError
+		}
+		c.startClose(int(code), "", false)
+		return errClosed
+	}
+	return nil
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getBuf(n int) *[]byte {
+	if n > 32<<10 {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	bp := bufPool.Get().(*[]byte)
+	*bp = (*bp)[:0]
+	return bp
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 32<<10 {
+		bufPool.Put(bp)
+	}
+}
+
+// handle acts on one client message.
+func (c *conn) handle(op ws.OpCode, data []byte) {
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		return
+	}
+	if !c.allow() {
+		c.refuse("", codeRateLimited, "Too many frames: at most "+strconv.Itoa(c.srv.lim.Rate)+" per second.")
+		return
+	}
+	if op != ws.OpText {
+		c.refuse("", codeBadFrame, "Frames must be text (JSON), not binary.")
+		return
+	}
+	f, ferr := decodeFrame(data)
+	if ferr != nil {
+		c.refuse(ferr.Channel, ferr.Code, ferr.Message)
+		return
+	}
+	switch f.Action {
+	case actJoin:
+		c.join(&f)
+	case actLeave:
+		c.leave(&f)
+	case actMessage:
+		c.message(&f)
+	case actHistory:
+		c.history(&f)
+	}
+}
+
+// allow takes a token from the connection's rate bucket.
+func (c *conn) allow() bool {
+	now := time.Now().UnixNano()
+	lim := c.srv.lim
+	c.tokens = min(float64(lim.Burst), c.tokens+float64(now-c.tokensAt)/1e9*float64(lim.Rate))
+	c.tokensAt = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// refuse answers a refused frame with an error; too many refusals close with 1008.
+func (c *conn) refuse(channel, code, msg string) {
+	c.sendError(channel, code, msg)
+	now := time.Now().UnixNano()
+	if now-c.refuseAt > int64(c.srv.lim.RefusalWindow) {
+		c.refuseAt = now
+		c.refusals = 0
+	}
+	c.refusals++
+	if c.refusals > c.srv.lim.RefusalsToClose {
+		c.startClose(1008, "too many refused frames", false)
+	}
+}
+
+func (c *conn) sendError(channel, code, msg string) {
+	b := newFrame(64 + len(channel) + len(msg))
+	c.reply(wire(appendError(b, channel, code, msg)))
+}
+
+// internal reports a failure that is not the client's doing: logged, and `internal` sent.
+func (c *conn) internal(channel, op string, err error) {
+	c.srv.log.Error("realtime: "+op+" failed", "channel", channel, "socket", c.id, "err", err)
+	c.sendError(channel, codeInternal, "The server could not "+op+" right now. Try again.")
+}
+
+func (c *conn) memberOf(channel string) *member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.members {
+		if m.ch.name == channel {
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *conn) join(f *clientFrame) {
+	s := c.srv
+	name := f.Channel
+	rule, ok := s.Match(name)
+	if !ok {
+		c.refuse(name, codeChannelNotFound, "No realtime channel matches "+strconv.Quote(name)+".")
+		return
+	}
+	if !c.authed && !rule.AnonymousClients {
+		c.refuse(name, codeUnauthorized, "This channel needs an authenticated client.")
+		return
+	}
+	wantPresence := f.Join.Presence && rule.Presence
+	m := c.memberOf(name)
+	repeat := m != nil
+	var ch *hubChannel
+	if repeat {
+		ch = m.ch
+	} else {
+		c.mu.Lock()
+		n := len(c.members)
+		c.mu.Unlock()
+		if n >= s.lim.MaxChannels {
+			c.refuse(name, codeTooManyChannels, "A connection may join at most "+strconv.Itoa(s.lim.MaxChannels)+" channels.")
+			return
+		}
+		if !c.trigger(actJoin, f) {
+			return
+		}
+		ch = s.hub.acquire(name, rule)
+	}
+	ctx := s.ctx
+
+	// Membership, presence and the presence list, under the channel's opMu (see hubChannel).
+	ch.opMu.Lock()
+	if !ch.subscribed {
+		if err := s.engine.Subscribe(ctx, name); err != nil {
+			if !repeat {
+				s.release(ch)
+			}
+			ch.opMu.Unlock()
+			c.internal(name, "join the channel", err)
+			return
+		}
+		ch.subscribed = true
+	}
+	ch.mu.Lock()
+	if repeat {
+		m.hold = &holdBuf{}
+		m.presence = m.presence || wantPresence
+	} else {
+		m = &member{c: c, ch: ch, presence: wantPresence, hold: &holdBuf{}}
+		ch.addMember(m)
+	}
+	ch.mu.Unlock()
+	if !repeat {
+		c.mu.Lock()
+		c.members = append(c.members, m)
+		c.mu.Unlock()
+		if err := s.engine.AddPresence(ctx, name, c.id, c.client); err != nil {
+			s.log.Warn("realtime: engine add presence failed", "channel", name, "err", err)
+		}
+		if rule.Presence {
+			s.publishPresence(ctx, name, true, c)
+		}
+	}
+	var list [][]byte
+	if wantPresence {
+		var err error
+		if list, err = s.engine.Presence(ctx, name); err != nil {
+			s.log.Warn("realtime: engine presence failed", "channel", name, "err", err)
+		}
+	}
+	ch.opMu.Unlock()
+
+	// What the channel has stored, read after subscribing so nothing falls between.
+	keeps := s.keepsHistory(rule)
+	var (
+		page    relaybase.HistoryPage
+		histErr error
+	)
+	if keeps {
+		switch {
+		case f.Join.HasSince:
+			page, histErr = s.store.History(ctx, name, f.Join.Since, 0)
+		case f.Join.History:
+			page, histErr = s.store.History(ctx, name, 0, 0)
+		default:
+			page, histErr = s.store.History(ctx, name, math.MaxInt64, 1)
+		}
+	}
+
+	c.reply(wire(appendJoinReply(newFrame(128+len(c.client)+len(name)), c.client, name, keeps, page.Epoch, page.Newest)))
+	if wantPresence {
+		c.reply(wire(appendPresenceFull(newFrame(presenceSize(list)+len(name)+64), name, list)))
+	}
+	var seen int64
+	switch {
+	case histErr != nil:
+		c.internal(name, "read the channel's history", histErr)
+	case f.Join.HasSince && !keeps:
+		if f.Join.Since > 0 {
+			c.sendError(name, codeHistoryGap, "This channel keeps no history to resume from.")
+			c.reply(wire(appendHistory(newFrame(64), name, nil, rule, c.authed)))
+		}
+	case f.Join.HasSince:
+		if resumeGap(page, f.Join) {
+			c.sendError(name, codeHistoryGap, "Some frames since offset "+strconv.FormatInt(f.Join.Since, 10)+" are no longer kept; here is the full history.")
+			full, err := s.store.History(ctx, name, 0, 0)
+			if err != nil {
+				c.internal(name, "read the channel's history", err)
+				break
+			}
+			c.reply(wire(appendHistory(newFrame(historySize(full)), name, full.Entries, rule, c.authed)))
+			seen = full.Newest
+			break
+		}
+		for _, e := range page.Entries {
+			if visible(e, rule, c.authed) {
+				c.reply(wire(withOffset(append(newFrame(len(e.Frame)+24), e.Frame...), e.Offset)))
+			}
+		}
+		seen = page.Newest
+	case f.Join.History:
+		c.reply(wire(appendHistory(newFrame(historySize(page)), name, page.Entries, rule, c.authed)))
+		seen = page.Newest
+	}
+
+	// Now the held live frames, then live delivery.
+	var present map[string]bool
+	if wantPresence {
+		present = make(map[string]bool, len(list))
+		for _, p := range list {
+			present[memberSocketID(p)] = true
+		}
+	}
+	ch.mu.Lock()
+	if ch.last == 0 && page.Newest > 0 {
+		ch.last = page.Newest
+	}
+	m.seen = seen
+	held := m.hold
+	m.hold = nil
+	for _, h := range held.items {
+		switch h.kind {
+		case kindPresenceJoin:
+			// Already in the list sent, or announced twice from another node.
+			if present != nil {
+				if present[h.subject] {
+					continue
+				}
+				present[h.subject] = true
+			}
+		case kindPresenceLeave:
+			if present != nil {
+				if !present[h.subject] {
+					continue
+				}
+				delete(present, h.subject)
+			}
+		case kindBroadcast:
+			if h.offset > 0 && h.offset <= m.seen {
+				continue // sent as history already
+			}
+		}
+		c.enqueue(h.wire)
+	}
+	ch.mu.Unlock()
+}
+
+// resumeGap reports whether a resume from j.Since can't be served from page (read with
+// after = j.Since): another epoch, an offset the channel never reached, or frames after it
+// no longer kept. An empty epoch from the client matches any (it joined before the
+// channel's first stored frame, when there was no epoch yet).
+func resumeGap(page relaybase.HistoryPage, j joinPayload) bool {
+	switch {
+	case j.Epoch != "" && j.Epoch != page.Epoch:
+		return true
+	case j.Since > page.Newest:
+		return true
+	case j.Since < page.Newest && (page.Oldest == 0 || page.Oldest > j.Since+1):
+		return true
+	}
+	return false
+}
+
+// visible applies the receive rule (REALTIME.md §3) to a stored frame.
+func visible(e relaybase.HistoryEntry, rule *relaybase.ChannelRule, authed bool) bool {
+	return authed || !(e.AuthenticatedOnly || (rule.AuthChannel && e.SenderAuthenticated))
+}
+
+// appendHistory appends a history frame: the newest rule.History entries the member may
+// read, oldest first.
+func appendHistory(b []byte, channel string, entries []relaybase.HistoryEntry, rule *relaybase.ChannelRule, authed bool) []byte {
+	if rule.History > 0 && len(entries) > rule.History {
+		entries = entries[len(entries)-rule.History:]
+	}
+	b = append(b, `{"action":"history"`...)
+	b = appendOptions(b, channel)
+	b = append(b, `,"payload":{"history":[`...)
+	first := true
+	for _, e := range entries {
+		if !visible(e, rule, authed) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendHistoryEntry(b, e.Frame, e.Offset, e.CreatedAt)
+	}
+	return append(b, `]}}`...)
+}
+
+func historySize(p relaybase.HistoryPage) int {
+	n := 96
+	for _, e := range p.Entries {
+		n += len(e.Frame) + 48
+	}
+	return n
+}
+
+func presenceSize(list [][]byte) int {
+	n := 0
+	for _, m := range list {
+		n += len(m) + 1
+	}
+	return n
+}
+
+// memberSocketID reads the socketId of a client object C.
+func memberSocketID(member []byte) string {
+	var v struct {
+		SocketID string `json:"socketId"`
+	}
+	_ = json.Unmarshal(member, &v)
+	return v.SocketID
+}
+
+func (c *conn) leave(f *clientFrame) {
+	if m := c.memberOf(f.Channel); m != nil {
+		c.leaveMember(c.srv.ctx, m)
+	}
+	c.reply(wire(appendLeaveReply(newFrame(48+len(f.Channel)), f.Channel)))
+}
+
+// leaveMember ends a membership: out of the hub, out of presence (announced), and the
+// channel's Engine subscription dropped with its last local member.
+func (c *conn) leaveMember(ctx context.Context, m *member) {
+	s := c.srv
+	ch := m.ch
+	ch.opMu.Lock()
+	defer ch.opMu.Unlock()
+	ch.mu.Lock()
+	ch.removeMember(m)
+	ch.mu.Unlock()
+	c.mu.Lock()
+	if i := slices.Index(c.members, m); i >= 0 {
+		c.members = slices.Delete(c.members, i, i+1)
+	}
+	c.mu.Unlock()
+	if err := s.engine.RemovePresence(ctx, ch.name, c.id); err != nil {
+		s.log.Warn("realtime: engine remove presence failed", "channel", ch.name, "err", err)
+	}
+	if ch.rule.Presence {
+		s.publishPresence(ctx, ch.name, false, c)
+	}
+	s.release(ch)
+}
+
+func (s *Server) publishPresence(ctx context.Context, channel string, join bool, c *conn) {
+	b := appendPresenceUpdate(newFrame(len(c.client)+len(channel)+96), channel, join, c.client)
+	kind := byte(kindPresenceLeave)
+	if join {
+		kind = kindPresenceJoin
+	}
+	if err := s.engine.Publish(ctx, channel, seal(b, kind, 0, 0, c.id)); err != nil {
+		s.log.Warn("realtime: engine publish failed", "channel", channel, "err", err)
+	}
+}
+
+func (c *conn) message(f *clientFrame) {
+	s := c.srv
+	name := f.Channel
+	m := c.memberOf(name)
+	if m == nil {
+		c.refuse(name, codeNotJoined, "Join the channel before sending to it.")
+		return
+	}
+	rule := m.ch.rule
+	ctx := s.ctx
+	if f.Private {
+		if !rule.PrivateMessaging {
+			c.refuse(name, codeForbidden, "Private messages are off in this channel.")
+			return
+		}
+		if rule.PrivateMessagingAuth && !c.authed {
+			c.refuse(name, codeForbidden, "Private messages in this channel need an authenticated client.")
+			return
+		}
+		found, recipientAuthed, err := s.findMember(ctx, name, f.SocketID)
+		if err != nil {
+			c.internal(name, "find the recipient", err)
+			return
+		}
+		if !found {
+			c.refuse(name, codeRecipientNotFound, "No member of this channel has that socketId.")
+			return
+		}
+		if rule.PrivateMessagingAuth && !recipientAuthed {
+			c.refuse(name, codeForbidden, "Private messages in this channel go to authenticated members only.")
+			return
+		}
+		if !c.trigger(actMessage, f) {
+			return
+		}
+		b := appendMessage(newFrame(len(c.client)+len(name)+len(f.Payload)+96), c.client, name, false, f.SocketID, true, f.Payload)
+		if err := s.engine.Publish(ctx, name, seal(b, kindPrivate, 0, 0, f.SocketID)); err != nil {
+			c.internal(name, "send the message", err)
+		}
+		return
+	}
+	if !rule.PublicMessaging {
+		c.refuse(name, codeForbidden, "Clients may not send messages in this channel.")
+		return
+	}
+	if rule.PublicMessagingAuth && !c.authed {
+		c.refuse(name, codeForbidden, "Messages in this channel need an authenticated client.")
+		return
+	}
+	if !c.trigger(actMessage, f) {
+		return
+	}
+	b := appendMessage(newFrame(len(c.client)+len(name)+len(f.Payload)+96), c.client, name, f.Authenticated, "", false, f.Payload)
+	var flags byte
+	if f.Authenticated || (rule.AuthChannel && c.authed) {
+		flags = flagAuthOnly
+	}
+	var offset int64
+	if s.keepsHistory(rule) {
+		var err error
+		offset, err = s.storeFrame(ctx, name, rule, b[headroom:], c.authed, f.Authenticated)
+		if err != nil {
+			c.internal(name, "store the message", err)
+			return
+		}
+		b = withOffset(b, offset)
+	}
+	if err := s.engine.Publish(ctx, name, seal(b, kindBroadcast, flags, offset, "")); err != nil {
+		c.internal(name, "send the message", err)
+	}
+}
+
+// storeFrame appends a client's broadcast to the channel's history in a transaction of
+// its own and returns its offset.
+func (s *Server) storeFrame(ctx context.Context, channel string, rule *relaybase.ChannelRule, frame []byte, senderAuthed, authOnly bool) (int64, error) {
+	tx, err := s.store.Begin(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{
+		Channel:             channel,
+		CreatedAt:           s.now().UnixMilli(),
+		SenderAuthenticated: senderAuthed,
+		AuthenticatedOnly:   authOnly,
+		Frame:               slices.Clone(frame),
+	}, rule.History)
+	if err != nil {
+		return 0, err
+	}
+	return off, tx.Commit()
+}
+
+// findMember looks a channel member up by socketId: on this node first, then in the
+// Engine's presence (members of other nodes).
+func (s *Server) findMember(ctx context.Context, channel, socketID string) (found, authed bool, err error) {
+	if c := s.conns.get([]byte(socketID)); c != nil {
+		return c.memberOf(channel) != nil, c.authed, nil
+	}
+	list, err := s.engine.Presence(ctx, channel)
+	if err != nil {
+		return false, false, err
+	}
+	for _, p := range list {
+		var v struct {
+			SocketID    string `json:"socketId"`
+			Permissions struct {
+				DboID int64 `json:"dbo_id"`
+			} `json:"permissions"`
+		}
+		if json.Unmarshal(p, &v) == nil && v.SocketID == socketID {
+			return true, v.Permissions.DboID != 0, nil
+		}
+	}
+	return false, false, nil
+}
+
+func (c *conn) history(f *clientFrame) {
+	s := c.srv
+	name := f.Channel
+	m := c.memberOf(name)
+	if m == nil {
+		c.refuse(name, codeNotJoined, "Join the channel before asking for its history.")
+		return
+	}
+	rule := m.ch.rule
+	var page relaybase.HistoryPage
+	if s.keepsHistory(rule) {
+		var err error
+		if page, err = s.store.History(s.ctx, name, 0, 0); err != nil {
+			c.internal(name, "read the channel's history", err)
+			return
+		}
+	}
+	c.reply(wire(appendHistory(newFrame(historySize(page)), name, page.Entries, rule, c.authed)))
+}
+
+// trigger runs the realtime_trigger stacks for a join or message. A refusal is answered
+// with forbidden (the trigger's message); any other failure with internal.
+func (c *conn) trigger(action string, f *clientFrame) bool {
+	t := c.srv.cfg.Triggers
+	if t == nil {
+		return true
+	}
+	opts, _ := value.DecodeJSON(f.Options)
+	payload, _ := value.DecodeJSON(f.Payload)
+	err := t.RunRealtimeTrigger(c.srv.ctx, &relaybase.TriggerCall{
+		Action:  action,
+		Channel: f.Channel,
+		Client:  c.clientValue(),
+		Options: opts,
+		Payload: payload,
+		Auth:    c.ident,
+	})
+	if err == nil {
+		return true
+	}
+	var e *relaybase.Error
+	if errors.As(err, &e) && e.Code == relaybase.CodeAccessDenied {
+		msg := e.Message
+		if msg == "" {
+			msg = "A realtime trigger refused this."
+		}
+		c.refuse(f.Channel, codeForbidden, msg)
+		return false
+	}
+	c.internal(f.Channel, "run the channel's realtime trigger", err)
+	return false
+}
+
+// clientValue is the client object C as a value, for triggers.
+func (c *conn) clientValue() *value.Object {
+	extras := c.ident.Extras
+	if extras == nil {
+		extras = value.NewObject(0)
+	}
+	return value.ObjectOf(
+		"socketId", c.id,
+		"extras", extras,
+		"permissions", value.ObjectOf("dbo_id", c.ident.TableID, "row_id", c.ident.RowID),
+	)
+}
+
+// cleanup runs when the reader ends: every membership ends (presence leaves announced),
+// the close frame gets its chance to go out, and the socket closes.
+func (c *conn) cleanup() {
+	s := c.srv
+	c.mu.Lock()
+	c.closing = true
+	members := slices.Clone(c.members)
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.lim.CloseTimeout)
+	for _, m := range members {
+		c.leaveMember(ctx, m)
+	}
+	cancel()
+	s.conns.remove(c)
+	c.waitWriter(s.lim.CloseTimeout)
+	c.nc.Close()
+	s.wg.Done()
+}
+
+// waitWriter waits, at most d, for the writer to finish what is queued.
+func (c *conn) waitWriter(d time.Duration) {
+	deadline := time.Now().Add(d)
+	_ = c.nc.SetWriteDeadline(deadline)
+	for {
+		c.mu.Lock()
+		if !c.writing {
+			c.mu.Unlock()
+			return
+		}
+		if c.drained == nil {
+			c.drained = make(chan struct{})
+		}
+		ch := c.drained
+		c.mu.Unlock()
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-ch:
+			t.Stop()
+		case <-t.C:
+			return
+		}
+	}
+}

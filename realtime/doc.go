@@ -1,0 +1,43 @@
+// Package realtime is relaybase's realtime side: WebSocket connections at /rt/{canonical}
+// speaking the protocol of Xano's realtime (REALTIME.md), channel rules, presence, history
+// and resume, the frame codec, and the limits that keep one client from hurting others.
+// It implements relaybase.Events for the function-stack runtime.
+//
+// The model is centrifuge's: the Server is the node; a sharded hub maps channel names to
+// this node's members; each conn is one connection with one reader goroutine and a bounded
+// outbound queue flushed by a pooled writer only while something is queued. Every frame
+// that fans out goes through the relaybase.Engine (in-process or Redis), even on one node,
+// and is delivered from the Engine handler, so several nodes behave as one. The Engine
+// message is the encoded frame itself behind a small envelope (kind, visibility, offset,
+// subject): a frame is encoded once per publish and the same bytes are written to every
+// member. History and offsets live in the relaybase.Store; the Engine only fans out and
+// holds presence.
+//
+// It must not know about HTTP routing beyond its own handler, SQL, XanoScript, or which
+// Engine or Store it runs on.
+//
+// # Ordering
+//
+//   - Frames to one connection are written in the order they were queued.
+//   - Frames published to a channel by one publisher (one connection, one Publish call)
+//     reach every member in that order; frames that fan out to one channel are queued for
+//     all its members on this node in the same order (hubChannel.mu).
+//   - Stored frames (those with an offset) are delivered in offset order: a frame that
+//     overtakes an earlier offset waits for it at most Limits.ReorderWait.
+//   - On join (REALTIME.md §2.3): the join reply, presence_full, history or the resumed
+//     frames, then live frames. Live frames that arrive meanwhile are held on the member and
+//     flushed after, minus those the history already held (offset ≤ its newest) and
+//     presence updates already reflected in presence_full.
+//   - A slow connection is never waited for: a fan-out that would pass its queue limit
+//     closes it with 1013. Only replies to a client's own requests wait for room, on that
+//     client's reader goroutine.
+//
+// # Lock order
+//
+// hubChannel.opMu → hubShard.mu → hubChannel.mu → conn.mu. registryShard.mu is a leaf,
+// taken alone (or under hubChannel.mu for private delivery, then released before conn.mu).
+// opMu is held across Engine calls of joins and leaves (subscribe, presence); no other lock
+// is held across an Engine, Store or Triggers call, and the Engine handler is called with
+// no lock held. An in-process Engine that delivers synchronously from Publish is fine: the
+// handler takes only hubShard.mu, hubChannel.mu and conn.mu.
+package realtime

@@ -1,0 +1,84 @@
+package realtime
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"relaybase"
+	"relaybase/value"
+)
+
+// Stage prepares an api.realtime_event (REALTIME.md §4): the channel must be a concrete name
+// an active rule matches; the event frame is encoded once here; when the channel keeps
+// history it is stored within tx (nil tx: not stored) and gets its offset. Nothing is sent
+// until Publish.
+func (s *Server) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
+	if !validChannelName(ev.Channel) {
+		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
+			"api.realtime_event: the channel must be a name of 1 to %d bytes of printable text, got %s.", MaxChannelName, strconv.Quote(truncate(ev.Channel, 80)))
+	}
+	rule, ok := s.Match(ev.Channel)
+	if !ok {
+		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
+			"api.realtime_event: no active realtime_channel matches the channel %s.", strconv.Quote(ev.Channel))
+	}
+	data, err := value.EncodeJSON(ev.Data)
+	if err != nil {
+		return relaybase.StagedEvent{}, &relaybase.Error{Code: relaybase.CodeFatal,
+			Message: "api.realtime_event: the data can't be encoded as JSON.", Err: err}
+	}
+	authed := ev.Sender != nil && ev.Sender.Authenticated()
+	var sender []byte
+	if authed {
+		sender = eventSender(*ev.Sender)
+	}
+	frame := appendEvent(make([]byte, 0, len(data)+len(sender)+len(ev.Channel)+64), sender, ev.Channel, data)
+	st := relaybase.StagedEvent{Channel: ev.Channel, Frame: frame, SenderAuthenticated: authed}
+	if tx != nil && s.keepsHistory(rule) {
+		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{
+			Channel:             ev.Channel,
+			CreatedAt:           s.now().UnixMilli(),
+			SenderAuthenticated: authed,
+			Frame:               slices.Clone(frame),
+		}, rule.History)
+		if err != nil {
+			return relaybase.StagedEvent{}, err
+		}
+		st.Frame = withOffset(frame, off)
+		st.Offset = off
+	}
+	return st, nil
+}
+
+// eventSender is the client object of an event raised with auth_table/auth_id.
+func eventSender(id relaybase.Identity) []byte {
+	b := append([]byte(nil), `{"socketId":"","extras":{},"permissions":{"dbo_id":`...)
+	b = strconv.AppendInt(b, id.TableID, 10)
+	b = append(b, `,"row_id":`...)
+	b = strconv.AppendInt(b, id.RowID, 10)
+	return append(b, `}}`...)
+}
+
+// Publish sends staged events to every member of their channels on every node, in order;
+// call it once the transaction that staged them has committed. Failures are logged (the
+// events are stored; members can still read them from history).
+func (s *Server) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
+	for _, st := range staged {
+		rule, ok := s.Match(st.Channel)
+		if !ok {
+			continue
+		}
+		var flags byte
+		if rule.AuthChannel && st.SenderAuthenticated {
+			flags = flagAuthOnly
+		}
+		b := append(newFrame(len(st.Frame)), st.Frame...)
+		if err := s.engine.Publish(ctx, st.Channel, seal(b, kindBroadcast, flags, st.Offset, "")); err != nil {
+			s.log.Error("realtime: publish event failed", "channel", st.Channel, "offset", st.Offset, "err", err)
+		}
+	}
+}
+
+// bgCtx is the context for Engine calls that must happen even while shutting down.
+func (s *Server) bgCtx() context.Context { return context.WithoutCancel(s.ctx) }

@@ -1,0 +1,295 @@
+package realtime
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"relaybase"
+)
+
+// hub maps channel names to this node's members, in shards so that different channels
+// don't contend.
+type hub struct {
+	shards [hubShards]hubShard
+}
+
+const hubShards = 64
+
+type hubShard struct {
+	mu sync.Mutex
+	m  map[string]*hubChannel
+}
+
+func (h *hub) init() {
+	for i := range h.shards {
+		h.shards[i].m = make(map[string]*hubChannel)
+	}
+}
+
+func (h *hub) shard(name string) *hubShard {
+	return &h.shards[fnv32(name)%hubShards]
+}
+
+// acquire returns the channel's entry, created if needed, with one more reference (a
+// member or a join in progress). Every acquire is paired with a release under opMu.
+func (h *hub) acquire(name string, rule *relaybase.ChannelRule) *hubChannel {
+	sh := h.shard(name)
+	sh.mu.Lock()
+	ch := sh.m[name]
+	if ch == nil {
+		ch = &hubChannel{name: name, rule: rule, shard: sh}
+		sh.m[name] = ch
+	}
+	ch.refs++
+	sh.mu.Unlock()
+	return ch
+}
+
+func (h *hub) get(name string) *hubChannel {
+	sh := h.shard(name)
+	sh.mu.Lock()
+	ch := sh.m[name]
+	sh.mu.Unlock()
+	return ch
+}
+
+// hubChannel is one channel on this node.
+type hubChannel struct {
+	name  string
+	rule  *relaybase.ChannelRule
+	shard *hubShard
+
+	// opMu serialises the Engine calls of joins and leaves of this channel: subscribe and
+	// unsubscribe never cross, and a joiner's presence list is read while no other member
+	// of this node is between adding its presence and announcing it.
+	opMu       sync.Mutex
+	subscribed bool // guarded by opMu
+
+	refs int // guarded by shard.mu
+
+	mu      sync.Mutex // guards members, every member's delivery state, and the sequencer
+	members []*member
+
+	// Stored frames are delivered in offset order: one that arrives before an earlier
+	// offset waits (at most ReorderWait) for it.
+	last    int64
+	pending []envelope
+	timer   *time.Timer
+}
+
+// member is one connection's membership of one channel.
+type member struct {
+	c  *conn
+	ch *hubChannel
+
+	// Guarded by ch.mu.
+	idx      int
+	presence bool     // receives presence frames
+	seen     int64    // stored frames up to this offset were sent as history: skip them
+	hold     *holdBuf // non-nil while join replies are being sent: live frames wait here
+}
+
+type holdBuf struct {
+	items []heldFrame
+	bytes int
+}
+
+type heldFrame struct {
+	wire    []byte
+	kind    byte
+	offset  int64
+	subject string
+}
+
+// release drops one reference; the last one unsubscribes from the Engine and removes the
+// entry. The caller holds ch.opMu.
+func (s *Server) release(ch *hubChannel) {
+	sh := ch.shard
+	sh.mu.Lock()
+	ch.refs--
+	last := ch.refs == 0
+	sh.mu.Unlock()
+	if !last || !ch.subscribed {
+		if last {
+			s.dropChannel(ch)
+		}
+		return
+	}
+	if err := s.engine.Unsubscribe(s.bgCtx(), ch.name); err != nil {
+		s.log.Warn("realtime: engine unsubscribe failed", "channel", ch.name, "err", err)
+	}
+	ch.subscribed = false
+	s.dropChannel(ch)
+}
+
+// dropChannel removes ch from its shard if nobody took a reference meanwhile (a joiner
+// that did waits on opMu and subscribes again).
+func (s *Server) dropChannel(ch *hubChannel) {
+	sh := ch.shard
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ch.refs != 0 || sh.m[ch.name] != ch {
+		return
+	}
+	delete(sh.m, ch.name)
+	ch.mu.Lock()
+	if ch.timer != nil {
+		ch.timer.Stop()
+		ch.timer = nil
+	}
+	ch.pending = nil
+	ch.last = 0
+	ch.mu.Unlock()
+}
+
+// deliver is the Engine handler: a message published by some node for a channel.
+func (s *Server) deliver(channel string, msg []byte) {
+	env, ok := openEnvelope(msg)
+	if !ok {
+		s.log.Warn("realtime: malformed engine message dropped", "channel", channel, "bytes", len(msg))
+		return
+	}
+	ch := s.hub.get(channel)
+	if ch == nil {
+		return
+	}
+	ch.mu.Lock()
+	if env.kind == kindBroadcast && env.offset > 0 {
+		s.sequence(ch, env)
+	} else {
+		s.deliverLocked(ch, env)
+	}
+	ch.mu.Unlock()
+}
+
+// sequence delivers stored frames in offset order. Caller holds ch.mu.
+func (s *Server) sequence(ch *hubChannel, env envelope) {
+	if ch.last != 0 && env.offset > ch.last+1 {
+		i, _ := slices.BinarySearchFunc(ch.pending, env.offset, func(e envelope, off int64) int {
+			return cmpInt64(e.offset, off)
+		})
+		ch.pending = slices.Insert(ch.pending, i, env)
+		if ch.timer == nil {
+			ch.timer = time.AfterFunc(s.lim.ReorderWait, func() { s.flushPending(ch) })
+		}
+		return
+	}
+	s.deliverLocked(ch, env)
+	ch.last = max(ch.last, env.offset)
+	s.drainPending(ch)
+}
+
+// drainPending delivers waiting frames that are next in line. Caller holds ch.mu.
+func (s *Server) drainPending(ch *hubChannel) {
+	n := 0
+	for n < len(ch.pending) && ch.pending[n].offset <= ch.last+1 {
+		s.deliverLocked(ch, ch.pending[n])
+		ch.last = max(ch.last, ch.pending[n].offset)
+		n++
+	}
+	if n > 0 {
+		clear(ch.pending[:n])
+		ch.pending = ch.pending[n:]
+	}
+	if len(ch.pending) == 0 {
+		ch.pending = nil
+		if ch.timer != nil {
+			ch.timer.Stop()
+			ch.timer = nil
+		}
+	}
+}
+
+// flushPending gives up waiting: the missing offsets are not coming (their node died
+// between commit and publish, or the engine lost them).
+func (s *Server) flushPending(ch *hubChannel) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.timer = nil
+	for _, e := range ch.pending {
+		s.deliverLocked(ch, e)
+		ch.last = max(ch.last, e.offset)
+	}
+	ch.pending = nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// deliverLocked hands a frame to the members that may receive it. Caller holds ch.mu.
+func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
+	switch env.kind {
+	case kindBroadcast:
+		authOnly := env.flags&flagAuthOnly != 0
+		for _, m := range ch.members {
+			if authOnly && !m.c.authed {
+				continue
+			}
+			if env.offset > 0 && m.seen != 0 {
+				if env.offset <= m.seen {
+					continue
+				}
+				m.seen = 0
+			}
+			m.send(env, s.lim.OutQueue)
+		}
+	case kindPrivate:
+		c := s.conns.get(env.subject)
+		if c == nil {
+			return
+		}
+		if m := c.memberOf(ch.name); m != nil && m.ch == ch {
+			m.send(env, s.lim.OutQueue)
+		}
+	case kindPresenceJoin, kindPresenceLeave:
+		for _, m := range ch.members {
+			if !m.presence || m.c.id == string(env.subject) {
+				continue
+			}
+			m.send(env, s.lim.OutQueue)
+		}
+	}
+}
+
+// send queues a frame for the member, or holds it while its join replies go out.
+// Caller holds m.ch.mu.
+func (m *member) send(env envelope, limit int) {
+	if h := m.hold; h != nil {
+		h.items = append(h.items, heldFrame{wire: env.wire, kind: env.kind, offset: env.offset, subject: string(env.subject)})
+		h.bytes += len(env.wire)
+		if h.bytes > limit {
+			m.c.slow()
+		}
+		return
+	}
+	m.c.enqueue(env.wire)
+}
+
+// addMember and removeMember change ch.members. Caller holds ch.mu.
+func (ch *hubChannel) addMember(m *member) {
+	m.idx = len(ch.members)
+	ch.members = append(ch.members, m)
+}
+
+func (ch *hubChannel) removeMember(m *member) {
+	i := m.idx
+	if i >= len(ch.members) || ch.members[i] != m {
+		return
+	}
+	last := len(ch.members) - 1
+	ch.members[i] = ch.members[last]
+	ch.members[i].idx = i
+	ch.members[last] = nil
+	ch.members = ch.members[:last]
+	if len(ch.members) == 0 {
+		ch.members = nil
+	}
+}

@@ -1,0 +1,329 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"relaybase"
+)
+
+// Server is one node's realtime side: it accepts WebSocket connections at
+// /rt/{canonical}, keeps their channel memberships in a sharded hub, and moves frames and
+// presence through the Engine. It implements http.Handler and relaybase.Events.
+type Server struct {
+	cfg    Config
+	lim    Limits
+	log    *slog.Logger
+	now    func() time.Time
+	rules  *matcher
+	engine relaybase.Engine
+	store  relaybase.Store
+
+	hub   hub
+	conns registry
+	pool  writerPool
+
+	ctx    context.Context // ends at Shutdown: stops engine delivery, pinger and writers
+	cancel context.CancelFunc
+
+	mu       sync.Mutex // guards closing and the WaitGroup's Add against Shutdown
+	closing  bool
+	wg       sync.WaitGroup // one per connection's reader goroutine
+	bg       sync.WaitGroup // the pinger
+	pingWire []byte
+}
+
+var _ relaybase.Events = (*Server)(nil)
+var _ http.Handler = (*Server)(nil)
+
+// New checks the rules (warnings go to the log), starts engine delivery and the keep-alive
+// pinger, and returns a server ready to be mounted at /rt/.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("realtime: Config.Engine is required")
+	}
+	if cfg.Canonical == "" {
+		return nil, errors.New("realtime: Config.Canonical is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	warnings, err := CheckRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		lim:      cfg.Limits.withDefaults(),
+		log:      log,
+		now:      now,
+		rules:    newMatcher(cfg.Rules),
+		engine:   cfg.Engine,
+		store:    cfg.Store,
+		pingWire: controlFrame(0x9, nil),
+	}
+	if s.store == nil {
+		for _, r := range cfg.Rules {
+			if r.Active && r.History > 0 {
+				log.Warn("realtime: no store configured, so no channel keeps history", "pattern", r.Pattern)
+				break
+			}
+		}
+	}
+	s.hub.init()
+	s.conns.init()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.pool.init(s.ctx.Done())
+	if err := s.engine.Start(s.ctx, s.deliver); err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("realtime: start engine: %w", err)
+	}
+	s.bg.Add(1)
+	go s.pinger()
+	return s, nil
+}
+
+// Match returns the rule for a concrete channel name (REALTIME.md §3): an exact pattern
+// wins, then the longest prefix pattern; inactive rules match nothing.
+func (s *Server) Match(channel string) (*relaybase.ChannelRule, bool) {
+	return s.rules.match(channel)
+}
+
+// keepsHistory reports whether channels of r store frames.
+func (s *Server) keepsHistory(r *relaybase.ChannelRule) bool {
+	return r.History > 0 && s.store != nil
+}
+
+// ServeHTTP upgrades GET /rt/{canonical} to a WebSocket connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.Path, "/rt/")
+	if !ok || name != s.cfg.Canonical || r.Method != http.MethodGet {
+		writeHTTPError(w, http.StatusNotFound, relaybase.CodeNotFound, "Unable to locate request.")
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		writeHTTPError(w, http.StatusBadRequest, relaybase.CodeInputError, "This address takes WebSocket connections only.")
+		return
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		writeHTTPError(w, http.StatusServiceUnavailable, relaybase.CodeServiceUnavailable, "The server is restarting.")
+		return
+	}
+	up := ws.HTTPUpgrader{Protocol: func(string) bool { return true }}
+	nc, rw, hs, err := up.Upgrade(r, w)
+	if err != nil {
+		if nc != nil {
+			nc.Close()
+		}
+		s.log.Debug("realtime: upgrade failed", "err", err, "remote", r.RemoteAddr)
+		return
+	}
+	var pre []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		p, _ := rw.Reader.Peek(n)
+		pre = append([]byte(nil), p...)
+	}
+	c := s.newConn(nc, pre)
+	if hs.Protocol != "" {
+		if s.cfg.Tokens == nil {
+			c.badToken = true
+		} else if id, err := s.cfg.Tokens.Verify(hs.Protocol); err != nil {
+			c.badToken = true
+			s.log.Debug("realtime: token refused", "err", err, "remote", r.RemoteAddr)
+		} else {
+			c.setIdentity(id)
+		}
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_, _ = nc.Write(closeFrame(1012, "service restart"))
+		nc.Close()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.conns.add(c)
+	// The reader runs on a goroutine of its own so that this one (with net/http's
+	// buffers for the connection) ends now: an idle connection keeps only what it needs.
+	go c.serve()
+}
+
+func writeHTTPError(w http.ResponseWriter, status int, code relaybase.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b := append([]byte(`{"code":`), appendString(nil, string(code))...)
+	b = append(b, `,"message":`...)
+	b = appendString(b, msg)
+	b = append(b, `,"payload":""}`...)
+	_, _ = w.Write(b)
+}
+
+// Shutdown closes every connection with 1012 (service restart: clients come back) and
+// waits for them to end, or for ctx; then stops engine delivery and the server's
+// goroutines. New connections are refused from its start.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.conns.each(func(c *conn) { c.startClose(1012, "service restart", false) })
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.conns.each(func(c *conn) { c.nc.Close() })
+		<-done
+	}
+	s.cancel()
+	s.bg.Wait()
+	return err
+}
+
+// pinger sends every connection a WebSocket ping once per Limits.Ping, spread over the
+// period one registry shard at a time.
+func (s *Server) pinger() {
+	defer s.bg.Done()
+	tick := max(s.lim.Ping/registryShards, time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for i := 0; ; i = (i + 1) % registryShards {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.conns.shards[i].each(func(c *conn) { c.control(s.pingWire) })
+	}
+}
+
+// newSocketID returns 128 random bits, base64url: unguessable and never reused.
+func newSocketID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// registry holds every open connection of this node by socketId.
+type registry struct {
+	shards [registryShards]registryShard
+}
+
+const registryShards = 64
+
+type registryShard struct {
+	mu sync.Mutex
+	m  map[string]*conn
+}
+
+func (r *registry) init() {
+	for i := range r.shards {
+		r.shards[i].m = make(map[string]*conn)
+	}
+}
+
+func (r *registry) shard(id string) *registryShard {
+	return &r.shards[fnv32(id)%registryShards]
+}
+
+func (r *registry) add(c *conn) {
+	sh := r.shard(c.id)
+	sh.mu.Lock()
+	sh.m[c.id] = c
+	sh.mu.Unlock()
+}
+
+func (r *registry) remove(c *conn) {
+	sh := r.shard(c.id)
+	sh.mu.Lock()
+	delete(sh.m, c.id)
+	sh.mu.Unlock()
+}
+
+func (r *registry) get(id []byte) *conn {
+	sh := r.shard(string(id))
+	sh.mu.Lock()
+	c := sh.m[string(id)]
+	sh.mu.Unlock()
+	return c
+}
+
+func (r *registry) each(f func(*conn)) {
+	for i := range r.shards {
+		r.shards[i].each(f)
+	}
+}
+
+func (sh *registryShard) each(f func(*conn)) {
+	sh.mu.Lock()
+	list := make([]*conn, 0, len(sh.m))
+	for _, c := range sh.m {
+		list = append(list, c)
+	}
+	sh.mu.Unlock()
+	for _, c := range list {
+		f(c)
+	}
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// clientJSON is the client object C of REALTIME.md §2 for a connection.
+func clientJSON(socketID string, id relaybase.Identity) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"socketId":`...)
+	b = appendString(b, socketID)
+	b = append(b, `,"extras":`...)
+	if id.Extras != nil && id.Extras.Len() > 0 {
+		if ex, err := id.Extras.MarshalJSON(); err == nil {
+			b = append(b, ex...)
+		} else {
+			b = append(b, `{}`...)
+		}
+	} else {
+		b = append(b, `{}`...)
+	}
+	b = append(b, `,"permissions":{"dbo_id":`...)
+	b = strconv.AppendInt(b, id.TableID, 10)
+	b = append(b, `,"row_id":`...)
+	b = strconv.AppendInt(b, id.RowID, 10)
+	return append(b, `}}`...)
+}
+
+// isTimeout reports a deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
