@@ -106,6 +106,11 @@ func (p *parser) errAt(line, col int, msg string) {
 
 // expected reports "expected what, found <t>".
 func (p *parser) expected(t *token, what string) {
+	if t.err != "" {
+		// The token itself is malformed; say that rather than what was expected.
+		p.errAt(t.line, t.col, t.err)
+		return
+	}
 	p.errAt(t.line, t.col, "expected "+what+", found "+describe(t))
 }
 
@@ -345,6 +350,12 @@ func (p *parser) item(b *Block, fields bool) *Node {
 		return nil
 	}
 	var n *Node
+	if u := p.peekAt(1); fields && p.dottedLen(0) == 1 &&
+		(u.kind == tNewline || u.kind == tEOF || isOp(u, "}")) {
+		p.next()
+		p.expected(u, "a field name")
+		return nil
+	}
 	if fields && p.isFieldDecl() {
 		n = p.field()
 	} else {
