@@ -122,7 +122,7 @@ func (c *compiler) stmtDBAdd(n *xs.Node) execFn {
 		if err != nil {
 			return ctlNext, err
 		}
-		row, err := f.r.rowData(t, d, pos)
+		row, err := f.r.rowData(t, d, pos, true)
 		if err != nil {
 			return ctlNext, err
 		}
@@ -178,7 +178,7 @@ func (c *compiler) stmtDBEdit(n *xs.Node) execFn {
 		if err != nil {
 			return ctlNext, err
 		}
-		changes, err := r.rowData(t, d, pos)
+		changes, err := r.rowData(t, d, pos, upsert)
 		if err != nil {
 			return ctlNext, err
 		}
@@ -312,7 +312,7 @@ func (c *compiler) stmtDBTransaction(n *xs.Node) execFn {
 // rowData turns a data object into the row a store writes: members the table does not
 // have (and id, which the store assigns) are dropped, values are coerced to their field's
 // type, and passwords are hashed unless they already are a hash.
-func (r *run) rowData(t *relaybase.Table, d any, pos xs.Pos) (*value.Object, error) {
+func (r *run) rowData(t *relaybase.Table, d any, pos xs.Pos, insert bool) (*value.Object, error) {
 	var src *value.Object
 	switch x := d.(type) {
 	case nil:
@@ -329,6 +329,9 @@ func (r *run) rowData(t *relaybase.Table, d any, pos xs.Pos) (*value.Object, err
 			continue
 		}
 		v, _ := src.Get(k)
+		if v == nil && insert && !fd.Nullable && fd.Default != nil {
+			continue // null for a field that is not nullable: the store fills the default
+		}
 		cv, err := coerceField(fd, v)
 		if err != nil {
 			return nil, errorAt(pos, "%s.%s: %v", t.Name, k, err)

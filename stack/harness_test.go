@@ -124,7 +124,7 @@ func loadEnv(t *testing.T, files map[string]string) *tenv {
 			t.Fatalf("load: %s", d)
 		}
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "data.sqlite"))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "data.sqlite"), sqlite.WithClock(func() time.Time { return fixedNow }))
 	if err != nil {
 		t.Fatal(err)
 	}
