@@ -73,7 +73,7 @@ type env struct {
 
 type option func(*Config)
 
-func withLimits(l Limits) option      { return func(c *Config) { c.Limits = l } }
+func withLimits(l Limits) option         { return func(c *Config) { c.Limits = l } }
 func withStore(s relaybase.Store) option { return func(c *Config) { c.Store = s } }
 func withEngine(e relaybase.Engine) option {
 	return func(c *Config) { c.Engine = e }
