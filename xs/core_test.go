@@ -55,9 +55,9 @@ func TestCoreFilters(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			for src, want := range map[string]string{
-				"$x|" + name:                        "(|" + name + " var(x))",
-				"$x|" + name + `:"a":1 == $y`:       "(== (|" + name + ` var(x) "a" 1) var(y))`,
-				"($x|" + name + ":$$.a)|" + name:    "(|" + name + " (paren (|" + name + " var(x) var($$).a)))",
+				"$x|" + name:                         "(|" + name + " var(x))",
+				"$x|" + name + `:"a":1 == $y`:        "(== (|" + name + ` var(x) "a" 1) var(y))`,
+				"($x|" + name + ":$$.a)|" + name:     "(|" + name + " (paren (|" + name + " var(x) var($$).a)))",
 				"$x|" + name + ":[1,2]|" + name + "": "(|" + name + " (|" + name + " var(x) [1 2]))",
 			} {
 				x, diags := parseExpr(src)
