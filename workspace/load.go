@@ -575,7 +575,7 @@ func (l *loader) channel(file string, n *xs.Node) (relaybase.ChannelRule, bool) 
 	r.AnonymousClients = boolMember(settings, "anonymous_clients")
 	r.Presence = boolMember(settings, "presence")
 	r.AuthChannel = boolMember(settings, "auth_channel")
-	nested := boolMember(settings, "nested_channels")
+	r.NestedChannels = boolMember(settings, "nested_channels")
 	if h, ok := settings.Get("message_history"); ok {
 		hv, isInt := h.(int64)
 		if !isInt || !historySizes[hv] {
@@ -583,7 +583,7 @@ func (l *loader) channel(file string, n *xs.Node) (relaybase.ChannelRule, bool) 
 		}
 		r.History = int(hv)
 	}
-	if strings.HasSuffix(r.Pattern, "*") && !nested {
+	if strings.HasSuffix(r.Pattern, "*") && !r.NestedChannels {
 		l.warnf(n.NamePos, "realtime_channel %q ends in '*' but nested_channels is off; it is treated as nested", r.Pattern)
 	}
 	pub := l.objectAttr(n.Body, "public_messaging")

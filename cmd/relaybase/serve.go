@@ -138,7 +138,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		return nil, nil, diags, fmt.Errorf("migrate: %w", err)
 	}
 	for _, note := range notes {
-		log.Warn(note)
+		log.Info(note)
 	}
 
 	key, err := authKey(ctx, cfg, getenv, dataDir)
