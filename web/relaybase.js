@@ -86,7 +86,17 @@ export class RelaybaseClient {
     this.attempt = 0; // consecutive failed attempts, for the backoff
     this.timer = null;
     this.lastClose = null; // {code, reason} of the last close
-    this.onOnline = () => { if (this.state === "waiting") this.connect(); };
+    // Back online (browsers): don't wait out the backoff, and drop an attempt begun offline.
+    this.onOnline = () => {
+      if (this.state === "waiting") {
+        this.connect();
+      } else if (this.state === "connecting" && this.socket) {
+        const stale = this.socket;
+        this.detach(stale);
+        try { stale.close(); } catch { /* ignore */ }
+        this.connect();
+      }
+    };
     globalThis.addEventListener?.("online", this.onOnline);
   }
 
