@@ -69,7 +69,7 @@ var baseFiles = map[string]string{
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type tenv struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *workspace.Workspace
 	p      *Program
 	db     *sqlite.DB
@@ -81,7 +81,7 @@ type tenv struct {
 
 // newEnv writes the files into a workspace directory, loads it, migrates a real SQLite
 // database in t.TempDir() and compiles it. Compile errors fail the test unless allowErrors.
-func newEnv(t *testing.T, files map[string]string) *tenv {
+func newEnv(t testing.TB, files map[string]string) *tenv {
 	t.Helper()
 	e := loadEnv(t, files)
 	for _, d := range e.diags {
@@ -92,7 +92,7 @@ func newEnv(t *testing.T, files map[string]string) *tenv {
 	return e
 }
 
-func loadEnv(t *testing.T, files map[string]string) *tenv {
+func loadEnv(t testing.TB, files map[string]string) *tenv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
