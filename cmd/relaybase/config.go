@@ -51,6 +51,7 @@ var settings = []setting{
 	{"rt_burst", "200", "realtime: burst of frames above the rate", kindInt},
 	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
+	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // timezones for format_timestamp even where the system has none
 
 	"github.com/spf13/cobra"
 )

@@ -54,6 +54,7 @@ type node struct {
 	http      *http.Server
 	listener  net.Listener
 	canonical string
+	debug     *http.Server // pprof, when debug_addr is set
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -218,6 +219,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Ready:     n.ready,
 		StaticDir: ws.StaticDir,
 		ClientJS:  web.ClientJS,
+		Metrics:   metricsHandler(),
 		MaxBody:   cfg.bytes("max_body"),
 		CORS:      corsConfig(cfg.yaml),
 		Logger:    log,
@@ -225,6 +227,11 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	n.listener, err = net.Listen("tcp", cfg.str("addr"))
 	if err != nil {
 		return nil, nil, diags, fmt.Errorf("listen: %w", err)
+	}
+	if addr := cfg.str("debug_addr"); addr != "" {
+		if n.debug, err = serveDebug(addr, log); err != nil {
+			return nil, nil, diags, err
+		}
 	}
 	n.http = &http.Server{
 		Handler:           api,
@@ -271,6 +278,9 @@ func (n *node) shutdown(timeout time.Duration) error {
 	}
 	if n.realtime != nil {
 		n.realtime.Shutdown(ctx)
+	}
+	if n.debug != nil {
+		_ = n.debug.Close()
 	}
 	if err := n.close(); err != nil {
 		errs = append(errs, err)
