@@ -307,6 +307,7 @@ func TestErrorCases(t *testing.T) {
 		{"bad array range", "function f {\n  input {\n    text[1:x] a\n  }\n}", `t.xs:3:12: error: expected "]", found "x"`},
 		{"empty filters", "function f {\n  input {\n    text a filters= \n  }\n}", `t.xs:3:21: error: expected a filter name after filters=, found end of line`},
 		{"empty filter name", "function f {\n  input {\n    text a filters=trim||x\n  }\n}", `t.xs:3:25: error: expected a filter name in filters=, found "|"`},
+		{"unterminated string in filters", "function f {\n  input {\n    text a filters=prevent:\"x y\n    text b\n  }\n}", "t.xs:3:28: error: unterminated string"},
 		{"unterminated string", "function f {\n  stack {\n    var $a { value = \"abc }\n  }\n}", "t.xs:3:22: error: unterminated string"},
 		{"junk after statement", "function f {\n  stack {\n    var $a { value = 1 } as\n  }\n}", `t.xs:3:28: error: expected a variable after as, found end of line`},
 		{"too deep", "function f {\n  stack {\n    var $a { value = " + strings.Repeat("(", 2000) + " }\n  }\n}", "nesting too deep"},
@@ -321,5 +322,38 @@ func TestErrorCases(t *testing.T) {
 				t.Errorf("got  %s\nwant %s (all: %v)", got, tt.want, diags)
 			}
 		})
+	}
+}
+
+func TestLineEndings(t *testing.T) {
+	src := "\ufeff// exported on Windows\r\nquery q verb=GET {\r\n\tstack {\r\n\t\tvar $x { value = \"a\" ~\r\n\t\t\t\"b\" }\r\n\t}\r\n}\r\n"
+	f, diags := Parse("w.xs", []byte(src))
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	v := one(t, f).Body.Node("stack").Body.Node("var")
+	if v.Pos.Line != 4 || v.Pos.Col != 3 {
+		t.Errorf("var at %v, want 4:3 (a tab is one character)", v.Pos)
+	}
+	if got := sexpr(v.Body.Attr("value").Value); got != `(~ "a" "b")` {
+		t.Errorf("value %s", got)
+	}
+}
+
+// TestNoPanic runs hostile inputs that once could trip a parser; FuzzParse covers more.
+func TestNoPanic(t *testing.T) {
+	for _, src := range []string{
+		"", "\x00", "\xff\xfe", "{", "}", "}}}}", "((((", "[[[[", "query", "query {", "query q {",
+		"query q { input {", "query q { input { text", "query q { input { text a?=", "query q { input { text a filters=",
+		"query q { input { text a filters=|", "query q { input { text a filters=a:", "query q { input { text[",
+		"query q { input { text[1:", "query q { stack { var $x { value = ", "f { a = $x|", "f { a = $x|g:",
+		"f { a = $$|", "f { a = `", "f { a = ```", "f { a = \"\"\"", "f { a = '", "f { a = {b:", "f { a = [1,",
+		"f { a = $x.", "f { a = $x[", "f { a = $env.$http_headers.X-", "f { a = 1 ? ", "f { a = 1 ? 2 :",
+		"f { a = x(", "f { a = x(1,", "f { a = not", "f { a = $x not", "f (", "f (a as", "f (a as $x",
+		"f as", "f {} as", "!", "!!", "! !", "a.b.c.", "a..b", "f { a = 2025-01-01 ", "f { a = 2025-01-01 12:",
+		"f { a = 1e", "f { a = 1.", "f { a = .5 }", "f { a = -", "f { a = !", "/*", "//", "f { /* }",
+		"f { a = 1 } b", "x = 1", "f { case (1) {} break break }", "f { each ($a as ) {} }",
+	} {
+		checkParse(t, []byte(src))
 	}
 }

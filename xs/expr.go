@@ -49,6 +49,7 @@ func (p *parser) expr() Expr {
 			p.next()
 		}
 		p.next()
+		p.skipNL()
 		then := p.expr()
 		if p.bad {
 			return &Ternary{Pos: x.Position(), Cond: x, Then: then}
@@ -59,6 +60,7 @@ func (p *parser) expr() Expr {
 		p.expectOp(":")
 		var els Expr
 		if !p.bad {
+			p.skipNL()
 			els = p.expr()
 		}
 		return &Ternary{Pos: x.Position(), Cond: x, Then: then, Else: els}
@@ -124,6 +126,7 @@ func (p *parser) binary(minPrec int, lambda bool) Expr {
 		for range ntok {
 			p.next()
 		}
+		p.skipNL() // an operator at the end of a line continues on the next
 		y := p.binary(prec+1, lambda)
 		x = &Binary{Pos: x.Position(), Op: op, X: x, Y: y}
 	}

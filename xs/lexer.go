@@ -461,7 +461,10 @@ func (lx *lexer) raw() (text []rune, line, col int) {
 	for lx.i < len(lx.src) {
 		r := lx.src[lx.i]
 		if quote != 0 {
-			if r == '\\' && lx.i+1 < len(lx.src) {
+			if r == '\n' {
+				break // an unclosed quote ends with its line
+			}
+			if r == '\\' && lx.i+1 < len(lx.src) && lx.src[lx.i+1] != '\n' {
 				lx.advance()
 			} else if r == quote {
 				quote = 0

@@ -633,17 +633,19 @@ func (p *parser) rawFilters() []*FilterCall {
 		p.expected(p.peek(), "a filter name after filters=")
 		return nil
 	}
-	posAt := func(i int) Pos {
-		l, c := line, col
-		for _, r := range raw[:i] {
-			if r == '\n' {
-				l, c = l+1, 1
-			} else {
-				c++
-			}
+	// Quoted arguments may hold line ends, so work out each rune's line and column once.
+	lines, cols := make([]int, len(raw)+1), make([]int, len(raw)+1)
+	l, c := line, col
+	for k, r := range raw {
+		lines[k], cols[k] = l, c
+		if r == '\n' {
+			l, c = l+1, 1
+		} else {
+			c++
 		}
-		return Pos{File: p.file, Line: l, Col: c}
 	}
+	lines[len(raw)], cols[len(raw)] = l, c
+	posAt := func(i int) Pos { return Pos{File: p.file, Line: lines[i], Col: cols[i]} }
 	var out []*FilterCall
 	i := 0
 	// part reads up to one of stops (outside quotes) and returns [start, end).
@@ -691,7 +693,12 @@ func (p *parser) rawFilters() []*FilterCall {
 			} else {
 				as, ae = part("|:")
 			}
-			fc.Args = append(fc.Args, rawLit(string(raw[as:ae]), posAt(as)))
+			arg := string(raw[as:ae])
+			if arg != "" && (arg[0] == '"' || arg[0] == '\'') && (len(arg) < 2 || arg[len(arg)-1] != arg[0]) {
+				p.errAt(lines[as], cols[as], "unterminated string")
+				return out
+			}
+			fc.Args = append(fc.Args, rawLit(arg, posAt(as)))
 		}
 		if i >= len(raw) {
 			break
