@@ -46,7 +46,10 @@ type Node struct {
 	Body     *Block
 	As       string // "as $r" → "r" ("" when absent)
 	AsPos    Pos
-	Field    *FieldDecl // set for a field declaration inside input { } or schema { }
+	// AsIndex is the second variable of "each as $item, $index" ("index"), "" when absent.
+	AsIndex    string
+	AsIndexPos Pos
+	Field      *FieldDecl // set for a field declaration inside input { } or schema { }
 }
 
 // Attr is "key = expr" (inside a body) or "key=expr" (inline on the header line).

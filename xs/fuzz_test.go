@@ -62,6 +62,9 @@ func walk(nodes []*Node, fn func(Pos)) {
 		if n.As != "" {
 			fn(n.AsPos)
 		}
+		if n.AsIndex != "" {
+			fn(n.AsIndexPos)
+		}
 		for _, a := range n.Inline {
 			fn(a.Pos)
 			walkExpr(a.Value, fn)

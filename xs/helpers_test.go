@@ -116,6 +116,9 @@ func dumpNode(b *strings.Builder, n *Node, ind string) {
 	if n.As != "" {
 		b.WriteString(" as " + n.As)
 	}
+	if n.AsIndex != "" {
+		b.WriteString(", " + n.AsIndex)
+	}
 	b.WriteString("\n")
 	if n.Body != nil {
 		for _, a := range n.Body.Attrs {

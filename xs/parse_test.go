@@ -138,6 +138,18 @@ func TestStatements(t *testing.T) {
 			  each as item
 			    debug.log
 			      value = var(item)`},
+		{"each with index", "foreach ($items) {\n  each as $item, $index {\n    debug.log { value = $index }\n  }\n}", `
+			foreach (var(items))
+			  each as item, index
+			    debug.log
+			      value = var(index)`},
+		{"await and remove", "await $request as $result\nforeach ($items) {\n  each as $item {\n    conditional {\n      if ($item.expired == true) {\n        remove\n      }\n    }\n  }\n}", `
+			await $request as result
+			foreach (var(items))
+			  each as item
+			    conditional
+			      if ((== var(item).expired true))
+			        remove`},
 		{"each with list and as", "each ($list as $item) {\n  debug.log { value = $item }\n}", `
 			each (var(list)) as item
 			  debug.log

@@ -426,6 +426,12 @@ func (p *parser) as(n *Node) {
 	}
 	p.next()
 	n.As, n.AsPos = v.text, p.pos(v)
+	if c, w := p.peekAt(0), p.peekAt(1); isOp(c, ",") && w.kind == tVar {
+		// each as $item, $index
+		p.next()
+		p.next()
+		n.AsIndex, n.AsIndexPos = w.text, p.pos(w)
+	}
 }
 
 // name reads the optional name after a keyword: a string, a $variable (with members, as in
