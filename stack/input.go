@@ -98,7 +98,12 @@ func (c *compiler) inputDecl(n *xs.Node, prefix string) *inputDecl {
 		if v, ok := c.constValue(fd.Default); ok {
 			d.defConst = v
 		}
-		d.def = c.expr(fd.Default)
+		if hasVar(fd.Default) {
+			// Inputs are checked before the stack runs: no variable exists yet.
+			c.errorf(fd.Default.Position(), "input %s: a default cannot use variables", fd.Name)
+		} else {
+			d.def = c.expr(fd.Default)
+		}
 	}
 	if v, ok := c.constValue(attrOf(n, "sensitive")); ok && value.Truthy(v) {
 		d.secret = true
@@ -682,4 +687,52 @@ func describeInputs(ds []*inputDecl) []Input {
 		out = append(out, in)
 	}
 	return out
+}
+
+// hasVar reports whether an expression reads any variable.
+func hasVar(e xs.Expr) bool {
+	switch x := e.(type) {
+	case *xs.Var:
+		return true
+	case *xs.Member:
+		return hasVar(x.X)
+	case *xs.Index:
+		return hasVar(x.X) || hasVar(x.Index)
+	case *xs.Unary:
+		return hasVar(x.X)
+	case *xs.Binary:
+		return hasVar(x.X) || hasVar(x.Y)
+	case *xs.Ternary:
+		return hasVar(x.Cond) || hasVar(x.Then) || hasVar(x.Else)
+	case *xs.Filter:
+		if hasVar(x.X) {
+			return true
+		}
+		for _, a := range x.Call.Args {
+			if hasVar(a) {
+				return true
+			}
+		}
+	case *xs.Paren:
+		return hasVar(x.X)
+	case *xs.ObjectLit:
+		for _, v := range x.Values {
+			if hasVar(v) {
+				return true
+			}
+		}
+	case *xs.ArrayLit:
+		for _, v := range x.Elems {
+			if hasVar(v) {
+				return true
+			}
+		}
+	case *xs.Call:
+		for _, a := range x.Args {
+			if hasVar(a) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"relaybase"
 	"relaybase/value"
@@ -92,7 +93,7 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 			Message: "The database is unavailable; nothing was changed.", Err: fmt.Errorf("begin: %w", err)}
 	}
 	r.tx = tx
-	out, err := fn()
+	out, err := r.guard(fn)
 	if err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			r.p.logger.Error("rollback failed", "error", rerr)
@@ -109,6 +110,18 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 		r.p.opts.Events.Publish(context.WithoutCancel(r.ctx), r.staged)
 	}
 	return out, nil
+}
+
+// guard runs fn and turns a panic (a bug, never a user's mistake) into a 500 so that the
+// transaction is still rolled back and the process keeps serving.
+func (r *run) guard(fn func() (any, error)) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.p.logger.Error("stack panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, err = nil, &relaybase.Error{Code: relaybase.CodeFatal, Message: "Internal server error.", Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return fn()
 }
 
 // exec runs a unit with already-checked inputs and returns its response.
