@@ -308,6 +308,7 @@ func TestErrorCases(t *testing.T) {
 		{"empty filters", "function f {\n  input {\n    text a filters= \n  }\n}", `t.xs:3:21: error: expected a filter name after filters=, found end of line`},
 		{"empty filter name", "function f {\n  input {\n    text a filters=trim||x\n  }\n}", `t.xs:3:25: error: expected a filter name in filters=, found "|"`},
 		{"unterminated string in filters", "function f {\n  input {\n    text a filters=prevent:\"x y\n    text b\n  }\n}", "t.xs:3:28: error: unterminated string"},
+		{"unterminated comment", "function f {\n  stack {\n    /* no end\n  }\n}", "t.xs:3:5: error: unterminated /* comment"},
 		{"unterminated string", "function f {\n  stack {\n    var $a { value = \"abc }\n  }\n}", "t.xs:3:22: error: unterminated string"},
 		{"junk after statement", "function f {\n  stack {\n    var $a { value = 1 } as\n  }\n}", `t.xs:3:28: error: expected a variable after as, found end of line`},
 		{"too deep", "function f {\n  stack {\n    var $a { value = " + strings.Repeat("(", 2000) + " }\n  }\n}", "nesting too deep"},

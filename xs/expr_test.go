@@ -133,7 +133,8 @@ func TestExprErrors(t *testing.T) {
 		{"unterminated backtick", "`$a", "t.xs:1:1: error: unterminated ` expression"},
 		{"bad backtick content", "`$a +`", "t.xs:1:6: error: expected an expression, found end of file"},
 		{"lone dollar", "$", "t.xs:1:1: error: expected a variable name after $"},
-		{"illegal character", "#", "t.xs:1:1: error: unexpected character '#'"},
+		{"illegal character", "^", "t.xs:1:1: error: unexpected character '^'"},
+		{"hash mid-line", "1 # 2", "t.xs:1:3: error: unexpected character '#'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,7 @@ type lexer struct {
 	last  tokKind // kind of the previous token, for ".0" member access
 	lastT string
 	lastE int // end offset of the previous token
+	bad   *token // an error found while skipping blanks, returned as the next token
 }
 
 func newLexer(src []rune, line, col int) *lexer {
@@ -116,7 +117,14 @@ func (lx *lexer) skipSpace() bool {
 			for lx.i < len(lx.src) && lx.src[lx.i] != '\n' {
 				lx.advance()
 			}
+		case r == '#' && lx.atLineStart():
+			// Xano's own examples write "# note" lines; accepted as comments where a
+			// statement could start, and nowhere else.
+			for lx.i < len(lx.src) && lx.src[lx.i] != '\n' {
+				lx.advance()
+			}
 		case r == '/' && lx.peekc(1) == '*':
+			line, col := lx.line, lx.col
 			lx.advance()
 			lx.advance()
 			for lx.i < len(lx.src) && !(lx.src[lx.i] == '*' && lx.peekc(1) == '/') {
@@ -125,6 +133,8 @@ func (lx *lexer) skipSpace() bool {
 			if lx.i < len(lx.src) {
 				lx.advance()
 				lx.advance()
+			} else {
+				lx.bad = &token{kind: tIllegal, text: "/*", line: line, col: col, err: "unterminated /* comment"}
 			}
 		default:
 			return skipped
@@ -134,9 +144,32 @@ func (lx *lexer) skipSpace() bool {
 	return skipped
 }
 
+// atLineStart reports whether only blanks precede the current position on its line.
+func (lx *lexer) atLineStart() bool {
+	for k := lx.i - 1; k >= 0; k-- {
+		switch lx.src[k] {
+		case '\n':
+			return true
+		case ' ', '\t', '\r', 0xFEFF:
+			continue
+		}
+		return false
+	}
+	return true
+}
+
 // next returns the next token.
 func (lx *lexer) next() token {
 	space := lx.skipSpace() || lx.i != lx.lastE
+	if b := lx.bad; b != nil {
+		// An unterminated comment: report it where it starts, then go on at the end.
+		lx.bad = nil
+		t := *b
+		t.off, t.end, t.endLine, t.endCol = lx.i, lx.i, lx.line, lx.col
+		t.depth, t.dAfter, t.open, t.space = lx.depth, lx.depth, lx.open[:len(lx.open):len(lx.open)], space
+		lx.last, lx.lastT, lx.lastE = t.kind, t.text, t.end
+		return t
+	}
 	t := token{line: lx.line, col: lx.col, off: lx.i, space: space, depth: lx.depth}
 	if lx.i >= len(lx.src) {
 		t.kind = tEOF

@@ -224,6 +224,11 @@ func TestStatements(t *testing.T) {
 		{"comments everywhere", "// leading\nvar $x { // trailing\n  value = 1 // after value\n  /* block */\n}\n// closing", `
 			var $x
 			  value = 1`},
+		{"hash comment lines", "# Equality\nvar $x { value = 1 }\n  # indented note\nvar $y { value = \"#not a comment\" }", `
+			var $x
+			  value = 1
+			var $y
+			  value = "#not a comment"`},
 		{"backtick value", "var $x { value = `$a + 1` }", `
 			var $x
 			  value = (+ var(a) 1)`},
