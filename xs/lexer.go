@@ -54,7 +54,7 @@ type lexer struct {
 	open  []byte  // the brackets open at this point, innermost last
 	last  tokKind // kind of the previous token, for ".0" member access
 	lastT string
-	lastE int // end offset of the previous token
+	lastE int    // end offset of the previous token
 	bad   *token // an error found while skipping blanks, returned as the next token
 }
 
