@@ -269,4 +269,3 @@ func TestTriggers(t *testing.T) {
 		t.Fatalf("a repeated join ran the trigger again")
 	}
 }
-
