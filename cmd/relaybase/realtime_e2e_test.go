@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// rtClient is a minimal realtime client: JSON frames over a real WebSocket.
+type rtClient struct {
+	t    *testing.T
+	conn net.Conn
+}
+
+func dialRealtime(t *testing.T, url, token string) *rtClient {
+	t.Helper()
+	d := ws.Dialer{Timeout: 5 * time.Second}
+	if token != "" {
+		d.Protocols = []string{token}
+	}
+	conn, _, _, err := d.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rtClient{t: t, conn: conn}
+}
+
+func (c *rtClient) send(frame map[string]any) {
+	c.t.Helper()
+	data, _ := json.Marshal(frame)
+	if err := wsutil.WriteClientText(c.conn, data); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+// next reads frames until one has the given action, failing after a deadline.
+func (c *rtClient) next(action string) map[string]any {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		data, op, err := wsutil.ReadServerData(c.conn)
+		if err != nil {
+			c.t.Fatalf("waiting for %q: %v", action, err)
+		}
+		if op != ws.OpText {
+			continue
+		}
+		var f map[string]any
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.t.Fatalf("frame is not JSON: %s", data)
+		}
+		if f["action"] == action {
+			return f
+		}
+	}
+}
+
+// TestEndpointEventReachesMembers walks the product's main path: a member joins the chat
+// room over WebSocket, a post to the endpoint stores a row and fires an event, and the
+// member receives that event with the stored row, after the commit.
+func TestEndpointEventReachesMembers(t *testing.T) {
+	s := startServer(t, "../../examples/chat", t.TempDir())
+
+	guest := s.do("POST", "/api:chat/auth/guest", map[string]any{"name": "Wanda"})
+	wantStatus(t, guest, http.StatusOK, "")
+	token := field(guest.json, "authToken").(string)
+
+	member := dialRealtime(t, s.ws, token)
+	member.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{"presence": true, "history": false}})
+	joined := member.next("join")
+	if field(joined, "client", "extras", "name") != "Wanda" {
+		t.Fatalf("join reply's client lacks the token's extras: %v", joined)
+	}
+	presence := member.next("presence_full")
+	if n := len(field(presence, "payload", "presence").([]any)); n != 1 {
+		t.Fatalf("presence_full lists %d members, want 1 (the joiner)", n)
+	}
+
+	anon := dialRealtime(t, s.ws, "")
+	anon.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{}})
+	anon.next("join")
+
+	post := s.do("POST", "/api:chat/messages", map[string]any{"channel": "marvel_chat_room", "text": "hello, world", "author": "Wanda"})
+	wantStatus(t, post, http.StatusOK, "")
+	for _, c := range []*rtClient{member, anon} {
+		ev := c.next("event")
+		if field(ev, "options", "channel") != "marvel_chat_room" || field(ev, "payload", "text") != "hello, world" ||
+			field(ev, "payload", "id") != field(post.json, "id") {
+			t.Fatalf("event = %v, want the stored row %s", ev, post.body)
+		}
+		if off, _ := ev["offset"].(float64); off < 1 {
+			t.Fatalf("event on a channel with history has no offset: %v", ev)
+		}
+	}
+
+	// Clients may not broadcast in this room: messages go through the endpoint.
+	member.send(map[string]any{"action": "message", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": "direct"})
+	if e := member.next("error"); field(e, "payload", "code") != "forbidden" {
+		t.Fatalf("broadcast answered %v, want forbidden", e)
+	}
+
+	// A bad token is refused, never downgraded to anonymous.
+	bad := dialRealtime(t, s.ws, "not-a-token")
+	if e := bad.next("error"); field(e, "payload", "code") != "unauthorized" {
+		t.Fatalf("bad token answered %v", e)
+	}
+}
