@@ -134,7 +134,7 @@ func (lx *lexer) skipSpace() bool {
 				lx.advance()
 				lx.advance()
 			} else {
-				lx.bad = &token{kind: tIllegal, text: "/*", line: line, col: col, err: "unterminated /* comment"}
+				lx.bad = &token{kind: tIllegal, text: "/*", line: line, col: col, err: "unterminated comment: expected */, found end of file"}
 			}
 		default:
 			return skipped
@@ -212,7 +212,11 @@ func (lx *lexer) scan(t *token) {
 			}
 			t.text = string(lx.src[start:lx.i])
 		default:
-			t.err = "expected a variable name after $"
+			found := "end of file"
+			if lx.i < len(lx.src) {
+				found = strconv.QuoteRune(lx.src[lx.i])
+			}
+			t.err = "expected a variable name after $, found " + found
 		}
 	case isIdentStart(r):
 		start := lx.i
@@ -381,7 +385,7 @@ func (lx *lexer) str(t *token, q rune) {
 		}
 		t.text = string(lx.src[start:lx.i])
 		if lx.i >= len(lx.src) {
-			t.err = `unterminated """ string`
+			t.err = `unterminated string: expected closing """, found end of file`
 			return
 		}
 		for range 3 {
@@ -393,7 +397,7 @@ func (lx *lexer) str(t *token, q rune) {
 	var b strings.Builder
 	for {
 		if lx.i >= len(lx.src) {
-			t.err = "unterminated string"
+			t.err = "unterminated string: expected closing " + string(q) + ", found end of file"
 			t.text = b.String()
 			return
 		}
@@ -472,7 +476,7 @@ func (lx *lexer) backtick(t *token) {
 	}
 	t.text = string(lx.src[start:lx.i])
 	if lx.i >= len(lx.src) {
-		t.err = "unterminated " + delim + " expression"
+		t.err = "unterminated expression: expected closing " + delim + ", found end of file"
 		return
 	}
 	for range len(delim) {

@@ -219,7 +219,7 @@ func (p *parser) file0(f *File) {
 			p.sync(0)
 			continue
 		}
-		n := p.node(false)
+		n := p.node()
 		n.Disabled = disabled
 		f.Objects = append(f.Objects, n)
 		if p.bad {
@@ -359,7 +359,7 @@ func (p *parser) item(b *Block, fields bool) *Node {
 	if fields && p.isFieldDecl() {
 		n = p.field()
 	} else {
-		n = p.node(false)
+		n = p.node()
 	}
 	n.Disabled = disabled
 	b.Nodes = append(b.Nodes, n)
@@ -382,7 +382,7 @@ func (p *parser) isFieldDecl() bool {
 }
 
 // node reads "keyword [name] [key=value ...] [(cond)] [as $x] [{ body }] [as $x]".
-func (p *parser) node(_ bool) *Node {
+func (p *parser) node() *Node {
 	kw := p.peek()
 	n := &Node{Pos: p.pos(kw)}
 	n.Keyword = p.dotted()
@@ -701,7 +701,7 @@ func (p *parser) rawFilters() []*FilterCall {
 			}
 			arg := string(raw[as:ae])
 			if arg != "" && (arg[0] == '"' || arg[0] == '\'') && (len(arg) < 2 || arg[len(arg)-1] != arg[0]) {
-				p.errAt(lines[as], cols[as], "unterminated string")
+				p.errAt(lines[as], cols[as], "unterminated string: expected closing "+arg[:1]+", found end of filters")
 				return out
 			}
 			fc.Args = append(fc.Args, rawLit(arg, posAt(as)))
