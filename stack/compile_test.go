@@ -168,6 +168,9 @@ func TestRealtimeTriggers(t *testing.T) {
       error_type = "accessdenied"
       error = "No spam, please."
     }
+    precondition ($input.payload.text != "standard") {
+      error = "Refused plainly."
+    }
     conditional {
       if ($input.action == "message") {
         db.add message {
@@ -218,6 +221,22 @@ func TestRealtimeTriggers(t *testing.T) {
 		re := wantError(t, err, relaybase.CodeAccessDenied)
 		if re.Message != "No spam, please." {
 			t.Fatalf("message %q", re.Message)
+		}
+	})
+	t.Run("standard precondition refuses too", func(t *testing.T) {
+		err := call("message", "room/1", value.ObjectOf("text", "standard"), user)
+		re := wantError(t, err, relaybase.CodeAccessDenied)
+		if re.Message != "Refused plainly." {
+			t.Fatalf("message %q", re.Message)
+		}
+	})
+	t.Run("other failures are errors, not refusals", func(t *testing.T) {
+		err := call("message", "room/1", value.ObjectOf("text", value.ObjectOf("not", "text")), user)
+		if err == nil {
+			t.Fatal("a failing stack passed")
+		}
+		if re := relaybase.AsError(err); re.Code != relaybase.CodeFatal || !strings.Contains(re.Message, "message.body") {
+			t.Fatalf("failure reported as %v", err)
 		}
 	})
 	t.Run("response false refuses", func(t *testing.T) {

@@ -197,7 +197,8 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 		})
 		if err != nil {
 			var re *relaybase.Error
-			if errors.As(err, &re) && re.Code != relaybase.CodeFatal && re.Code != relaybase.CodeServiceUnavailable && re.Code != relaybase.CodeNotImplemented {
+			if errors.As(err, &re) && (errors.Is(err, errPrecondition) || re.Code == relaybase.CodeAccessDenied ||
+				re.Code == relaybase.CodeInputError || re.Code == relaybase.CodeNotFound || re.Code == relaybase.CodeUnauthorized) {
 				// A failed precondition (any error_type) refuses the action.
 				return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: re.Message, Err: err}
 			}

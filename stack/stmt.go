@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"strings"
 
 	"relaybase"
@@ -384,6 +385,10 @@ func (c *compiler) stmtReturn(n *xs.Node) execFn {
 
 func (c *compiler) stmtGroup(n *xs.Node) execFn { return c.block(stackOf(n)) }
 
+// errPrecondition marks the errors of failed preconditions (whatever their error_type), so a
+// realtime trigger can tell a refusal from a failure.
+var errPrecondition = errors.New("precondition failed")
+
 var errorTypes = map[string]relaybase.Code{
 	"inputerror":   relaybase.CodeInputError,
 	"accessdenied": relaybase.CodeAccessDenied,
@@ -416,7 +421,7 @@ func (c *compiler) stmtPrecondition(n *xs.Node) execFn {
 		if value.Truthy(v) {
 			return ctlNext, nil
 		}
-		e := &relaybase.Error{Code: code, Message: "Precondition failed."}
+		e := &relaybase.Error{Code: code, Message: "Precondition failed.", Err: errPrecondition}
 		if msg != nil {
 			m, err := msg(f)
 			if err != nil {
