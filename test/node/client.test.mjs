@@ -362,8 +362,17 @@ describe("relaybase.js against relaybase serve examples/chat", () => {
     const client = newClient({ WebSocket: GatedWebSocket });
     const ch = client.channel(ROOM, { presence: true });
     const r = record(ch);
+    // A room joined before anything was stored in it: its join reply has no epoch yet ("").
+    const freshName = `room/fresh-${Date.now()}`;
+    const fresh = client.channel(freshName);
+    const rf = record(fresh);
     await joined(ch);
+    await joined(fresh);
     const epoch = ch.epoch;
+    assert.equal(fresh.epoch, "", "an empty room has no epoch yet");
+    const freshFirst = await postMessage(server, "first in a new room", { channel: freshName });
+    await waitFor(() => eventWithId(rf, freshFirst.id).length, { what: "the new room's first event" });
+    const freshSeen = fresh.offset;
 
     const before = await postMessage(server, "before the restart");
     await waitFor(() => eventWithId(r, before.id).length, { what: "the first event" });
@@ -379,14 +388,22 @@ describe("relaybase.js against relaybase serve examples/chat", () => {
     server = await startRelaybase({ bin, data, port });
     assert.equal(server.realtime, realURL, "same URL after the restart");
     const whileAway = await postMessage(server, "while you were away");
+    const freshAway = await postMessage(server, "second in the new room, while away", { channel: freshName });
     assert.ok(!ch.joined && client.state !== "open", "the client is still away");
 
-    const joinsBefore = sent.filter((f) => f.action === "join").length;
+    const joinsBefore = sent.length;
     gate.open = true; // the client's own backoff brings it back
     await waitFor(() => eventWithId(r, whileAway.id).length, { timeout: 70000, what: "the message posted while away" });
-    const rejoin = sent.filter((f) => f.action === "join").slice(joinsBefore)[0];
+    const rejoin = sent.slice(joinsBefore).find((f) => f.action === "join" && f.options.channel === ROOM);
     assert.deepEqual(rejoin, { action: "join", options: { channel: ROOM }, payload: { history: false, presence: true, since: seen, epoch } });
     assert.equal(ch.epoch, epoch, "the epoch survives a restart");
+    await waitFor(() => eventWithId(rf, freshAway.id).length, { what: "the new room's message posted while away" });
+    const freshRejoin = sent.filter((f) => f.action === "join" && f.options.channel === freshName).at(-1);
+    assert.deepEqual(freshRejoin.payload, { history: false, presence: false, since: freshSeen, epoch: "" });
+    assert.notEqual(fresh.epoch, "", "the rejoin reply brings the room's epoch");
+    assert.equal(eventWithId(rf, freshFirst.id).length, 1);
+    assert.equal(eventWithId(rf, freshAway.id).length, 1);
+    assert.ok(rf.errors.length === 0, `no errors on the new room: ${JSON.stringify(rf.errors)}`);
 
     const after = await postMessage(server, "after the restart");
     await waitFor(() => eventWithId(r, after.id).length, { what: "a live event after the restart" });

@@ -53,7 +53,7 @@ let loaded = false; // the latest page of GET messages has been merged
 let loading = null; // the GET in flight
 let nextPage = null; // for "Load older messages"
 let retryTimer = null;
-let countdown = null;
+let everJoined = false;
 
 // ---- realtime ----
 
@@ -69,6 +69,7 @@ function onFrame(frame) {
       }
       break;
     case "join":
+      everJoined = true;
       setConnection("connected", "Live");
       hideBanner();
       if (frame.client?.extras?.name && identity) {
@@ -107,7 +108,6 @@ function onError(frame) {
 }
 
 function disconnected({ code, reconnecting, retryIn }) {
-  clearInterval(countdown);
   if (code === 4401) {
     // The token is no longer valid (expired, or the server's key changed): watch anonymously.
     forgetIdentity();
@@ -119,12 +119,9 @@ function disconnected({ code, reconnecting, retryIn }) {
   if (code === 4000) return; // our own realtimeReconnect(): it is connecting again already
   if (reconnecting && retryIn !== undefined) {
     setConnection("reconnecting", "Reconnecting…");
-    let left = Math.ceil(retryIn / 1000);
-    const tell = () => showBanner(left > 0
-      ? `Lost the connection to the server. Trying again in ${left} s…`
-      : "Lost the connection to the server. Trying again…");
-    tell();
-    countdown = setInterval(() => { left--; tell(); if (left <= 0) clearInterval(countdown); }, 1000);
+    const what = everJoined ? "Lost the connection to the server." : "Can't reach the server.";
+    showBanner(`${what} Trying again in ${Math.max(1, Math.round(retryIn / 1000))} s…`,
+      { label: "Try now", onClick: () => rt.realtimeReconnect() });
   } else {
     setConnection("offline", "Offline");
     showBanner("Disconnected from the server.", { label: "Reconnect", onClick: () => rt.realtimeReconnect() });
@@ -432,7 +429,6 @@ function showBanner(text, action) {
 }
 
 function hideBanner() {
-  clearInterval(countdown);
   els.banner.hidden = true;
   els.banner.replaceChildren();
 }
