@@ -161,3 +161,26 @@ func join(s []string) string {
 	}
 	return out
 }
+
+func BenchmarkParse(b *testing.B) {
+	paths, _ := filepath.Glob("testdata/*.xs")
+	var srcs [][]byte
+	size := 0
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, src)
+		size += len(src)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, src := range srcs {
+			if _, diags := Parse(paths[i], src); len(diags) > 0 {
+				b.Fatal(diags)
+			}
+		}
+	}
+}

@@ -30,7 +30,8 @@ func Parse(path string, src []byte) (f *File, diags []Diagnostic) {
 type parser struct {
 	file   string
 	lx     *lexer
-	buf    []token
+	buf    []token // look-ahead: buf[head:] are read but not consumed
+	head   int
 	prev   token // the last token consumed
 	diags  []Diagnostic
 	bad    bool // an error was reported in the current statement; further ones are echoes
@@ -42,15 +43,17 @@ type parser struct {
 // are insignificant.
 func (p *parser) peekAt(k int) *token {
 	if p.nlSkip == 0 {
-		for k >= len(p.buf) {
-			p.buf = append(p.buf, p.lx.next())
+		for p.head+k >= len(p.buf) {
+			p.fill()
 		}
-		return &p.buf[k]
+		return &p.buf[p.head+k]
 	}
 	n := 0
-	for i := 0; ; i++ {
+	for i := p.head; ; i++ {
 		for i >= len(p.buf) {
-			p.buf = append(p.buf, p.lx.next())
+			i -= p.head
+			p.fill()
+			i += p.head
 		}
 		t := &p.buf[i]
 		if p.nlSkip > 0 && t.kind == tNewline {
@@ -65,14 +68,27 @@ func (p *parser) peekAt(k int) *token {
 
 func (p *parser) peek() *token { return p.peekAt(0) }
 
+// fill reads one more token into the look-ahead. Callers hold pointers into buf, so a slot
+// once filled is never written again: when the array is full, the unread tokens move to
+// a new one and the old array stays as it was.
+func (p *parser) fill() {
+	if len(p.buf) == cap(p.buf) {
+		n := len(p.buf) - p.head
+		nb := make([]token, n, max(64, 2*n))
+		copy(nb, p.buf[p.head:])
+		p.buf, p.head = nb, 0
+	}
+	p.buf = append(p.buf, p.lx.next())
+}
+
 // next consumes and returns the next token, reporting it if the lexer found it malformed.
 func (p *parser) next() token {
 	for {
-		if len(p.buf) == 0 {
-			p.buf = append(p.buf, p.lx.next())
+		if p.head == len(p.buf) {
+			p.fill()
 		}
-		t := p.buf[0]
-		p.buf = p.buf[1:]
+		t := p.buf[p.head]
+		p.head++
 		if p.nlSkip > 0 && t.kind == tNewline {
 			continue
 		}
@@ -87,7 +103,7 @@ func (p *parser) next() token {
 // resetAfter forgets the look-ahead and moves the lexer to just after the last consumed
 // token, so that what follows can be read raw.
 func (p *parser) resetAfter() {
-	p.buf = p.buf[:0]
+	p.buf, p.head = nil, 0
 	p.lx.reset(&p.prev)
 }
 
