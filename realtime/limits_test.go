@@ -103,7 +103,7 @@ func TestRefusalsClose(t *testing.T) {
 // TestSlowConsumer: a member that never reads is closed with 1013 while the others get
 // every frame, in order.
 func TestSlowConsumer(t *testing.T) {
-	e := newEnv(t, withLimits(Limits{OutQueue: 512 << 10, CloseTimeout: 2 * time.Minute}))
+	e := newEnv(t, withLimits(Limits{CloseTimeout: 2 * time.Minute}))
 	fast1, fast2 := e.dial(""), e.dial("")
 	fast1.join("public", nil)
 	fast2.join("public", nil)
@@ -125,9 +125,17 @@ func TestSlowConsumer(t *testing.T) {
 		if i%16 == 15 {
 			for _, c := range []*client{fast1, fast2} {
 				for j := i - 15; j <= i; j++ {
-					f := c.expect(actEvent, "public")
-					if !strings.HasPrefix(f.payload().(string), fmt.Sprintf("%d ", j)) {
-						t.Fatalf("fast member got %.40s, want event %d", f.payload(), j)
+					var f frame
+					select {
+					case f = <-c.frames:
+					case <-c.closed:
+						code, msg := c.waitClose()
+						t.Fatalf("fast member closed (%d %s) at event %d", code, msg, j)
+					case <-time.After(wait):
+						t.Fatalf("fast member got nothing for %v at event %d", wait, j)
+					}
+					if want := fmt.Sprintf(`{"action":"event","options":{"channel":"public"},"payload":"%d `, j); !strings.HasPrefix(string(f.raw), want) {
+						t.Fatalf("fast member got %.80s, want event %d", f.raw, j)
 					}
 				}
 			}
@@ -139,7 +147,7 @@ func TestSlowConsumer(t *testing.T) {
 	for {
 		select {
 		case f := <-slow.frames:
-			if f.action() == actEvent {
+			if strings.HasPrefix(string(f.raw), `{"action":"event"`) {
 				got++
 			}
 			continue
