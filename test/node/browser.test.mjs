@@ -89,6 +89,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
       const { page } = pages[key];
       await page.goto(server.app);
       await connected(page); // watching anonymously before picking a name
+      await shot(page, `0-pick-a-name-${key}`);
       await page.fill("#guest-name", name);
       await page.click('#guest-form button[type="submit"]');
       await page.waitForFunction((n) => document.getElementById("me-name").textContent === n, name, { timeout: WAIT });
@@ -215,6 +216,65 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
     await shot(bob, "5-after-restart-bob");
   });
 
+  test("sign up, sign out, log in: the auth forms, their errors, and presence following along", async () => {
+    const alice = pages.alice.page;
+    const context = await browser.newContext({ viewport: { width: 360, height: 640 } });
+    const carol = await context.newPage();
+    carol.on("pageerror", (err) => problems.push(`carol: page error: ${err.message}`));
+    try {
+      await carol.goto(server.app);
+      await connected(carol);
+      const email = `carol-${Date.now()}@example.com`;
+
+      // A password the endpoint refuses: its own message is shown, next to the field.
+      const refused = await http("POST", `${server.apiChat}/auth/signup`, { name: "Carol", email, password: "short" });
+      assert.equal(refused.status, 400);
+      await carol.click('[data-tab="signup"]');
+      await carol.fill('#signup-form [name="name"]', "Carol");
+      await carol.fill('#signup-form [name="email"]', email);
+      await carol.fill('#signup-form [name="password"]', "short");
+      await carol.click('#signup-form button[type="submit"]');
+      await carol.waitForFunction((m) => {
+        const el = document.getElementById("sign-in-error");
+        return !el.hidden && el.textContent.includes(m);
+      }, refused.json.message, { timeout: WAIT });
+      assert.equal(await carol.getAttribute('#signup-form [name="password"]', "aria-invalid"), "true");
+
+      await carol.fill('#signup-form [name="password"]', "avengers-42");
+      await carol.click('#signup-form button[type="submit"]');
+      await carol.waitForFunction(() => document.getElementById("me-name").textContent === "Carol", null, { timeout: WAIT });
+      await connected(carol);
+      await waitOnline(alice, ["Alice", "Bob", "Carol"]);
+      await shot(carol, "6-signed-up-carol");
+
+      // Signing out leaves Carol watching without a name.
+      await carol.click("#sign-out");
+      await carol.waitForSelector("#sign-in:not([hidden])", { timeout: WAIT });
+      await alice.waitForFunction(() => !document.querySelector('#online li[data-name="Carol"]'), null, { timeout: WAIT });
+      await alice.waitForSelector("#watchers:not([hidden])", { timeout: WAIT });
+
+      await carol.click('[data-tab="login"]');
+      await carol.fill('#login-form [name="email"]', email);
+      await carol.fill('#login-form [name="password"]', "wrong-password");
+      await carol.click('#login-form button[type="submit"]');
+      const denied = await http("POST", `${server.apiChat}/auth/login`, { email, password: "wrong-password" });
+      assert.equal(denied.status, 403);
+      await carol.waitForFunction((m) => {
+        const el = document.getElementById("sign-in-error");
+        return !el.hidden && el.textContent.includes(m);
+      }, denied.json.message, { timeout: WAIT });
+
+      await carol.fill('#login-form [name="password"]', "avengers-42");
+      await carol.click('#login-form button[type="submit"]');
+      await carol.waitForFunction(() => document.getElementById("me-name").textContent === "Carol", null, { timeout: WAIT });
+      await waitOnline(alice, ["Alice", "Bob", "Carol"]);
+    } finally {
+      await context.close();
+    }
+    await alice.waitForFunction(() => !document.querySelector('#online li[data-name="Carol"]'), null, { timeout: WAIT });
+    assert.deepEqual(await onlineNames(alice), ["Alice", "Bob"]);
+  });
+
   test("bad input from the form: the endpoint's validation errors shown; HTML shown as text, never run", async () => {
     const alice = pages.alice.page;
     const bob = pages.bob.page;
@@ -238,7 +298,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
       }, message, { timeout: WAIT });
       assert.equal(await alice.getAttribute("#text", "aria-invalid"), "true", `${label}: the field is marked`);
       assert.deepEqual(await messageIds(alice), before, `${label}: nothing was added`);
-      if (label === "100 KB") await shot(alice, "6-too-long-alice");
+      if (label === "100 KB") await shot(alice, "7-too-long-alice");
     }
 
     const html = [
@@ -263,7 +323,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
       assert.equal(found.childElements, 0, `${key}: message text holds elements`);
       for (const text of html) assert.equal(await countOf(page, text), 1, `${key} shows ${text} as text, once`);
     }
-    await shot(bob, "7-html-as-text-bob");
+    await shot(bob, "8-html-as-text-bob");
     assert.deepEqual(problems, [], "no page errors, no dialogs");
   });
 });
