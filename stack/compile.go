@@ -128,13 +128,11 @@ func (c *compiler) compileEndpoint(ep *workspace.Endpoint) {
 	}
 	e.u = newUnit(fmt.Sprintf("query %s %s", ep.Path, ep.Verb), ep.File)
 	if ep.Auth != "" {
-		t, ok := c.ws.Table(ep.Auth)
-		switch {
-		case !ok:
-			c.errorf(ep.Node.Pos, "auth table %q does not exist", ep.Auth)
-		case !t.Auth:
-			c.errorf(ep.Node.Pos, "table %q is used for auth but has no auth = true", t.Name)
-		default:
+		// workspace.Load reports an auth table that is missing or not an auth table; such
+		// a workspace is never served. Should one be compiled anyway, its endpoint refuses
+		// every request rather than run unauthenticated.
+		e.authRequired = true
+		if t, ok := c.ws.Table(ep.Auth); ok && t.Auth {
 			e.authTable, e.AuthTableID = t, t.ID
 		}
 	}

@@ -54,9 +54,10 @@ type Endpoint struct {
 	Inputs      []Input
 	File        string
 
-	p         *Program
-	u         *unit
-	authTable *relaybase.Table
+	p            *Program
+	u            *unit
+	authTable    *relaybase.Table
+	authRequired bool // auth = "..." was given; without a valid authTable every request is refused
 }
 
 // Input describes one declared input, for OpenAPI and for clients.
@@ -148,8 +149,8 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 	if e.u.unsupported != nil {
 		return nil, e.u.unsupported
 	}
-	if e.authTable != nil {
-		if !req.Auth.Authenticated() || req.Auth.TableID != e.authTable.ID {
+	if e.authRequired {
+		if e.authTable == nil || !req.Auth.Authenticated() || req.Auth.TableID != e.authTable.ID {
 			return nil, relaybase.Errorf(relaybase.CodeUnauthorized, "Authentication required.")
 		}
 	}
