@@ -524,7 +524,7 @@ export class RelaybaseError extends Error {
  */
 export function api(baseUrl, { token = null, fetch: fetchImpl, headers = {} } = {}) {
   const base = String(baseUrl).replace(/\/+$/, "");
-  const doFetch = fetchImpl || globalThis.fetch.bind(globalThis);
+  const doFetch = fetchImpl || ((url, init) => globalThis.fetch(url, init));
   const client = {
     /** The bearer token, or null. */
     token,
