@@ -463,7 +463,7 @@ func (db *DB) fail(op string, err error) error {
 			return fmt.Errorf("sqlite: %s: %w: %w", op, relaybase.ErrUnavailable, err)
 		}
 	}
-	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
+	if errors.Is(err, errClosed) || errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
 		return fmt.Errorf("sqlite: %s: %w: %w", op, relaybase.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)

@@ -54,8 +54,7 @@ func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.O
 	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
 		return nil, err
 	}
-	q := "SELECT " + t.selCols + " FROM " + t.quoted + " WHERE " + b.String() + ` ORDER BY "id" LIMIT 1`
-	rows, err := tx.c.query(ctx, q, b.args...)
+	rows, err := tx.c.query(ctx, selectFirst(t, b.String()), b.args...)
 	if err != nil {
 		return nil, tx.db.fail("get from "+t.name, err)
 	}
@@ -67,6 +66,11 @@ func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.O
 		return nil, nil
 	}
 	return found[0], nil
+}
+
+// selectFirst is Get's query: the row with the lowest id among those where holds.
+func selectFirst(t *table, where string) string {
+	return "SELECT " + t.selCols + " FROM " + t.quoted + " WHERE " + where + ` ORDER BY "id" LIMIT 1`
 }
 
 // Insert adds a row: omitted fields get their default, or null when they are optional or

@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"relaybase"
+)
+
+func TestConnectionSettings(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check := func(write bool, want map[string]string) {
+		t.Helper()
+		c, err := db.acquire(t.Context(), write)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.release(c)
+		for pragma, w := range want {
+			var got string
+			if err := c.c.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != w {
+				t.Errorf("write=%v: PRAGMA %s = %s, want %s", write, pragma, got, w)
+			}
+		}
+	}
+	check(true, map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000", "query_only": "0"})
+	check(false, map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "query_only": "1"})
+}
+
+// Get by an indexed field must use the index even though it orders by id.
+func TestGetUsesIndex(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	user := &relaybase.Table{Name: "user", Fields: []relaybase.Field{{Name: "email", Type: relaybase.TypeEmail}, {Name: "name", Type: relaybase.TypeText}},
+		Index: []relaybase.Index{{Type: "btree|unique", Unique: true, Fields: []string{"email"}}, {Type: "btree", Fields: []string{"name"}}}}
+	if _, err := db.Migrate(t.Context(), []*relaybase.Table{user}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tb := db.schema.Load().tables["user"]
+	c, err := db.acquire(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.release(c)
+	for _, field := range []string{"email", "name"} {
+		var b builder
+		if err := b.cond(tb, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.c.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+selectFirst(tb, b.String()), b.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX rb_user_"+field) {
+			t.Errorf("Get by %s: plan %q doesn't use its index", field, p)
+		}
+	}
+}
