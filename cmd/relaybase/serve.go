@@ -114,9 +114,10 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
 	}
 	n = &node{log: log}
+	opened := n // the results are nil on error; close what was opened
 	defer func() {
 		if err != nil {
-			n.close()
+			_ = opened.close()
 		}
 	}()
 

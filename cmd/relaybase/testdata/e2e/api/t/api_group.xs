@@ -1,0 +1,3 @@
+api_group t {
+  canonical = "t"
+}

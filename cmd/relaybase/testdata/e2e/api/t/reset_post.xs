@@ -1,0 +1,9 @@
+query reset verb=POST {
+  input {}
+  stack {
+    db.truncate audit {
+      reset = true
+    }
+  }
+  response = {ok: true}
+}

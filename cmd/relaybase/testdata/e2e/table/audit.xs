@@ -1,0 +1,7 @@
+table audit {
+  schema {
+    int id
+    int item_id
+    text action
+  }
+}
