@@ -1,6 +1,8 @@
 package xs
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -178,5 +180,49 @@ func TestExprString(t *testing.T) {
 		if len(diags) > 0 || sexpr(y) != sexpr(x) && !strings.Contains(tt.src, "`") {
 			t.Errorf("reparse %q: %s != %s %v", got, sexpr(y), sexpr(x), diags)
 		}
+	}
+}
+
+// TestExprStringSamples round-trips every expression of the sample files through
+// ExprString.
+func TestExprStringSamples(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/*.xs")
+	n := 0
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := Parse(path, src)
+		var exprs []Expr
+		var collect func(nodes []*Node)
+		collect = func(nodes []*Node) {
+			for _, nd := range nodes {
+				for _, a := range nd.Inline {
+					exprs = append(exprs, a.Value)
+				}
+				if nd.Cond != nil {
+					exprs = append(exprs, nd.Cond)
+				}
+				if nd.Body != nil {
+					for _, a := range nd.Body.Attrs {
+						exprs = append(exprs, a.Value)
+					}
+					collect(nd.Body.Nodes)
+				}
+			}
+		}
+		collect(f.Objects)
+		for _, e := range exprs {
+			s := ExprString(e)
+			back, diags := parseExpr(s)
+			if len(diags) > 0 || sexpr(back) != sexpr(e) {
+				t.Errorf("%s: %s printed as %s, read back as %s %v", path, sexpr(e), s, sexpr(back), diags)
+			}
+			n++
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d expressions in the samples", n)
 	}
 }
