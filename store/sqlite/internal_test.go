@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"relaybase"
+	"relaybase/value"
 )
 
 func TestConnectionSettings(t *testing.T) {
@@ -75,5 +78,59 @@ func TestGetUsesIndex(t *testing.T) {
 		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX rb_user_"+field) {
 			t.Errorf("Get by %s: plan %q doesn't use its index", field, p)
 		}
+	}
+}
+
+// A statement interrupted by its context must leave the writer usable.
+func TestCancelledStatementKeepsTheWriter(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tb := &relaybase.Table{Name: "a", Fields: []relaybase.Field{{Name: "v", Type: relaybase.TypeInt}}}
+	if _, err := db.Migrate(t.Context(), []*relaybase.Table{tb}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, when := range []string{"before", "during"} {
+		tx, err := db.begin(t.Context(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Insert(t.Context(), "a", value.ObjectOf("v", int64(1))); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		if when == "before" {
+			cancel()
+		} else {
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
+		// Long enough to be running when cancelled.
+		_, err = tx.c.c.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000)
+			SELECT count(*) FROM n`)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s: the cancelled statement succeeded", when)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("%s: Rollback: %v", when, err)
+		}
+		tx2, err := db.begin(t.Context(), true)
+		if err != nil {
+			t.Fatalf("%s: Begin after a cancelled statement: %v", when, err)
+		}
+		if _, err := tx2.Insert(t.Context(), "a", value.ObjectOf("v", int64(2))); err != nil {
+			t.Fatalf("%s: Insert after a cancelled statement: %v", when, err)
+		}
+		if err := tx2.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	c, _ := db.acquire(t.Context(), false)
+	defer db.release(c)
+	if err := c.c.QueryRowContext(t.Context(), `SELECT count(*) FROM "a"`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("rows = %d (%v), want the 2 committed ones", n, err)
 	}
 }

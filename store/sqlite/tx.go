@@ -187,17 +187,9 @@ func (tx *Tx) Update(ctx context.Context, tableName, field string, v any, change
 	if err != nil {
 		return nil, tx.db.fail("update "+t.name, err)
 	}
-	changed, err := scanRows(t, rows)
+	first, err := scanLowestID(t, rows)
 	if err != nil {
 		return nil, tx.db.fail("update "+t.name, err)
-	}
-	var first *value.Object
-	var firstID int64
-	for _, r := range changed {
-		id, _ := r.Get("id")
-		if n, _ := id.(int64); first == nil || n < firstID {
-			first, firstID = r, n
-		}
 	}
 	return first, nil
 }
@@ -364,6 +356,39 @@ func (sp *savepoint) Rollback() error {
 		return sp.tx.db.fail("roll back savepoint", err)
 	}
 	return nil
+}
+
+// scanLowestID reads rows of t's columns and decodes only the one with the lowest id (an
+// update may change many rows; it returns one).
+func scanLowestID(t *table, rows *sql.Rows) (*value.Object, error) {
+	defer rows.Close()
+	raw := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	var first []any
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		id, _ := raw[0].(int64)
+		if first == nil || id < first[0].(int64) {
+			first = append(first[:0], raw...)
+		}
+	}
+	if err := rows.Err(); err != nil || first == nil {
+		return nil, err
+	}
+	o := value.NewObject(len(t.cols))
+	for i := range t.cols {
+		v, err := decode(&t.cols[i], first[i])
+		if err != nil {
+			return nil, err
+		}
+		o.Set(t.cols[i].name, v)
+	}
+	return o, nil
 }
 
 // scanRows reads rows of t's columns (selCols order) and closes rows.
