@@ -1,0 +1,4 @@
+api_group bench {
+  canonical = "bench"
+  description = "Benchmark-only endpoints: fire a realtime event, mint a guest token"
+}
