@@ -614,11 +614,18 @@ func (c *compiler) stmtArrayPop(n *xs.Node) execFn {
 // stmtArrayFind compiles array.find/filter/has/every/find_index/filter_count:
 // `array.find $list if ($this > 18) as $x`; the condition sees the element as $this ($$).
 func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
-	list := c.expr(&xs.Var{Pos: n.NamePos, Name: strings.TrimPrefix(n.Name, "$")})
-	if !strings.HasPrefix(n.Name, "$") {
-		c.errorf(n.Pos, "%s needs an array variable: %s $list if (...) as $result", n.Keyword, n.Keyword)
+	// Two spellings: `array.find $list if (...)` and `array.find ($list) if (...)`.
+	var listExpr, condExpr xs.Expr
+	switch {
+	case strings.HasPrefix(n.Name, "$"):
+		listExpr, condExpr = &xs.Var{Pos: n.NamePos, Name: strings.TrimPrefix(n.Name, "$")}, n.Cond
+	case n.Name == "" && n.Cond != nil:
+		listExpr = n.Cond
+	default:
+		c.errorf(n.Pos, "%s needs an array: %s $list if (...) as $result", n.Keyword, n.Keyword)
+		listExpr = &xs.Lit{Pos: n.Pos}
 	}
-	condExpr := n.Cond
+	list := c.expr(listExpr)
 	if condExpr == nil {
 		condExpr = attrOf(n, "if")
 	}

@@ -208,6 +208,15 @@ var stmtCases = []stmtCase{
     array.shift $a as $first`, resp: `[$a, $first]`, want: `[[2],1]`},
 
 	{name: "create_uuid", stack: `security.create_uuid as $u`, resp: `$u|strlen`, want: `36`},
+	{name: "array.find", stack: `var $l { value = [{id: 1}, {id: 7}, {id: 9}] }
+    array.find $l if ($this.id > 5) as $r`, resp: `$r`, want: `{"id":7}`},
+	{name: "array.find with the list in parentheses", stack: `var $l { value = [3, 12, 20] }
+    array.find ($l) if ($this > 10) as $r`, resp: `$r`, want: `12`},
+	{name: "array.filter", stack: `var $l { value = [1, 2, 3, 4] }
+    array.filter $l if ($this % 2 == 0) as $r`, resp: `$r`, want: `[2,4]`},
+	{name: "array.every and array.has", stack: `var $l { value = [70, 85] }
+    array.every $l if ($this >= 70) as $all
+    array.has ($l) if ($this == 85) as $any`, resp: `[$all, $any]`, want: `[true,true]`},
 	{name: "random_number in range", stack: `security.random_number {
       min = 5
       max = 5

@@ -413,6 +413,10 @@ func (p *parser) node() *Node {
 			return n
 		}
 	}
+	p.ifClause(n)
+	if p.bad {
+		return n
+	}
 	p.as(n)
 	if p.at("{") {
 		n.Body = p.block(n.Keyword == "input" || n.Keyword == "schema")
@@ -429,6 +433,25 @@ func (p *parser) node() *Node {
 }
 
 func isAs(t *token) bool { return t.kind == tIdent && t.text == "as" }
+
+// ifClause reads the condition of the array statements, `array.find $list if ($this > 1)`
+// (or `array.find ($list) if (...)`), as the inline attribute "if".
+func (p *parser) ifClause(n *Node) {
+	t := p.peek()
+	if t.kind != tIdent || t.text != "if" || !isOp(p.peekAt(1), "(") {
+		return
+	}
+	pos := p.pos(t)
+	p.next()
+	p.next()
+	p.nlSkip++
+	e := p.expr()
+	p.nlSkip--
+	if !p.bad {
+		p.expectOp(")")
+	}
+	n.Inline = append(n.Inline, &Attr{Pos: pos, Key: "if", Value: e})
+}
 
 func (p *parser) as(n *Node) {
 	if !isAs(p.peek()) || n.As != "" {
