@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
+
+	sqlite3 "modernc.org/sqlite"
 
 	"relaybase"
 	"relaybase/value"
@@ -200,10 +203,14 @@ func (b *builder) cmp(t *table, c *relaybase.Cmp) error {
 		if col.kind == kindJSON && col.field.Array {
 			return b.elements(q, []any{s}, true)
 		}
-		// LIKE folds ASCII letters only; relaybase's values are mostly ASCII and Unicode
-		// folding would need a function every backend agrees on.
-		b.WriteString(q + ` LIKE ? ESCAPE '\'`)
-		b.args = append(b.args, "%"+escapeLike(s)+"%")
+		if isASCII(s) {
+			// LIKE folds ASCII letters, which is all an ASCII needle needs, and runs in SQLite.
+			b.WriteString(q + ` LIKE ? ESCAPE '\'`)
+			b.args = append(b.args, "%"+escapeLike(s)+"%")
+			return nil
+		}
+		b.WriteString("instr(" + lowerFunc + "(" + q + "), ?) > 0")
+		b.args = append(b.args, strings.ToLower(s))
 	case relaybase.OpContains:
 		if col.kind == kindText {
 			s, ok := c.Value.(string)
@@ -263,6 +270,32 @@ func includesOperand(v any) (string, bool) {
 		return value.ToText(x), true
 	}
 	return "", false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerFunc is SQL's lower() with Unicode case mapping (SQLite's own maps ASCII only), so
+// that includes folds "É" like Go and PostgreSQL do.
+const lowerFunc = "relaybase_lower"
+
+func init() {
+	sqlite3.MustRegisterDeterministicScalarFunction(lowerFunc, 1,
+		func(_ *sqlite3.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch s := args[0].(type) {
+			case string:
+				return strings.ToLower(s), nil
+			case []byte:
+				return strings.ToLower(string(s)), nil
+			}
+			return args[0], nil
+		})
 }
 
 // escapeLike escapes LIKE's wildcards with backslash.
