@@ -222,7 +222,7 @@ func (m *migration) table(t *relaybase.Table) error {
 	where := describe(t)
 	var n int
 	if err := m.c.c.QueryRowContext(m.ctx,
-		"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", t.Name).Scan(&n); err != nil {
+		"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", t.Name).Scan(&n); err != nil {
 		return err
 	}
 	created := n == 0

@@ -4,9 +4,25 @@
 //
 //	func TestStore(t *testing.T) { storetest.Run(t, openForTest) }
 //
-// The suite knows nothing of SQL dialects; where the contract leaves a choice to the
-// backend (the text of an error, the order of equal rows without a sort) it asserts nothing.
-// Where it pins down behaviour the contract only implies, the test says so in its comment:
-// those are the decisions every backend must share (nulls sort first ascending, Get returns
-// the lowest id, Insert rejects an omitted required field ...).
+// where openForTest follows Opener's rules (a fresh database per test, the same one again
+// on a later call in that test).
+//
+// The suite knows nothing of SQL dialects and asserts nothing the contract leaves to the
+// backend (the text of an error message). Where the contract only implies a behaviour, the
+// suite pins it down so that both backends agree; a backend must:
+//
+//   - return an input error (*relaybase.Error, ERROR_CODE_INPUT_ERROR) for an unknown
+//     field, a value of the wrong type, or an omitted required field without a default;
+//   - give Get and Update the matching row with the lowest id;
+//   - compare as XanoScript does: == null matches null, != v matches null, values of
+//     another type never match, !(x < 5) holds for a null x;
+//   - sort nulls first ascending and last descending, and break ties by id;
+//   - fold case in includes for all of Unicode (ß is not expanded);
+//   - treat contains on a text field as a case-sensitive substring test;
+//   - compare json fields by their JSON text;
+//   - read one snapshot in a read Tx (PostgreSQL: REPEATABLE READ);
+//   - keep every frame when AppendHistory is given keep <= 0;
+//   - wrap relaybase.ErrConflict for unique violations, also when Migrate can't add a
+//     unique index over rows that share a value, and relaybase.ErrNotFound for an
+//     unknown table.
 package storetest
