@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,51 @@ func TestCancelledStatementKeepsTheWriter(t *testing.T) {
 	defer db.release(c)
 	if err := c.c.QueryRowContext(t.Context(), `SELECT count(*) FROM "a"`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("rows = %d (%v), want the 2 committed ones", n, err)
+	}
+}
+
+// Read transactions held open don't stop Meta, History or Ping until every read
+// connection is in use; reads never wait for the writer.
+func TestReadersOpenOnDemand(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"), WithReadConns(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Rollback()
+	var held []relaybase.Tx
+	for range 2 {
+		tx, err := db.Begin(t.Context(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, tx)
+	}
+	if _, err := db.History(t.Context(), "c", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	third, err := db.Begin(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// All three are in use: the next read waits, here until its context ends.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := db.Meta(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Meta with every reader busy: %v, want to wait (context.Canceled)", err)
+	}
+	third.Rollback()
+	if _, _, err := db.Meta(t.Context(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range held {
+		tx.Rollback()
+	}
+	if db.nreaders != 3 {
+		t.Errorf("opened %d readers, want 3", db.nreaders)
 	}
 }

@@ -29,7 +29,9 @@ type DB struct {
 	w           *conn
 	wsem        chan struct{} // a token while nobody holds the writer
 	readers     chan *conn    // idle read connections
-	nreaders    int
+	maxReaders  int
+	mu          sync.Mutex
+	nreaders    int // read connections opened
 	busyTimeout time.Duration
 	now         func() time.Time
 	schema      atomic.Pointer[schema]
@@ -58,14 +60,15 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // Writers of one DB queue in Go and never wait on it.
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
-// WithReadConns sets the number of read connections (default: GOMAXPROCS, at least 4).
+// WithReadConns sets the most read connections open at once (default: 2×GOMAXPROCS, at
+// least 8). They are opened as concurrent reads need them and kept.
 func WithReadConns(n int) Option { return func(o *options) { o.readConns = max(1, n) } }
 
 // Open opens (creating it if needed) the database file at path and brings relaybase's own
 // metadata tables up to date. It does not create missing directories. When the file can't
 // be opened or isn't a database, the error wraps relaybase.ErrUnavailable.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	o := options{now: time.Now, busyTimeout: 10 * time.Second, readConns: max(4, runtime.GOMAXPROCS(0))}
+	o := options{now: time.Now, busyTimeout: 10 * time.Second, readConns: max(8, 2*runtime.GOMAXPROCS(0))}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -90,7 +93,7 @@ func open(ctx context.Context, path string, o options) (_ *DB, err error) {
 		path:        abs,
 		wsem:        make(chan struct{}, 1),
 		readers:     make(chan *conn, o.readConns),
-		nreaders:    o.readConns,
+		maxReaders:  o.readConns,
 		busyTimeout: o.busyTimeout,
 		now:         o.now,
 		done:        make(chan struct{}),
@@ -123,17 +126,13 @@ func open(ctx context.Context, path string, o options) (_ *DB, err error) {
 	}
 	db.rpool.SetMaxOpenConns(o.readConns)
 	db.rpool.SetMaxIdleConns(o.readConns)
-	for range o.readConns {
-		c, err := db.rpool.Conn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		rc := &conn{c: c, stmts: map[string]*sql.Stmt{}}
-		db.readers <- rc
-		if err := c.PingContext(ctx); err != nil {
-			return nil, err
-		}
+	// One read connection now, to know that reading works; the others when needed.
+	rc, err := db.openReader(ctx)
+	if err != nil {
+		return nil, err
 	}
+	db.nreaders = 1
+	db.readers <- rc
 	return db, nil
 }
 
@@ -154,6 +153,25 @@ func (db *DB) acquire(ctx context.Context, write bool) (*conn, error) {
 			return nil, errClosed
 		}
 	}
+	select {
+	case c := <-db.readers:
+		return c, nil
+	default:
+	}
+	db.mu.Lock()
+	if db.nreaders < db.maxReaders {
+		db.nreaders++
+		db.mu.Unlock()
+		c, err := db.openReader(ctx)
+		if err != nil {
+			db.mu.Lock()
+			db.nreaders--
+			db.mu.Unlock()
+			return nil, err
+		}
+		return c, nil
+	}
+	db.mu.Unlock()
 	select {
 	case c := <-db.readers:
 		return c, nil
@@ -181,6 +199,19 @@ func (db *DB) release(c *conn) {
 }
 
 var errClosed = errors.New("database is closed")
+
+// openReader opens one more read connection.
+func (db *DB) openReader(ctx context.Context) (*conn, error) {
+	c, err := db.rpool.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.PingContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &conn{c: c, stmts: map[string]*sql.Stmt{}}, nil
+}
 
 // dsn is a file: URI for path (escaped so that '?', '#' and '%' in a path stay part of it)
 // with the driver's query parameters.
