@@ -1,0 +1,192 @@
+package realtime
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"relaybase"
+	"relaybase/engine/memory"
+	"relaybase/value"
+)
+
+// BenchmarkEncodeEvent: what one api.realtime_event costs before fan-out: the frame
+// encoded once (Stage, no history) and sealed for the Engine (Publish).
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := newEnv(b, withStore(nil))
+	data := value.ObjectOf("id", int64(1234), "user", "marvel fan", "text", "Hello, everyone! This is a chat message.", "created_at", int64(1700000000000))
+	ev := relaybase.Event{Channel: "public", Data: data, Sender: &relaybase.Identity{TableID: 42, RowID: 7}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := e.srv.Stage(ctx, nil, ev)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b2 := append(newFrame(len(st.Frame)), st.Frame...)
+		_ = seal(b2, kindBroadcast, 0, st.Offset, "")
+	}
+}
+
+// BenchmarkFanout1000: one publish to a channel of 1,000 members, until every member has it.
+func BenchmarkFanout1000(b *testing.B) {
+	b.Run("loopback", benchFanoutLoopback)
+	b.Run("memory", benchFanoutMemory)
+}
+
+const fanout = 1000
+
+func publishEvent(b *testing.B, s *Server, frame []byte) {
+	s.Publish(context.Background(), []relaybase.StagedEvent{{Channel: "public", Frame: frame}})
+}
+
+var benchFrame = []byte(`{"action":"event","options":{"channel":"public"},"payload":{"id":1234,"user":"marvel fan","text":"Hello, everyone! This is a chat message."}}`)
+
+// benchFanoutLoopback: members are real WebSocket connections over loopback, each read by
+// a goroutine that counts frames without allocating.
+func benchFanoutLoopback(b *testing.B) {
+	e := newEnv(b, withStore(nil))
+	var delivered atomic.Int64
+	var target atomic.Int64
+	done := make(chan struct{}, 1)
+	for range fanout {
+		c, err := dialURL(e.url, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.nc.Close() })
+		if err := ws.WriteFrame(c.nc, ws.MaskFrameInPlace(ws.NewTextFrame([]byte(`{"action":"join","options":{"channel":"public"},"payload":null}`)))); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ws.ReadFrame(c.r); err != nil { // the join reply
+			b.Fatal(err)
+		}
+		go countFrames(c.nc, func() {
+			if delivered.Add(1) == target.Load() {
+				done <- struct{}{}
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		target.Store(int64(i+1) * fanout)
+		publishEvent(b, e.srv, benchFrame)
+		<-done
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*fanout), "ns/delivery")
+}
+
+// countFrames reads unmasked server frames from nc, calling f for each text frame.
+func countFrames(nc net.Conn, f func()) {
+	buf := make([]byte, 64<<10)
+	have := 0
+	for {
+		n, err := nc.Read(buf[have:])
+		if err != nil {
+			return
+		}
+		have += n
+		off := 0
+	parse:
+		for have-off >= 2 {
+			hl, pl := 2, int(buf[off+1]&0x7f)
+			switch pl {
+			case 126:
+				if have-off < 4 {
+					break parse
+				}
+				hl, pl = 4, int(binary.BigEndian.Uint16(buf[off+2:]))
+			case 127:
+				if have-off < 10 {
+					break parse
+				}
+				hl, pl = 10, int(binary.BigEndian.Uint64(buf[off+2:]))
+			}
+			if have-off < hl+pl {
+				break
+			}
+			if buf[off]&0x0f == 0x1 {
+				f()
+			}
+			off += hl + pl
+		}
+		copy(buf, buf[off:have])
+		have -= off
+	}
+}
+
+// discardConn is an in-memory connection: writes are counted and dropped, reads block
+// until it is closed.
+type discardConn struct {
+	pipeConn
+	written *atomic.Int64
+	closed  chan struct{}
+}
+
+func (d *discardConn) Write(p []byte) (int, error) { d.written.Add(int64(len(p))); return len(p), nil }
+func (d *discardConn) Read([]byte) (int, error)    { <-d.closed; return 0, net.ErrClosed }
+func (d *discardConn) Close() error {
+	select {
+	case <-d.closed:
+	default:
+		close(d.closed)
+	}
+	return nil
+}
+
+// benchFanoutMemory: members write to in-memory connections, so the figure is the server's
+// own cost per delivery, without the system call.
+func benchFanoutMemory(b *testing.B) {
+	srv, err := New(Config{Canonical: canonical, Rules: testRules, Engine: memory.New()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		srv.conns.each(func(c *conn) { c.nc.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	var written atomic.Int64
+	for range fanout {
+		c := srv.newConn(&discardConn{written: &written, closed: make(chan struct{})}, nil)
+		srv.mu.Lock()
+		srv.wg.Add(1)
+		srv.mu.Unlock()
+		srv.conns.add(c)
+		go c.serve()
+		f, ferr := decodeFrame([]byte(`{"action":"join","options":{"channel":"public"},"payload":null}`))
+		if ferr != nil {
+			b.Fatal(ferr)
+		}
+		c.join(&f)
+	}
+	wireLen := int64(len(wireCopy(benchFrame)))
+	waitFor := func(n int64) {
+		for written.Load() < n {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	// Let the join replies drain first.
+	deadline := time.Now().Add(5 * time.Second)
+	for last := int64(-1); written.Load() != last && time.Now().Before(deadline); {
+		last = written.Load()
+		time.Sleep(10 * time.Millisecond)
+	}
+	base := written.Load()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		publishEvent(b, srv, benchFrame)
+		waitFor(base + int64(i+1)*fanout*wireLen)
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*fanout), "ns/delivery")
+}
