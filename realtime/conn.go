@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -30,6 +31,7 @@ type conn struct {
 	client   []byte // the client object C, encoded once
 	badToken bool
 	vectored bool
+	raw      syscall.RawConn // nil: no non-blocking writes (TLS)
 
 	// Reader goroutine only.
 	pre      []byte   // bytes net/http read past the handshake
@@ -61,6 +63,7 @@ func (s *Server) newConn(nc net.Conn, pre []byte) *conn {
 		id:       newSocketID(),
 		pre:      pre,
 		vectored: isVectored(nc),
+		raw:      rawConn(nc),
 		tokens:   float64(s.lim.Burst),
 		tokensAt: time.Now().UnixNano(),
 	}

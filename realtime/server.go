@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ type Server struct {
 	hub   hub
 	conns registry
 	pool  writerPool
+	flush flushers
 
 	ctx    context.Context // ends at Shutdown: stops engine delivery, pinger and writers
 	cancel context.CancelFunc
@@ -94,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 	s.conns.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.pool.init(s.ctx.Done())
+	s.flush.init(runtime.GOMAXPROCS(0), s.ctx.Done(), &s.bg)
 	if err := s.engine.Start(s.ctx, s.deliver); err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("realtime: start engine: %w", err)

@@ -109,13 +109,18 @@ func (c *conn) reply(frame []byte) bool {
 	}
 }
 
-// push appends to the queue and makes sure a writer runs. Caller holds c.mu.
+// push appends to the queue and makes sure a writer runs: a flusher for plain sockets, a
+// pool worker for the others. Caller holds c.mu.
 func (c *conn) push(frame []byte) {
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
 	if !c.writing {
 		c.writing = true
-		c.srv.pool.run(c)
+		if c.raw != nil {
+			c.srv.flush.add(c)
+		} else {
+			c.srv.pool.run(c)
+		}
 	}
 }
 
@@ -164,19 +169,24 @@ func (c *conn) flush() {
 			c.wakeLocked()
 		}
 		if err != nil {
-			// The socket is gone or stuck: nothing more can be written.
-			c.closing = true
-			c.closeSent = true
-			c.queue = nil
-			c.queued = 0
-			c.writing = false
-			c.wakeLocked()
+			c.failLocked()
 			c.mu.Unlock()
 			c.nc.Close()
 			return
 		}
 		c.mu.Unlock()
 	}
+}
+
+// failLocked gives up writing: the socket is gone or stuck. Caller holds c.mu and then
+// closes the socket.
+func (c *conn) failLocked() {
+	c.closing = true
+	c.closeSent = true
+	c.queue = nil
+	c.queued = 0
+	c.writing = false
+	c.wakeLocked()
 }
 
 // writeBatch writes frames in one system call where the connection allows it.
@@ -268,4 +278,158 @@ func isVectored(nc net.Conn) bool {
 		return true
 	}
 	return false
+}
+
+// flushers write queued frames to plain sockets without blocking: a fan-out marks the
+// connections it queued for as ready and wakes a flusher once, not once per connection;
+// the flusher coalesces each one's queue into one buffer and writes it with one
+// non-blocking system call. A socket that can't take it all (a slow client) is handed,
+// with the rest, to the writer pool, which waits for it. Under load the ready list grows
+// and every connection's frames are written together.
+type flushers struct {
+	mu    sync.Mutex
+	ready []*conn
+	wake  chan struct{}
+	done  <-chan struct{}
+}
+
+const (
+	flushChunk = 128      // connections a flusher takes from the ready list at once
+	flushBuf   = 64 << 10 // batches larger than this go to the writer pool
+)
+
+func (f *flushers) init(n int, done <-chan struct{}, bg *sync.WaitGroup) {
+	f.wake = make(chan struct{}, n)
+	f.done = done
+	for range n {
+		w := &flusher{f: f, buf: make([]byte, 0, flushBuf)}
+		w.fn = w.writeFD
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			w.run()
+		}()
+	}
+}
+
+// add marks c ready. Caller holds c.mu (lock order: conn.mu → flushers.mu).
+func (f *flushers) add(c *conn) {
+	f.mu.Lock()
+	f.ready = append(f.ready, c)
+	n := len(f.ready)
+	f.mu.Unlock()
+	if n == 1 || n%flushChunk == 0 {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (f *flushers) take(dst []*conn) []*conn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := min(flushChunk, len(f.ready))
+	dst = append(dst[:0], f.ready[len(f.ready)-n:]...)
+	clear(f.ready[len(f.ready)-n:])
+	f.ready = f.ready[:len(f.ready)-n]
+	if len(f.ready) == 0 && cap(f.ready) > 4096 {
+		f.ready = nil
+	}
+	return dst
+}
+
+type flusher struct {
+	f     *flushers
+	buf   []byte
+	local []*conn
+	fn    func(fd uintptr) bool
+	n     int
+	err   error
+}
+
+func (w *flusher) run() {
+	for {
+		select {
+		case <-w.f.wake:
+		case <-w.f.done:
+			return
+		}
+		for {
+			w.local = w.f.take(w.local)
+			if len(w.local) == 0 {
+				break
+			}
+			for i, c := range w.local {
+				w.flushConn(c)
+				w.local[i] = nil
+			}
+		}
+	}
+}
+
+func (w *flusher) writeFD(fd uintptr) bool {
+	w.n, w.err = writeNow(fd, w.buf)
+	return true
+}
+
+// flushConn writes c's queue, all of it, without blocking, or hands c to the pool.
+func (w *flusher) flushConn(c *conn) {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		total := c.queued
+		if len(batch) == 0 || c.closeWire != nil || total > flushBuf {
+			if len(batch) == 0 && c.closeWire == nil {
+				c.writing = false
+				c.wakeLocked()
+				c.mu.Unlock()
+				return
+			}
+			// A close to send, or a big batch: the pool's blocking writer does it.
+			c.mu.Unlock()
+			c.srv.pool.run(c)
+			return
+		}
+		c.queue = c.spare[:0]
+		c.spare = nil
+		c.inflight = total
+		c.queued = 0
+		c.mu.Unlock()
+
+		w.buf = w.buf[:0]
+		for _, fr := range batch {
+			w.buf = append(w.buf, fr...)
+		}
+		w.n, w.err = 0, nil
+		if err := c.raw.Write(w.fn); err != nil && w.err == nil {
+			w.err = err
+		}
+		clear(batch)
+
+		c.mu.Lock()
+		c.inflight = 0
+		if cap(batch) <= 64 {
+			c.spare = batch[:0]
+		}
+		if w.err != nil {
+			c.failLocked()
+			c.mu.Unlock()
+			c.nc.Close()
+			return
+		}
+		if w.n < len(w.buf) {
+			// The socket is full: the rest goes first, by the pool's blocking writer.
+			rest := append([]byte(nil), w.buf[w.n:]...)
+			c.queue = append([][]byte{rest}, c.queue...)
+			c.queued += len(rest)
+			c.mu.Unlock()
+			c.srv.pool.run(c)
+			return
+		}
+		if c.queued <= c.srv.lim.OutQueue/2 {
+			c.wakeLocked()
+		}
+		c.mu.Unlock()
+	}
 }
