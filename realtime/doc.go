@@ -5,7 +5,10 @@
 //
 // The model is centrifuge's: the Server is the node; a sharded hub maps channel names to
 // this node's members; each conn is one connection with one reader goroutine and a bounded
-// outbound queue flushed by a pooled writer only while something is queued. Every frame
+// outbound queue. Nothing writes for a connection while its queue is empty: a fan-out marks
+// the connections it queued for as ready and wakes one of a few flushers, which coalesce
+// each queue into one non-blocking write; a socket that can't take it all is handed to a
+// pooled writer goroutine that waits on it (TLS connections always use the pool). Every frame
 // that fans out goes through the relaybase.Engine (in-process or Redis), even on one node,
 // and is delivered from the Engine handler, so several nodes behave as one. The Engine
 // message is the encoded frame itself behind a small envelope (kind, visibility, offset,
@@ -34,8 +37,9 @@
 //
 // # Lock order
 //
-// hubChannel.opMu → hubShard.mu → hubChannel.mu → conn.mu. registryShard.mu is a leaf,
-// taken alone (or under hubChannel.mu for private delivery, then released before conn.mu).
+// hubChannel.opMu → hubShard.mu → hubChannel.mu → conn.mu → flushers.mu. registryShard.mu
+// is a leaf, taken alone (or under hubChannel.mu for private delivery, then released before
+// conn.mu).
 // opMu is held across Engine calls of joins and leaves (subscribe, presence); no other lock
 // is held across an Engine, Store or Triggers call, and the Engine handler is called with
 // no lock held. An in-process Engine that delivers synchronously from Publish is fine: the

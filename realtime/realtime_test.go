@@ -1,11 +1,17 @@
 package realtime
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gobwas/ws"
 )
 
 func TestUnknownCanonical(t *testing.T) {
@@ -421,5 +427,33 @@ func TestCrossNode(t *testing.T) {
 	b.nc.Close()
 	if f := a.expect(actPresenceUpdate, "public"); f.payloadMap()["action"] != "leave" {
 		t.Fatalf("got %s", f)
+	}
+}
+
+// TestTLS runs a burst over TLS, where writes are coalesced by copying (no writev).
+func TestTLS(t *testing.T) {
+	e := newEnv(t)
+	hs := httptest.NewTLSServer(e.srv)
+	t.Cleanup(hs.Close)
+	url := "wss" + strings.TrimPrefix(hs.URL, "https") + "/rt/" + canonical
+	d := ws.Dialer{TLSConfig: &tls.Config{InsecureSkipVerify: true}, Protocols: []string{"user-3"}}
+	nc, br, _, err := d.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, nc: nc, r: nc, frames: make(chan frame, 1<<12), closed: make(chan struct{})}
+	if br != nil {
+		c.r = io.MultiReader(br, nc)
+	}
+	t.Cleanup(func() { nc.Close() })
+	go c.readLoop(true)
+	c.join("public", nil)
+	for i := range 150 {
+		c.send(actMessage, map[string]any{"channel": "public"}, i)
+	}
+	for i := range 150 {
+		if f := c.expect(actMessage, "public"); f.payload() != float64(i) {
+			t.Fatalf("got %s, want payload %d", f, i)
+		}
 	}
 }
