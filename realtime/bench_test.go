@@ -190,3 +190,24 @@ func benchFanoutMemory(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*fanout), "ns/delivery")
 }
+
+// BenchmarkConnectJoin: connect with a token, join a channel, read the reply, disconnect
+// (client and server in one process).
+func BenchmarkConnectJoin(b *testing.B) {
+	e := newEnv(b, withStore(nil))
+	join := []byte(`{"action":"join","options":{"channel":"public"},"payload":{"history":false,"presence":false}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		nc, _, _, err := ws.Dialer{Protocols: []string{"user-1"}}.Dial(context.Background(), e.url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewTextFrame(append([]byte(nil), join...)))); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ws.ReadFrame(nc); err != nil {
+			b.Fatal(err)
+		}
+		nc.Close()
+	}
+}

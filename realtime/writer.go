@@ -64,12 +64,20 @@ func (c *conn) enqueue(frame []byte) {
 	c.mu.Unlock()
 }
 
-// control queues a control frame (ping, pong) regardless of the limit.
+// control queues a control frame (ping, pong). A client that pings without reading its
+// pongs is a slow consumer like any other.
 func (c *conn) control(frame []byte) {
 	c.mu.Lock()
-	if !c.closing {
-		c.push(frame)
+	if c.closing {
+		c.mu.Unlock()
+		return
 	}
+	if c.queued+c.inflight+len(frame) > c.srv.lim.OutQueue {
+		c.mu.Unlock()
+		c.slow()
+		return
+	}
+	c.push(frame)
 	c.mu.Unlock()
 }
 
