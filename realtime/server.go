@@ -107,7 +107,8 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Match returns the rule for a concrete channel name (REALTIME.md §3): an exact pattern
-// wins, then the longest prefix pattern; inactive rules match nothing.
+// wins, then the longest prefix pattern; inactive rules match nothing. The rule is the
+// server's own copy: read it, don't change it.
 func (s *Server) Match(channel string) (*relaybase.ChannelRule, bool) {
 	return s.rules.match(channel)
 }
