@@ -65,6 +65,7 @@ func runConnect(ctx context.Context, o Options, r *Result) error {
 	}
 	defer sw.close()
 	logf(o, "cycling %d connections for %s", o.Members, o.Duration)
+	prof := startProfile(ctx, o, r)
 	before := probeCPU(o.Pid)
 	sw.open(memberSpecs(host, path, o.Members, channelOf(o), toks))
 	timer := time.NewTimer(o.Duration)
@@ -77,6 +78,7 @@ func runConnect(ctx context.Context, o Options, r *Result) error {
 	n := sw.cycles()
 	after := probeCPU(o.Pid)
 	st := sw.close()
+	prof.wait(r)
 	wall := after.at.Sub(before.at).Seconds()
 
 	c := &ConnectResult{Connects: n, PerSecond: float64(n) / wall, Failed: st.Failed}

@@ -15,9 +15,9 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 	hc := newHTTPClient(1)
 	idle := &IdleResult{Source: "metrics"}
 	r.Idle = idle
-	snapshot := func() (map[string]float64, int64) {
+	snapshot := func(profile string) (map[string]float64, int64) {
 		if o.DebugURL != "" {
-			if err := forceGC(ctx, hc, o.DebugURL); err != nil {
+			if err := forceGC(ctx, hc, o.DebugURL, profile); err != nil {
 				r.Notes = append(r.Notes, err.Error())
 			} else {
 				idle.ForcedGC = true
@@ -46,7 +46,7 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 		return m, rss
 	}
 
-	before, rssBefore := snapshot()
+	before, rssBefore := snapshot("")
 	sw, err := joinMembers(ctx, o, channelOf(o), nil)
 	if err != nil {
 		return err
@@ -62,7 +62,14 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 		return ctx.Err()
 	}
 	idle.ForcedGC = false // the GC before the second reading is the one that counts
-	after, rssAfter := snapshot()
+	after, rssAfter := snapshot(o.Profile)
+	if o.Profile != "" {
+		if idle.ForcedGC {
+			r.Notes = append(r.Notes, "server heap profile (after GC, members joined): "+o.Profile)
+		} else if o.DebugURL == "" {
+			r.Notes = append(r.Notes, "no heap profile: --profile needs --debug-url")
+		}
+	}
 	joined := sw.joined()
 	st := sw.close()
 	if joined < r.Members {

@@ -18,7 +18,7 @@ func testLoop(t *testing.T, cfg swarmConfig) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(l.epfd); unix.Close(l.wakefd) })
+	t.Cleanup(func() { l.epf.Close(); unix.Close(l.wakefd) })
 	return l
 }
 
@@ -193,5 +193,40 @@ func TestJoinRefused(t *testing.T) {
 	// A cycling pool dials the spec again.
 	if len(l.queue) != 1 || l.queue[0] != spec {
 		t.Errorf("queue = %v", l.queue)
+	}
+}
+
+// Each publish's reach-all time is its slowest delivery over every loop; the slowest
+// publish is named.
+func TestCompletionAccounting(t *testing.T) {
+	sw := &swarm{}
+	now := int64(1_800_000_000_000_000_000)
+	deliver := func(l *loop, seq int64, ms ...int64) {
+		c, _ := pair(t, l, stOpen, nil)
+		var data []byte
+		for _, m := range ms {
+			data = append(data, event("c", now-m*int64(time.Millisecond), seq)...)
+		}
+		if _, alive := l.consume(c, data, now); !alive {
+			t.Fatal("closed")
+		}
+	}
+	a, b := testLoop(t, swarmConfig{}), testLoop(t, swarmConfig{})
+	deliver(a, 0, 1, 2)
+	deliver(b, 0, 7) // publish 0 reached its last member after 7 ms, on the other loop
+	deliver(a, 1, 3)
+	deliver(b, 2, 40, 1)
+	for _, l := range []*loop{a, b} {
+		l.sw = sw
+		sw.loops = append(sw.loops, l)
+		close(l.done) // not running: nothing to wait for
+	}
+	st := sw.close()
+	if st.Delivered != 6 || st.Latency.Count() != 6 {
+		t.Errorf("delivered %d, latencies %d, want 6", st.Delivered, st.Latency.Count())
+	}
+	c := st.Complete.Summary()
+	if c.Count != 3 || !within(c.P50, 7) || !within(c.Max, 40) || st.Slowest != 2 {
+		t.Errorf("completion = %+v slowest #%d, want 3 publishes (3, 7, 40 ms), slowest #2", c, st.Slowest)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -67,8 +68,9 @@ func fetchMetrics(ctx context.Context, hc *http.Client, baseURL string, names ..
 }
 
 // forceGC asks the server to collect garbage now: net/http/pprof's heap profile runs
-// runtime.GC first when given gc=1. relaybase serves pprof on its debug_addr only.
-func forceGC(ctx context.Context, hc *http.Client, debugURL string) error {
+// runtime.GC first when given gc=1. relaybase serves pprof on its debug_addr only. The
+// profile itself is kept in saveTo when that is not empty.
+func forceGC(ctx context.Context, hc *http.Client, debugURL, saveTo string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(debugURL, "/")+"/debug/pprof/heap?gc=1", nil)
 	if err != nil {
 		return err
@@ -78,9 +80,20 @@ func forceGC(ctx context.Context, hc *http.Client, debugURL string) error {
 		return fmt.Errorf("force GC: %w", err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("force GC: GET /debug/pprof/heap: %s", resp.Status)
 	}
-	return nil
+	if saveTo == "" {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	f, err := os.Create(saveTo)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -91,7 +91,7 @@ func Defaults(o Options) (Options, error) {
 		o.Duration = d.duration
 	}
 	if o.Size == 0 {
-		o.Size = 64
+		o.Size = 48 // an event frame of ~120 bytes, as PRODUCT.md's floor writes
 	}
 	if o.Canonical == "" {
 		o.Canonical = d.canon

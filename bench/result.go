@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,13 +25,16 @@ type Result struct {
 	Members int64 `json:"members_joined"`
 
 	// Publish → deliver scenarios (fanout, bigroom, rooms, endpoint, floor).
-	Publishes        int64        `json:"publishes,omitempty"`
-	PublishErrors    int64        `json:"publish_errors,omitempty"`
-	PublishLag       *Percentiles `json:"publish_lag,omitempty"` // due → sent
-	Expected         int64        `json:"deliveries_expected,omitempty"`
-	Delivered        int64        `json:"deliveries,omitempty"`
-	Lost             int64        `json:"deliveries_lost,omitempty"`
-	Latency          *Percentiles `json:"latency,omitempty"` // publish → deliver
+	Publishes     int64        `json:"publishes,omitempty"`
+	PublishErrors int64        `json:"publish_errors,omitempty"`
+	PublishLag    *Percentiles `json:"publish_lag,omitempty"` // due → sent
+	Expected      int64        `json:"deliveries_expected,omitempty"`
+	Delivered     int64        `json:"deliveries,omitempty"`
+	Lost          int64        `json:"deliveries_lost,omitempty"`
+	Latency       *Percentiles `json:"latency,omitempty"` // publish → deliver
+	// Per publish, publish → its last delivery: how long a publish takes to reach everyone.
+	Completion       *Percentiles `json:"completion,omitempty"`
+	SlowestPublish   int64        `json:"slowest_publish,omitempty"` // its sequence number
 	WindowSeconds    float64      `json:"window_s,omitempty"`
 	DeliveriesPerSec float64      `json:"deliveries_per_s,omitempty"`
 
@@ -70,6 +74,7 @@ type Params struct {
 // Machine describes where the run happened.
 type Machine struct {
 	CPUs          int    `json:"cpus"`
+	LoadAvg       string `json:"loadavg,omitempty"` // /proc/loadavg's 1, 5, 15 min at the start: other work on the machine
 	Kernel        string `json:"kernel"`
 	Go            string `json:"go"`
 	GeneratorCPUs string `json:"generator_cpus,omitempty"` // Cpus_allowed_list
@@ -121,7 +126,12 @@ type Target struct {
 }
 
 func machine(pid int) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	m := Machine{CPUs: onlineCPUs(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		m.Kernel = unix.ByteSliceToString(u.Release[:])
@@ -131,6 +141,30 @@ func machine(pid int) Machine {
 		m.ServerCPUs = cpusAllowed(pid)
 	}
 	return m
+}
+
+// onlineCPUs counts the machine's online CPUs (runtime.NumCPU counts only those this
+// process may run on, and the generator is pinned).
+func onlineCPUs() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for _, part := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		bb := a
+		var err2 error
+		if isRange {
+			bb, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || bb < a {
+			return runtime.NumCPU()
+		}
+		n += bb - a + 1
+	}
+	return n
 }
 
 // cpusAllowed reads Cpus_allowed_list from /proc/<pid>/status.
@@ -178,6 +212,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if m.ServerCPUs != "" {
 		fmt.Fprintf(w, ", server on CPUs %s", m.ServerCPUs)
 	}
+	if m.LoadAvg != "" {
+		fmt.Fprintf(w, "; load average %s", m.LoadAvg)
+	}
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -200,6 +237,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	if l := r.Latency; l != nil && l.Count > 0 {
 		row("latency p50 p95 p99 max", "%s  %s  %s  %s ms (publish → deliver, %d frames)", ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max), l.Count)
+	}
+	if c := r.Completion; c != nil && c.Count > 0 {
+		row("reach-all p50 p99 max", "%s  %s  %s ms (publish → its last delivery, %d publishes; slowest #%d)", ms(c.P50), ms(c.P99), ms(c.Max), c.Count, r.SlowestPublish)
 	}
 	if r.ServerCPUSeconds > 0 {
 		s := fmt.Sprintf("%.2f s, %.0f%% of a core", r.ServerCPUSeconds, r.ServerCPUPercent)

@@ -231,6 +231,11 @@ func fillDeliveries(r *Result, st swarmStats, first, end int64) {
 	r.Lost = max(0, r.Expected-r.Delivered)
 	lat := st.Latency.Summary()
 	r.Latency = &lat
+	if st.Complete.Count() > 0 {
+		c := st.Complete.Summary()
+		r.Completion = &c
+		r.SlowestPublish = st.Slowest
+	}
 	if end > first && first > 0 {
 		r.WindowSeconds = float64(end-first) / 1e9
 		r.DeliveriesPerSec = float64(r.Delivered) / r.WindowSeconds

@@ -24,7 +24,6 @@ func smokeOptions(scenario, url string) Options {
 		Members:  20,
 		Rate:     40,
 		Duration: 500 * time.Millisecond,
-		Size:     64,
 		Ramp:     20 * time.Second,
 		Drain:    10 * time.Second,
 	}
@@ -175,7 +174,7 @@ func TestSmokeFloor(t *testing.T) {
 	if r.Floor == nil || r.Floor.Writes != r.Expected || r.Floor.Writes != r.Floor.Rounds*int64(o.Members) {
 		t.Fatalf("floor = %+v, expected %d", r.Floor, r.Expected)
 	}
-	if r.Floor.FrameBytes < 100 || r.Floor.FrameBytes > 160 {
-		t.Errorf("floor frames are %d bytes, want ~120 at --size 64", r.Floor.FrameBytes)
+	if r.Floor.FrameBytes < 110 || r.Floor.FrameBytes > 130 {
+		t.Errorf("floor frames are %d bytes, want ~120 by default", r.Floor.FrameBytes)
 	}
 }

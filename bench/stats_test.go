@@ -291,7 +291,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Members != 1000 || o.Rate != 1000 || o.Channels != 100 || o.Canonical != "bench" || o.Size != 64 {
+	if o.Members != 1000 || o.Rate != 1000 || o.Channels != 100 || o.Canonical != "bench" || o.Size != 48 {
 		t.Errorf("rooms defaults = %+v", o)
 	}
 	o, _ = Defaults(Options{Scenario: "endpoint"})

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -81,6 +83,8 @@ type swarmStats struct {
 	Delivered int64
 	Latency   *Latency // publish → deliver, frames that carry a marker
 	Join      *Latency // dial → last join reply
+	Complete  *Latency // per publish: publish → its last delivery
+	Slowest   int64    // the publish whose last delivery came last (-1: none)
 	Joins     int64    // clients that completed their joins (every cycle counts)
 	Failed    int64    // dials, upgrades or joins that failed
 	Dropped   int64    // members closed by the server or the network while joined
@@ -215,9 +219,16 @@ func (s *swarm) close() swarmStats {
 		for _, l := range s.loops {
 			l.stop()
 		}
-		st := swarmStats{Latency: NewLatency(), Join: NewLatency(), Closes: map[int]int64{}, Errors: map[string]int64{}}
+		st := swarmStats{Latency: NewLatency(), Join: NewLatency(), Complete: NewLatency(), Slowest: -1, Closes: map[int]int64{}, Errors: map[string]int64{}}
+		var seqMax []int64
 		for _, l := range s.loops {
 			<-l.done
+			if len(l.seqMax) > len(seqMax) {
+				seqMax = append(seqMax, make([]int64, len(l.seqMax)-len(seqMax))...)
+			}
+			for i, v := range l.seqMax {
+				seqMax[i] = max(seqMax[i], v)
+			}
 			st.Delivered += l.nDelivered.Load()
 			st.Joins += l.nJoins.Load()
 			st.Failed += l.nFailed.Load()
@@ -234,6 +245,16 @@ func (s *swarm) close() swarmStats {
 				st.FirstErr = e
 			}
 		}
+		var worst int64
+		for seq, v := range seqMax {
+			if v == 0 {
+				continue
+			}
+			st.Complete.RecordMicros(v - 1)
+			if v > worst {
+				worst, st.Slowest = v, int64(seq)
+			}
+		}
 		s.stats = st
 	})
 	return s.stats
@@ -244,6 +265,8 @@ type loop struct {
 	sw     *swarm
 	id     int
 	epfd   int
+	epf    *os.File // epfd, registered with Go's poller
+	rc     syscall.RawConn
 	wakefd int
 	done   chan struct{}
 
@@ -263,6 +286,7 @@ type loop struct {
 	errCodes map[string]int64
 	scratch  []byte
 	closeMsg []byte
+	seqMax   []int64 // by publish: the slowest delivery seen, µs + 1
 
 	// Shared.
 	mu       sync.Mutex
@@ -283,13 +307,27 @@ func newLoop(s *swarm, id int) (*loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create: %w", err)
 	}
+	// The loop waits for its epoll fd to become readable in Go's own poller (an epoll fd
+	// is pollable), never in a blocking epoll_wait: a goroutine blocked in a system call
+	// keeps its P until sysmon takes it back, up to 10 ms later, and the publishers of a
+	// generator pinned to one CPU (GOMAXPROCS 1) would wait that long.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll fd: %w", err)
+	}
+	epf := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := epf.SyscallConn()
+	if err != nil {
+		epf.Close()
+		return nil, fmt.Errorf("epoll fd: %w", err)
+	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		unix.Close(epfd)
+		epf.Close()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
-		unix.Close(epfd)
+		epf.Close()
 		unix.Close(wakefd)
 		return nil, fmt.Errorf("epoll_ctl eventfd: %w", err)
 	}
@@ -301,6 +339,8 @@ func newLoop(s *swarm, id int) (*loop, error) {
 		id:       id,
 		addr:     s.cfg.addr,
 		epfd:     epfd,
+		epf:      epf,
+		rc:       rc,
 		wakefd:   wakefd,
 		done:     make(chan struct{}),
 		buf:      make([]byte, s.cfg.readBuf),
@@ -350,17 +390,14 @@ func (l *loop) run() {
 			}
 		}
 		l.conns = nil
-		unix.Close(l.epfd)
+		l.epf.Close()
 		unix.Close(l.wakefd)
 	}()
 	for !l.stopping.Load() {
 		l.takeCommands()
 		timeout := l.dialMore()
-		n, err := unix.EpollWait(l.epfd, l.events, timeout)
+		n, err := l.wait(timeout)
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
 			l.fail("epoll_wait: " + err.Error())
 			return
 		}
@@ -389,6 +426,31 @@ func (l *loop) run() {
 			}
 		}
 	}
+}
+
+// wait returns the ready events, parking the goroutine in Go's poller until the epoll fd
+// is readable or timeoutMs passes (then with none).
+func (l *loop) wait(timeoutMs int) (int, error) {
+	_ = l.epf.SetReadDeadline(time.Now().Add(time.Duration(timeoutMs) * time.Millisecond))
+	var (
+		n    int
+		werr error
+	)
+	err := l.rc.Read(func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), l.events, 0)
+		if werr == unix.EINTR {
+			n, werr = 0, nil
+			return true
+		}
+		return n > 0 || werr != nil
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, werr
 }
 
 func (l *loop) takeCommands() {
@@ -623,8 +685,10 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 		case opText:
 			switch classify(p) {
 			case actDelivery:
-				if t, _, ok := findMarker(p); ok {
-					l.lat.RecordMicros((now - t) / 1000)
+				if t, seq, ok := findMarker(p); ok {
+					us := (now - t) / 1000
+					l.lat.RecordMicros(us)
+					l.noteSeq(seq, us)
 					delivered++
 				}
 			case actJoin:
@@ -656,6 +720,26 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 		}
 	}
 	return nil, true
+}
+
+// maxSeqs bounds the per-publish record (8 bytes a publish).
+const maxSeqs = 1 << 22
+
+// noteSeq keeps the slowest delivery of each publish: how long that publish took to reach
+// every member that got it.
+func (l *loop) noteSeq(seq, us int64) {
+	if seq < 0 || seq >= maxSeqs {
+		return
+	}
+	if seq >= int64(len(l.seqMax)) {
+		n := max(int(seq)+1, 2*len(l.seqMax), 1024)
+		grown := make([]int64, min(n, maxSeqs))
+		copy(grown, l.seqMax)
+		l.seqMax = grown
+	}
+	if us+1 > l.seqMax[seq] {
+		l.seqMax[seq] = us + 1 // 0 means no delivery seen
+	}
 }
 
 // joined runs when c's last join reply arrived. In cycle mode c closes at once and its spec

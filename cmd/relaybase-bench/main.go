@@ -8,12 +8,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +44,8 @@ Scenarios (defaults in brackets):
   floor     one write(2) per frame per socket from a process with no server [1000, 100 rounds/s]
   connect   connect + authenticate + join, cycling a pool of --members      [1000, flat out]
 
+  relaybase-bench show < result.json   prints a --json result as the table
+
 fanout, bigroom, rooms, idle and connect expect the bench workspace
 (relaybase serve bench/testdata/workspace); endpoint expects examples/chat.
 
@@ -52,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && args[0] == "floor-serve" {
 		return floorServe(ctx, args[1:], stdin, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "show" {
+		return show(stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("relaybase-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -60,19 +67,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		quiet   bool
 		rate    float64
 		members int
+		selfCPU string
 	)
 	fs.StringVar(&o.URL, "url", "", "server base URL (loopback only) (default http://127.0.0.1:8080)")
 	fs.IntVar(&o.Pid, "pid", 0, "server pid: CPU from /proc/<pid>/stat, memory from /proc/<pid>/status")
 	fs.IntVar(&members, "members", 0, "members (connect: pool size; floor: sockets) (default: per scenario)")
 	fs.Float64Var(&rate, "rate", 0, "publishes per second (floor: rounds/s; connect: dials/s, 0 = flat out) (default: per scenario)")
 	fs.DurationVar(&o.Duration, "duration", 0, "how long to publish (idle: hold; connect: cycle) (default 10s)")
-	fs.IntVar(&o.Size, "size", 0, "bytes of marker text per publish, padding included (default 64: ~120-byte frames)")
+	fs.IntVar(&o.Size, "size", 0, "bytes of marker text per publish, padding included (default 48: ~120-byte event frames)")
 	fs.IntVar(&o.Channels, "channels", 0, "rooms: channels to spread members over (default 100)")
 	fs.StringVar(&o.Canonical, "canonical", "", "realtime canonical, /rt/{canonical} (default: bench; endpoint: marvel-chat)")
 	fs.StringVar(&o.API, "api", "", "API group path (default: /api:bench; endpoint: /api:chat)")
 	fs.StringVar(&o.Channel, "channel", "", "channel to join (rooms: name prefix) (default: per scenario)")
 	fs.StringVar(&o.DebugURL, "debug-url", "", "the server's pprof base URL (relaybase --debug-addr): forced GC for idle, --profile")
-	fs.StringVar(&o.Profile, "profile", "", "save a CPU profile of the server over the publishing to this file (needs --debug-url)")
+	fs.StringVar(&o.Profile, "profile", "", "save a CPU profile of the server over the measurement to this file (idle: a heap profile after GC) (needs --debug-url)")
 	fs.IntVar(&o.Publishers, "publishers", 0, "concurrent HTTP publishers (default 4)")
 	fs.IntVar(&o.Loops, "loops", 0, "client event loops (default GOMAXPROCS)")
 	fs.DurationVar(&o.Ramp, "ramp", 0, "at most this long to connect and join the members (default 30s + 1ms per member)")
@@ -82,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&o.AuthKey, "auth-key", "", "connect: the server's token key (default: RELAYBASE_AUTH_KEY, else --data/auth.key)")
 	fs.StringVar(&o.DataDir, "data", "", "connect: the server's data directory, holding auth.key")
 	fs.Int64Var(&o.TableID, "table-id", 0, "connect: auth table id for the tokens (default: learnt from {api}/auth/guest)")
+	fs.StringVar(&selfCPU, "self-profile", "", "write a CPU profile of the generator itself to this file")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.Usage = func() {
@@ -121,6 +130,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		o.FloorCmd = []string{exe, "floor-serve"}
 	}
+	if selfCPU != "" {
+		f, err := os.Create(selfCPU)
+		if err != nil {
+			fmt.Fprintf(stderr, "relaybase-bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "relaybase-bench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := bench.Run(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "relaybase-bench: %v\n", err)
@@ -146,7 +168,7 @@ func floorServe(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.IntVar(&cfg.Members, "members", 1000, "connections to accept")
 	fs.Float64Var(&cfg.Rate, "rate", 100, "rounds per second")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to write")
-	fs.IntVar(&cfg.Size, "size", 64, "marker bytes per frame")
+	fs.IntVar(&cfg.Size, "size", 48, "marker bytes per frame")
 	fs.StringVar(&cfg.Channel, "channel", "bench/floor", "channel named in the frame")
 	fs.StringVar(&cfg.CPU, "cpu", "", "pin to these CPUs")
 	if err := fs.Parse(args); err != nil {
@@ -154,6 +176,20 @@ func floorServe(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if err := bench.RunFloorWriter(ctx, cfg, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "relaybase-bench floor-serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// show prints a result saved with --json as the table.
+func show(stdin io.Reader, stdout, stderr io.Writer) int {
+	var r bench.Result
+	if err := json.NewDecoder(stdin).Decode(&r); err != nil {
+		fmt.Fprintf(stderr, "relaybase-bench show: %v\n", err)
+		return 1
+	}
+	if err := r.WriteTable(stdout); err != nil {
+		fmt.Fprintf(stderr, "relaybase-bench show: %v\n", err)
 		return 1
 	}
 	return 0
