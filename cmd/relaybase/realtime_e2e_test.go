@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -16,6 +17,7 @@ import (
 type rtClient struct {
 	t    *testing.T
 	conn net.Conn
+	r    io.Reader // the dialer's buffered reader when it holds bytes already, else conn
 }
 
 func dialRealtime(t *testing.T, url, token string) *rtClient {
@@ -24,12 +26,17 @@ func dialRealtime(t *testing.T, url, token string) *rtClient {
 	if token != "" {
 		d.Protocols = []string{token}
 	}
-	conn, _, _, err := d.Dial(context.Background(), url)
+	conn, br, _, err := d.Dial(context.Background(), url)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &rtClient{t: t, conn: conn}
+	c := &rtClient{t: t, conn: conn, r: conn}
+	if br != nil {
+		// Frames sent right after the handshake may already sit in the dialer's buffer.
+		c.r = io.MultiReader(br, conn)
+	}
+	return c
 }
 
 func (c *rtClient) send(frame map[string]any) {
@@ -45,7 +52,10 @@ func (c *rtClient) next(action string) map[string]any {
 	c.t.Helper()
 	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		data, op, err := wsutil.ReadServerData(c.conn)
+		data, op, err := wsutil.ReadServerData(struct {
+			io.Reader
+			io.Writer
+		}{c.r, c.conn})
 		if err != nil {
 			c.t.Fatalf("waiting for %q: %v", action, err)
 		}
