@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -167,7 +168,7 @@ func (s *Server) deliver(channel string, msg []byte) {
 func (s *Server) sequence(ch *hubChannel, env envelope) {
 	if ch.last != 0 && env.offset > ch.last+1 {
 		i, _ := slices.BinarySearchFunc(ch.pending, env.offset, func(e envelope, off int64) int {
-			return cmpInt64(e.offset, off)
+			return cmp.Compare(e.offset, off)
 		})
 		ch.pending = slices.Insert(ch.pending, i, env)
 		if ch.timer == nil {
@@ -212,16 +213,6 @@ func (s *Server) flushPending(ch *hubChannel) {
 		ch.last = max(ch.last, e.offset)
 	}
 	ch.pending = nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // deliverLocked hands a frame to the members that may receive it. Caller holds ch.mu.

@@ -1,6 +1,7 @@
 package value
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func Compare(a, b any) (c int, ok bool) {
 		}
 		if ia, aInt := a.(int64); aInt {
 			if ib, bInt := b.(int64); bInt {
-				return cmpInt(ia, ib), true
+				return cmp.Compare(ia, ib), true
 			}
 		}
 		switch {
@@ -108,16 +109,6 @@ func Compare(a, b any) (c int, ok bool) {
 		return 1, true
 	}
 	return 0, false
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // AsFloat returns a number as float64; ok is false for non-numbers.
