@@ -115,6 +115,10 @@ func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical, path string) {
 	ep, params, ok := s.router.match(canonical, r.Method, path)
 	if !ok {
+		if path == "openapi.json" && r.Method == http.MethodGet && s.router.hasGroup(canonical) {
+			s.serveOpenAPI(w, r, canonical)
+			return
+		}
 		writeError(w, r, s.log, errNotFound)
 		return
 	}
@@ -149,6 +153,21 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		status = http.StatusOK
 	}
 	writeJSON(w, status, resp.Value)
+}
+
+// serveOpenAPI answers GET /api:{canonical}/openapi.json with the group's description.
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request, canonical string) {
+	var eps []*stack.Endpoint
+	for _, ep := range s.cfg.Program.Endpoints() {
+		if ep.Canonical == canonical {
+			eps = append(eps, ep)
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	writeJSON(w, http.StatusOK, openAPI(canonical, scheme+"://"+r.Host+"/api:"+canonical, eps))
 }
 
 var errUnauthorized = &relaybase.Error{Code: relaybase.CodeUnauthorized, Message: "This endpoint needs a valid auth token (Authorization: Bearer <token>)."}

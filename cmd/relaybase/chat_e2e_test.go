@@ -99,6 +99,26 @@ func TestChatExampleEndToEnd(t *testing.T) {
 		wantStatus(t, s.do("GET", "/api:chat/auth/me", nil, "Authorization", "Bearer "+tampered), http.StatusUnauthorized, "ERROR_CODE_UNAUTHORIZED")
 	})
 
+	t.Run("OpenAPI", func(t *testing.T) {
+		r := s.do("GET", "/api:chat/openapi.json", nil)
+		wantStatus(t, r, http.StatusOK, "")
+		if field(r.json, "openapi") != "3.0.3" {
+			t.Fatalf("openapi.json = %s", r.body)
+		}
+		post := field(r.json, "paths", "/messages", "post", "requestBody", "content", "application/json", "schema")
+		if field(post, "properties", "text", "type") != "string" || len(field(post, "required").([]any)) != 3 {
+			t.Fatalf("POST /messages body schema = %v", post)
+		}
+		get := field(r.json, "paths", "/messages", "get", "parameters")
+		if len(get.([]any)) != 3 || field(get, 1, "schema", "type") != "integer" {
+			t.Fatalf("GET /messages parameters = %v", get)
+		}
+		if field(r.json, "paths", "/auth/me", "get", "security") == nil || field(r.json, "paths", "/auth/login", "post", "security") != nil {
+			t.Fatalf("security marks are wrong: %s", r.body)
+		}
+		wantStatus(t, s.do("GET", "/api:nosuch/openapi.json", nil), http.StatusNotFound, "ERROR_CODE_NOT_FOUND")
+	})
+
 	t.Run("CORS preflight", func(t *testing.T) {
 		r := s.do("OPTIONS", "/api:chat/messages", nil, "Origin", "http://example.test", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type, x-data-source")
 		if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "http://example.test" ||
