@@ -29,6 +29,7 @@ type Config struct {
 	ClientJS  []byte       // /relaybase.js
 	MaxBody   int64        // request body limit in bytes (default 8 MiB)
 	CORS      CORS
+	RateLimit RateLimit
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -50,6 +51,8 @@ type Server struct {
 	handler http.Handler
 	router  *router[*stack.Endpoint]
 	static  http.Handler
+	byIP    *limiter
+	byToken *limiter
 }
 
 // New builds the handler for a compiled workspace.
@@ -63,7 +66,8 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, router: newRouter[*stack.Endpoint]()}
+	s := &Server{cfg: cfg, log: cfg.Logger, router: newRouter[*stack.Endpoint](),
+		byIP: newLimiter(cfg.RateLimit.PerIP, cfg.Now), byToken: newLimiter(cfg.RateLimit.PerToken, cfg.Now)}
 	if cfg.Program != nil {
 		for _, ep := range cfg.Program.Endpoints() {
 			s.router.add(ep.Canonical, ep.Verb, ep.Path, ep)
@@ -113,6 +117,11 @@ func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical, path string) {
+	if token := bearer(r); !s.byIP.allow(remoteIP(r)) || (token != "" && !s.byToken.allow(token)) {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, r, s.log, errTooManyRequests)
+		return
+	}
 	ep, params, ok := s.router.match(canonical, r.Method, path)
 	if !ok {
 		if path == "openapi.json" && r.Method == http.MethodGet && s.router.hasGroup(canonical) {
@@ -170,16 +179,26 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request, canonical 
 	writeJSON(w, http.StatusOK, openAPI(canonical, scheme+"://"+r.Host+"/api:"+canonical, eps))
 }
 
+var errTooManyRequests = &relaybase.Error{Code: relaybase.CodeTooManyRequests, Message: "Too many requests; slow down and try again in a minute."}
+
+// bearer returns the request's bearer token, "" when there is none.
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
 var errUnauthorized = &relaybase.Error{Code: relaybase.CodeUnauthorized, Message: "This endpoint needs a valid auth token (Authorization: Bearer <token>)."}
 
 // authenticate verifies the bearer token and that it belongs to the endpoint's auth table.
 func (s *Server) authenticate(r *http.Request, tableID int64) (relaybase.Identity, error) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || s.cfg.Tokens == nil {
+	token := bearer(r)
+	if token == "" || s.cfg.Tokens == nil {
 		return relaybase.Identity{}, errUnauthorized
 	}
-	id, err := s.cfg.Tokens.Verify(strings.TrimSpace(token))
+	id, err := s.cfg.Tokens.Verify(token)
 	if err != nil || id.TableID != tableID {
 		e := *errUnauthorized
 		e.Err = err

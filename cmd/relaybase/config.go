@@ -59,7 +59,7 @@ var settings = []setting{
 var yamlOnly = map[string]string{
 	"table_ids":  "map of table name to Xano's numeric table id",
 	"cors":       "allowed origins: {origins: [...], groups: {canonical: [...]}}",
-	"rate_limit": "requests per minute: {ip: N, token: N}",
+	"rate_limit": "endpoint requests per minute: {ip: N, token: N}; 429 past it",
 	"env":        "not a setting: use the workspace's env block; RELAYBASE_ENV_NAME overrides $env.NAME",
 }
 

@@ -223,6 +223,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Metrics:   metricsHandler(),
 		MaxBody:   cfg.bytes("max_body"),
 		CORS:      corsConfig(cfg.yaml),
+		RateLimit: rateLimitConfig(cfg.yaml),
 		Logger:    log,
 	})
 	n.listener, err = net.Listen("tcp", cfg.str("addr"))
@@ -372,6 +373,13 @@ func corsConfig(y map[string]any) httpapi.CORS {
 		}
 	}
 	return c
+}
+
+func rateLimitConfig(y map[string]any) httpapi.RateLimit {
+	m, _ := y["rate_limit"].(map[string]any)
+	ip, _ := m["ip"].(int)
+	token, _ := m["token"].(int)
+	return httpapi.RateLimit{PerIP: ip, PerToken: token}
 }
 
 func stringList(v any) []string {
