@@ -122,3 +122,27 @@ func TestEndpointEventReachesMembers(t *testing.T) {
 		t.Fatalf("bad token answered %v", e)
 	}
 }
+
+// closeCode reads frames until the server's close frame and returns its status code
+// (read raw: 1012 to 1014 are IANA codes that wsutil refuses as outside RFC 6455).
+func (c *rtClient) closeCode() int {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		h, err := ws.ReadHeader(c.r)
+		if err != nil {
+			c.t.Fatalf("waiting for a close frame: %v", err)
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(c.r, payload); err != nil {
+			c.t.Fatalf("reading a frame: %v", err)
+		}
+		if h.OpCode == ws.OpClose {
+			_ = wsutil.WriteClientMessage(c.conn, ws.OpClose, payload) // complete the handshake
+			if len(payload) < 2 {
+				return 1005
+			}
+			return int(payload[0])<<8 | int(payload[1])
+		}
+	}
+}
