@@ -1,0 +1,424 @@
+package redis
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// localMember is a presence entry this node added, kept so that heartbeats can refresh it
+// and write it again when Redis lost it.
+type localMember struct {
+	member []byte
+	stored bool // Redis holds it as last written; false: the next heartbeat writes it whole
+}
+
+// Scripts. KEYS[1] is a channel's presence sorted set (socketId → last heartbeat, ms on the
+// nodes' clock), KEYS[2] its member hash (socketId → member JSON). Both get a TTL of twice
+// the expiry on every write, so the keys of a channel whose every node died go away too.
+
+// addScript: ARGV now, ttl, socketId, member.
+var addScript = goredis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`)
+
+// removeScript: ARGV socketId.
+var removeScript = goredis.NewScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`)
+
+// presenceScript lists the members whose last heartbeat is after ARGV[1] (the cutoff).
+var presenceScript = goredis.NewScript(`
+local ids = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], '+inf', 'BYSCORE')
+local out = {}
+for i = 1, #ids, 500 do
+  local vals = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 499, #ids)))
+  for k = 1, #vals do
+    if vals[k] then out[#out + 1] = vals[k] end
+  end
+end
+return out
+`)
+
+// beatScript refreshes this node's entries of one channel and sweeps expired ones.
+// ARGV: now, cutoff, ttl, then pairs socketId, op: op "x" refreshes the entry's score if it
+// is still there (an entry another node removed stays removed); "r" followed by the member
+// JSON writes the entry whole. Entries whose score is at or below the cutoff are removed
+// and returned as socketId, member pairs.
+var beatScript = goredis.NewScript(`
+local now = ARGV[1]
+for i = 4, #ARGV, 2 do
+  local op = ARGV[i + 1]
+  if op == 'x' then
+    redis.call('ZADD', KEYS[1], 'XX', now, ARGV[i])
+  else
+    redis.call('ZADD', KEYS[1], now, ARGV[i])
+    redis.call('HSET', KEYS[2], ARGV[i], string.sub(op, 2))
+  end
+end
+local gone = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE')
+local out = {}
+for i = 1, #gone, 500 do
+  local ids = {unpack(gone, i, math.min(i + 499, #gone))}
+  local vals = redis.call('HMGET', KEYS[2], unpack(ids))
+  for k = 1, #ids do
+    out[#out + 1] = ids[k]
+    out[#out + 1] = vals[k] or ''
+  end
+  redis.call('ZREM', KEYS[1], unpack(ids))
+  redis.call('HDEL', KEYS[2], unpack(ids))
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+return out
+`)
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func (e *Engine) keyTTL() string { return strconv.FormatInt((2 * e.cfg.expiry).Milliseconds(), 10) }
+
+func (e *Engine) cutoff(now time.Time) string { return ms(now.Add(-e.cfg.expiry)) }
+
+// AddPresence records member under socketID in channel, scored with the clock's now, and
+// keeps it on this node so that every heartbeat refreshes it. An entry of the same socketID
+// is replaced. When the write fails the entry is still kept, and the next heartbeat writes
+// it.
+func (e *Engine) AddPresence(ctx context.Context, channel, socketID string, member []byte) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	lm := &localMember{member: member}
+	e.pmu.Lock()
+	m := e.local[channel]
+	if m == nil {
+		m = make(map[string]*localMember)
+		e.local[channel] = m
+	}
+	m[socketID] = lm
+	if r := e.removals[channel]; r != nil {
+		delete(r, socketID)
+		if len(r) == 0 {
+			delete(e.removals, channel)
+		}
+	}
+	e.pmu.Unlock()
+
+	ctx, cancel := e.opContext(ctx)
+	defer cancel()
+	err := addScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)},
+		ms(e.cfg.clock.Now()), e.keyTTL(), socketID, member).Err()
+	if err != nil {
+		return unavailable("add presence in "+strconv.Quote(channel), err)
+	}
+	e.pmu.Lock()
+	if e.local[channel][socketID] == lm {
+		lm.stored = true
+	}
+	e.pmu.Unlock()
+	return nil
+}
+
+// RemovePresence removes socketID from channel, whichever node added it; removing an
+// absent entry does nothing. When the removal fails it is retried at the next heartbeat
+// (unless the entry was added again meanwhile); until then the entry, no longer refreshed,
+// may be listed for up to the expiry.
+func (e *Engine) RemovePresence(ctx context.Context, channel, socketID string) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	e.pmu.Lock()
+	if m := e.local[channel]; m != nil {
+		delete(m, socketID)
+		if len(m) == 0 {
+			delete(e.local, channel)
+		}
+	}
+	e.pmu.Unlock()
+	ctx, cancel := e.opContext(ctx)
+	defer cancel()
+	if err := e.remove(ctx, channel, socketID); err != nil {
+		e.pmu.Lock()
+		e.queueRemoval(channel, socketID)
+		e.pmu.Unlock()
+		return unavailable("remove presence in "+strconv.Quote(channel), err)
+	}
+	return nil
+}
+
+func (e *Engine) remove(ctx context.Context, channel, socketID string) error {
+	return removeScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)}, socketID).Err()
+}
+
+// queueRemoval notes a removal to retry. Caller holds pmu.
+func (e *Engine) queueRemoval(channel, socketID string) {
+	r := e.removals[channel]
+	if r == nil {
+		r = make(map[string]struct{})
+		e.removals[channel] = r
+	}
+	r[socketID] = struct{}{}
+}
+
+// Presence lists the members of channel on every node whose last heartbeat is within the
+// expiry, in no set order. Each is a fresh copy.
+func (e *Engine) Presence(ctx context.Context, channel string) ([][]byte, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	ctx, cancel := e.opContext(ctx)
+	defer cancel()
+	vals, err := presenceScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)},
+		e.cutoff(e.cfg.clock.Now())).StringSlice()
+	if err != nil {
+		return nil, unavailable("presence of "+strconv.Quote(channel), err)
+	}
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
+	}
+	return out, nil
+}
+
+// heartbeat refreshes this node's presence entries every heartbeat interval (on the
+// clock), and when the receiver asks after a reconnection.
+func (e *Engine) heartbeat() {
+	defer e.wg.Done()
+	tick, stop := e.cfg.clock.NewTicker(e.cfg.heartbeat)
+	defer stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-tick:
+		case <-e.kick:
+		}
+		e.beat(e.ctx)
+	}
+}
+
+// beatBatch is how many script calls go in one pipeline, and beatChunk how many entries
+// one script call refreshes.
+const (
+	beatBatch = 128
+	beatChunk = 1000
+)
+
+type beatCall struct {
+	channel  string
+	args     []any
+	restored []restoredEntry
+}
+
+type restoredEntry struct {
+	socketID string
+	lm       *localMember
+}
+
+// beat is one heartbeat: refresh this node's entries (writing them whole when Redis may
+// have lost them), sweep expired entries of the channels this node has members in, retry
+// failed removals, and mark this node alive. It reports whether everything went through.
+func (e *Engine) beat(ctx context.Context) bool {
+	now := e.cfg.clock.Now()
+	ctx, cancel := context.WithTimeout(ctx, max(e.cfg.timeout, e.cfg.heartbeat))
+	defer cancel()
+
+	// Write every entry whole when Redis lost this node's data (restarted, flushed) or when
+	// heartbeats stopped long enough for another node to sweep its entries; otherwise only
+	// refresh scores, so that an entry another node removed stays removed.
+	nodeKey := e.keys.node(e.nodeID)
+	n, err := e.client.Exists(ctx, nodeKey).Result()
+	if err != nil {
+		e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
+		return false
+	}
+	restoreAll := n == 0 || e.lastBeat.IsZero() || now.Sub(e.lastBeat) >= e.cfg.expiry-e.cfg.heartbeat
+
+	nowArg, cutoff, ttl := ms(now), e.cutoff(now), e.keyTTL()
+	var calls []beatCall
+	var retries []beatCall
+	e.pmu.Lock()
+	for channel, m := range e.local {
+		call := beatCall{channel: channel, args: []any{nowArg, cutoff, ttl}}
+		for id, lm := range m {
+			if restoreAll || !lm.stored {
+				call.args = append(call.args, id, append([]byte{'r'}, lm.member...))
+				call.restored = append(call.restored, restoredEntry{id, lm})
+			} else {
+				call.args = append(call.args, id, "x")
+			}
+			if len(call.args) >= 3+2*beatChunk {
+				calls = append(calls, call)
+				call = beatCall{channel: channel, args: []any{nowArg, cutoff, ttl}}
+			}
+		}
+		if len(call.args) > 3 {
+			calls = append(calls, call)
+		}
+	}
+	for channel, r := range e.removals {
+		for id := range r {
+			retries = append(retries, beatCall{channel: channel, args: []any{id}})
+		}
+	}
+	clear(e.removals)
+	e.pmu.Unlock()
+
+	ok := true
+	var expired []expiredEntry
+	for len(calls) > 0 {
+		batch := calls[:min(beatBatch, len(calls))]
+		calls = calls[len(batch):]
+		gone, err := e.runBeat(ctx, batch)
+		expired = append(expired, gone...)
+		if err != nil {
+			e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
+			ok = false
+			break
+		}
+		e.settleRestored(batch)
+	}
+	for _, r := range retries {
+		id := r.args[0].(string)
+		e.pmu.Lock()
+		_, back := e.local[r.channel][id]
+		e.pmu.Unlock()
+		if back {
+			continue
+		}
+		if !ok || e.remove(ctx, r.channel, id) != nil {
+			ok = false
+			e.pmu.Lock()
+			if _, back := e.local[r.channel][id]; !back {
+				e.queueRemoval(r.channel, id)
+			}
+			e.pmu.Unlock()
+		}
+	}
+	if ok {
+		if err := e.client.Set(ctx, nodeKey, nowArg, 2*e.cfg.expiry).Err(); err != nil {
+			e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
+			ok = false
+		} else {
+			e.lastBeat = now
+		}
+	}
+	if f := e.onExpire.Load(); f != nil {
+		for _, x := range expired {
+			(*f)(x.channel, x.socketID, x.member)
+		}
+	}
+	return ok
+}
+
+type expiredEntry struct {
+	channel, socketID string
+	member            []byte
+}
+
+// runBeat runs one pipeline of beat scripts and returns the entries they swept.
+func (e *Engine) runBeat(ctx context.Context, batch []beatCall) ([]expiredEntry, error) {
+	keysOf := func(c beatCall) []string {
+		return []string{e.keys.presence(c.channel), e.keys.members(c.channel)}
+	}
+	pipe := e.client.Pipeline()
+	cmds := make([]*goredis.Cmd, len(batch))
+	for i, c := range batch {
+		cmds[i] = beatScript.EvalSha(ctx, pipe, keysOf(c), c.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	var expired []expiredEntry
+	var firstErr error
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			// Redis restarted since the script was loaded: Run sends it again.
+			cmd = beatScript.Run(ctx, e.client, keysOf(batch[i]), batch[i].args...)
+		}
+		vals, err := cmd.StringSlice()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		for j := 0; j+1 < len(vals); j += 2 {
+			x := expiredEntry{channel: batch[i].channel, socketID: vals[j]}
+			if vals[j+1] != "" {
+				x.member = []byte(vals[j+1])
+			}
+			expired = append(expired, x)
+		}
+	}
+	return expired, firstErr
+}
+
+// settleRestored marks entries written whole as stored. An entry removed while its
+// heartbeat was in flight may have been written back after its removal: remove it again.
+func (e *Engine) settleRestored(batch []beatCall) {
+	e.pmu.Lock()
+	defer e.pmu.Unlock()
+	again := false
+	for _, c := range batch {
+		for _, r := range c.restored {
+			switch cur := e.local[c.channel][r.socketID]; {
+			case cur == r.lm:
+				cur.stored = true
+			case cur == nil:
+				e.queueRemoval(c.channel, r.socketID)
+				again = true
+			default:
+				cur.stored = false // replaced meanwhile: write the new one whole next time
+			}
+		}
+	}
+	if again {
+		select {
+		case e.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// removeAll removes every presence entry this node added, and its liveness key: a node
+// that closes takes its members with it at once rather than after the expiry.
+func (e *Engine) removeAll(ctx context.Context) error {
+	e.pmu.Lock()
+	type entry struct{ channel, socketID string }
+	var all []entry
+	for channel, m := range e.local {
+		for id := range m {
+			all = append(all, entry{channel, id})
+		}
+	}
+	for channel, r := range e.removals {
+		for id := range r {
+			all = append(all, entry{channel, id})
+		}
+	}
+	clear(e.local)
+	clear(e.removals)
+	e.pmu.Unlock()
+
+	pipe := e.client.Pipeline()
+	for _, x := range all {
+		pipe.ZRem(ctx, e.keys.presence(x.channel), x.socketID)
+		pipe.HDel(ctx, e.keys.members(x.channel), x.socketID)
+	}
+	pipe.Del(ctx, e.keys.node(e.nodeID))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable("remove this node's presence", err)
+	}
+	return nil
+}
