@@ -1,0 +1,519 @@
+//go:build integration
+
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"relaybase"
+	"relaybase/internal/testenv"
+	"relaybase/store/postgres"
+	"relaybase/store/storetest"
+	"relaybase/value"
+)
+
+// freshSchema makes a schema of its own for t in the test database (dropped when t ends) and
+// returns a URL whose search_path selects it.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	var b [6]byte
+	rand.Read(b[:])
+	name := "rbtest_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", testenv.PostgresVar, err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("%s must be a postgres:// URL", testenv.PostgresVar)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// opener gives each test a schema of its own and reopens it on later calls.
+func opener() storetest.Opener {
+	var mu sync.Mutex
+	urls := map[*testing.T]string{}
+	return func(t *testing.T) relaybase.Store {
+		t.Helper()
+		mu.Lock()
+		u, ok := urls[t]
+		mu.Unlock()
+		if !ok {
+			u = freshSchema(t)
+			mu.Lock()
+			urls[t] = u
+			mu.Unlock()
+		}
+		return openAt(t, u)
+	}
+}
+
+func openAt(t *testing.T, u string, opts ...postgres.Option) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), u, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestStore(t *testing.T) { storetest.Run(t, opener()) }
+
+func mustMigrate(t *testing.T, s relaybase.Store, tables []*relaybase.Table) {
+	t.Helper()
+	if _, err := s.Migrate(t.Context(), tables, nil); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+}
+
+// Two DBs on one schema stand for two nodes: they migrate at once, agree on table ids and
+// metadata, and their writers take turns through the advisory lock, so offsets appended
+// from both are dense and a read-modify-write from either never loses an update.
+func TestTwoNodes(t *testing.T) {
+	u := freshSchema(t)
+	// Open and migrate together, as nodes starting at once do.
+	nodes := make([]*postgres.DB, 2)
+	tables := make([][]*relaybase.Table, 2)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range nodes {
+		wg.Go(func() {
+			db, err := postgres.Open(t.Context(), u)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			nodes[i] = db
+			t.Cleanup(func() { db.Close() })
+			tables[i] = []*relaybase.Table{
+				{Name: "counter", Fields: []relaybase.Field{{Name: "n", Type: relaybase.TypeInt}}},
+				{Name: "message", Fields: []relaybase.Field{{Name: "node", Type: relaybase.TypeInt}, {Name: "text", Type: relaybase.TypeText}},
+					Index: []relaybase.Index{{Type: "btree", Fields: []string{"node"}}}},
+			}
+			_, errs[i] = db.Migrate(t.Context(), tables[i], nil)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	for j := range tables[0] {
+		if a, b := tables[0][j].ID, tables[1][j].ID; a != b || a <= 0 {
+			t.Errorf("table %s: ids %d and %d, want the same positive id", tables[0][j].Name, a, b)
+		}
+	}
+	// A later Migrate finds nothing to do.
+	if notes, err := nodes[1].Migrate(t.Context(), tables[1], nil); err != nil || len(notes) != 0 {
+		t.Errorf("Migrate again: %q, %v; want no notes", notes, err)
+	}
+
+	// Metadata: both race to set it; both end with the first value written.
+	got := make([]string, 2)
+	for i, db := range nodes {
+		wg.Go(func() {
+			got[i], errs[i] = db.InitMeta(t.Context(), "auth_key", fmt.Sprint("key-from-", i))
+		})
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || got[0] != got[1] {
+		t.Fatalf("InitMeta: %q, %v", got, errs)
+	}
+	for i, db := range nodes {
+		if v, ok, err := db.Meta(t.Context(), "auth_key"); err != nil || !ok || v != got[0] {
+			t.Errorf("node %d Meta = %q %v %v, want %q", i, v, ok, err, got[0])
+		}
+	}
+
+	write := func(db *postgres.DB, fn func(tx relaybase.Tx) error) error {
+		tx, err := db.Begin(t.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	if err := write(nodes[0], func(tx relaybase.Tx) error {
+		_, err := tx.Insert(t.Context(), "counter", value.ObjectOf("n", int64(0)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	const perNode, goroutines = 40, 3
+	var mu sync.Mutex
+	offsets := map[int][]int64{}
+	var epochs []string
+	failed := make(chan error, 2*goroutines)
+	for i, db := range nodes {
+		for range goroutines {
+			wg.Go(func() {
+				for j := range perNode {
+					err := write(db, func(tx relaybase.Tx) error {
+						row, err := tx.Get(t.Context(), "counter", "id", int64(1))
+						if err != nil {
+							return err
+						}
+						n, _ := row.Get("n")
+						if _, err := tx.Update(t.Context(), "counter", "id", int64(1), value.ObjectOf("n", n.(int64)+1)); err != nil {
+							return err
+						}
+						if _, err := tx.Insert(t.Context(), "message", value.ObjectOf("node", int64(i), "text", fmt.Sprint(j))); err != nil {
+							return err
+						}
+						off, epoch, err := tx.AppendHistory(t.Context(), &relaybase.HistoryEntry{Channel: "room",
+							Frame: []byte(fmt.Sprintf(`{"node":%d,"n":%d}`, i, j))}, 0)
+						if err != nil {
+							return err
+						}
+						mu.Lock()
+						offsets[i] = append(offsets[i], off)
+						epochs = append(epochs, epoch)
+						mu.Unlock()
+						return nil
+					})
+					if err != nil {
+						failed <- fmt.Errorf("node %d: %w", i, err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(failed)
+	for err := range failed {
+		t.Fatal(err)
+	}
+	total := 2 * goroutines * perNode
+	var all []int64
+	for _, o := range offsets {
+		all = append(all, o...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	for k, o := range all {
+		if o != int64(k+1) {
+			t.Fatalf("offsets from both nodes are not 1..%d without gaps or duplicates: %v", total, all)
+		}
+	}
+	if len(offsets[0]) != goroutines*perNode || len(offsets[1]) != goroutines*perNode {
+		t.Errorf("offsets per node: %d and %d, want %d each", len(offsets[0]), len(offsets[1]), goroutines*perNode)
+	}
+	for _, e := range epochs {
+		if e != epochs[0] {
+			t.Fatalf("epochs differ between appends: %q and %q", epochs[0], e)
+		}
+	}
+	pages := make([]relaybase.HistoryPage, 2)
+	for i, db := range nodes {
+		p, err := db.History(t.Context(), "room", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[i] = p
+		if p.Newest != int64(total) || len(p.Entries) != total || p.Epoch != epochs[0] {
+			t.Errorf("node %d History: newest %d, %d entries, epoch %q; want %d, %d, %q",
+				i, p.Newest, len(p.Entries), p.Epoch, total, total, epochs[0])
+		}
+	}
+	for k := range pages[0].Entries {
+		if string(pages[0].Entries[k].Frame) != string(pages[1].Entries[k].Frame) {
+			t.Fatalf("entry %d differs between nodes: %s / %s", k, pages[0].Entries[k].Frame, pages[1].Entries[k].Frame)
+		}
+	}
+	// No read-modify-write was lost, whichever node ran it.
+	tx, err := nodes[1].Begin(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	row, err := tx.Get(t.Context(), "counter", "id", int64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := row.Get("n"); n != int64(total) {
+		t.Errorf("counter = %v, want %d", n, total)
+	}
+	res, err := tx.Query(t.Context(), &relaybase.Query{Table: "message", Total: true, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != int64(total) {
+		t.Errorf("messages = %d, want %d", res.Total, total)
+	}
+}
+
+// Many nodes opening a fresh schema at once: the internal migrations run once, in turn.
+func TestOpenTogether(t *testing.T) {
+	u := freshSchema(t)
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			db, err := postgres.Open(t.Context(), u)
+			if err == nil {
+				_, err = db.InitMeta(t.Context(), "k", "v")
+				db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+		}
+	}
+}
+
+// A unique violation doesn't end the transaction: the stack's try_catch may handle it and
+// go on writing (SQLite undoes only the failed statement; PostgreSQL would abort the Tx).
+func TestConflictLeavesTxUsable(t *testing.T) {
+	db := openAt(t, freshSchema(t))
+	acct := &relaybase.Table{Name: "acct", Fields: []relaybase.Field{{Name: "email", Type: relaybase.TypeEmail}},
+		Index: []relaybase.Index{{Type: "btree|unique", Unique: true, Fields: []string{"email"}}}}
+	mustMigrate(t, db, []*relaybase.Table{acct})
+	tx, err := db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ins := func(email string) error {
+		_, err := tx.Insert(t.Context(), "acct", value.ObjectOf("email", email))
+		return err
+	}
+	if err := ins("a@x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ins("b@x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ins("a@x"); !errors.Is(err, relaybase.ErrConflict) {
+		t.Fatalf("duplicate insert: %v, want ErrConflict", err)
+	}
+	if _, err := tx.Update(t.Context(), "acct", "email", "b@x", value.ObjectOf("email", "a@x")); !errors.Is(err, relaybase.ErrConflict) {
+		t.Fatalf("duplicate update: %v, want ErrConflict", err)
+	}
+	if _, err := tx.Insert(t.Context(), "acct", value.ObjectOf("id", int64(1), "email", "c@x")); !errors.Is(err, relaybase.ErrConflict) {
+		t.Fatalf("duplicate id: %v, want ErrConflict", err)
+	}
+	if err := ins("c@x"); err != nil {
+		t.Fatalf("insert after the conflicts: %v", err)
+	}
+	if _, err := tx.Update(t.Context(), "acct", "email", "b@x", value.ObjectOf("email", "d@x")); err != nil {
+		t.Fatalf("update after the conflicts: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("Commit after the conflicts: %v", err)
+	}
+	rtx, err := db.Begin(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtx.Rollback()
+	res, err := rtx.Query(t.Context(), &relaybase.Query{Table: "acct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emails []any
+	for _, r := range res.Rows {
+		e, _ := r.Get("email")
+		emails = append(emails, e)
+	}
+	if fmt.Sprint(emails) != "[a@x d@x c@x]" {
+		t.Errorf("rows %v, want [a@x d@x c@x]", emails)
+	}
+}
+
+// A writer that waits for the write lock gives up when its context ends, and readers never
+// wait for it.
+func TestBeginWaitsForTheWriterUntilCancelled(t *testing.T) {
+	u := freshSchema(t)
+	a, b := openAt(t, u), openAt(t, u) // the lock is held by one node, waited for by the other
+	held, err := a.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []*postgres.DB{a, b} {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		tx, err := db.Begin(ctx, true)
+		cancel()
+		if err == nil {
+			tx.Rollback()
+			t.Fatalf("Begin(write) while another writer holds the lock succeeded")
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Begin(write) while the lock is held, then timed out: %v, want context.DeadlineExceeded", err)
+		}
+		if err := db.Ping(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		rtx, err := db.Begin(t.Context(), false)
+		if err != nil {
+			t.Fatalf("a read while the writer is held: %v", err)
+		}
+		rtx.Rollback()
+	}
+	held.Rollback()
+	for _, db := range []*postgres.DB{a, b} {
+		tx, err := db.Begin(t.Context(), true)
+		if err != nil {
+			t.Fatalf("Begin after the writer was released: %v", err)
+		}
+		tx.Rollback()
+	}
+}
+
+func TestCloseRefusesWork(t *testing.T) {
+	db := openAt(t, freshSchema(t))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := db.Begin(t.Context(), false); !errors.Is(err, relaybase.ErrUnavailable) {
+		t.Errorf("Begin after Close: %v, want ErrUnavailable", err)
+	}
+	if err := db.Ping(t.Context()); !errors.Is(err, relaybase.ErrUnavailable) {
+		t.Errorf("Ping after Close: %v, want ErrUnavailable", err)
+	}
+	if _, _, err := db.Meta(t.Context(), "k"); !errors.Is(err, relaybase.ErrUnavailable) {
+		t.Errorf("Meta after Close: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestClockFillsNow(t *testing.T) {
+	at := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
+	db := openAt(t, freshSchema(t), postgres.WithClock(func() time.Time { return at }))
+	mustMigrate(t, db, []*relaybase.Table{{Name: "ev", Fields: []relaybase.Field{
+		{Name: "at", Type: relaybase.TypeTimestamp, Optional: true, Default: "now"},
+		{Name: "day", Type: relaybase.TypeDate, Optional: true, Default: "now"},
+	}}})
+	tx, err := db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	row, err := tx.Insert(t.Context(), "ev", value.NewObject(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := row.Get("at"); v != at.UnixMilli() {
+		t.Errorf("at = %v, want %d", v, at.UnixMilli())
+	}
+	if v, _ := row.Get("day"); v != "2024-02-29" {
+		t.Errorf("day = %v, want 2024-02-29", v)
+	}
+}
+
+// Text PostgreSQL can't hold is an input error, before any SQL runs, and the Tx goes on.
+func TestUnstorableTextIsAnInputError(t *testing.T) {
+	db := openAt(t, freshSchema(t))
+	mustMigrate(t, db, []*relaybase.Table{{Name: "n", Fields: []relaybase.Field{
+		{Name: "s", Type: relaybase.TypeText, Optional: true}, {Name: "j", Type: relaybase.TypeJSON, Optional: true}}}})
+	tx, err := db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for name, row := range map[string]*value.Object{
+		"NUL in text":       value.ObjectOf("s", "a\x00b"),
+		"invalid UTF-8":     value.ObjectOf("s", "a\xffb"),
+		"NUL in JSON":       value.ObjectOf("j", value.ObjectOf("k", "a\x00")),
+		"NUL in a JSON key": value.ObjectOf("j", value.ObjectOf("k\x00", "a")),
+		"NUL in JSON array": value.ObjectOf("j", []any{"\x00"}),
+	} {
+		_, err := tx.Insert(t.Context(), "n", row)
+		var re *relaybase.Error
+		if !errors.As(err, &re) || re.Code != relaybase.CodeInputError {
+			t.Errorf("%s: %v, want an input error", name, err)
+		}
+	}
+	// Comparing with such text matches nothing and fails nothing.
+	if _, err := tx.Insert(t.Context(), "n", value.ObjectOf("s", "x")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tx.Query(t.Context(), &relaybase.Query{Table: "n", Where: relaybase.Or{
+		&relaybase.Cmp{Field: "s", Op: relaybase.OpEq, Value: "x\x00"},
+		&relaybase.Cmp{Field: "s", Op: relaybase.OpIncludes, Value: "\x00"},
+		&relaybase.Cmp{Field: "j", Op: relaybase.OpEq, Value: "\x00"},
+	}, Total: true})
+	if err != nil || len(res.Rows) != 0 {
+		t.Errorf("query with NUL text: %v rows, %v", res, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Migrate converts a column on one node while another node holds prepared statements for
+// its old type: after the conversion, this node's statements still work.
+func TestConvertThenQuery(t *testing.T) {
+	db := openAt(t, freshSchema(t))
+	v1 := []*relaybase.Table{{Name: "c", Fields: []relaybase.Field{{Name: "a", Type: relaybase.TypeInt, Optional: true}}}}
+	mustMigrate(t, db, v1)
+	read := func() *value.Object {
+		t.Helper()
+		tx, err := db.Begin(t.Context(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.Insert(t.Context(), "c", value.ObjectOf("a", int64(1))); err != nil {
+			t.Fatal(err)
+		}
+		row, err := tx.Get(t.Context(), "c", "id", int64(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return row
+	}
+	read()
+	mustMigrate(t, db, []*relaybase.Table{{Name: "c", Fields: []relaybase.Field{{Name: "a", Type: relaybase.TypeDecimal, Optional: true}}}})
+	if v, _ := read().Get("a"); v != 1.0 {
+		t.Errorf("after int → decimal: a = %v (%T), want 1.0", v, v)
+	}
+}
