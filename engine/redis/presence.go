@@ -51,14 +51,20 @@ return out
 // beatScript refreshes this node's entries of one channel and sweeps expired ones.
 // ARGV: now, cutoff, ttl, then pairs socketId, op: op "x" refreshes the entry's score if it
 // is still there (an entry another node removed stays removed); "r" followed by the member
-// JSON writes the entry whole. Entries whose score is at or below the cutoff are removed
-// and returned as socketId, member pairs.
+// JSON writes the entry whole. It returns {swept, missing}: swept lists the entries whose
+// score was at or below the cutoff, removed, as socketId, member pairs; missing the
+// socketIds of "x" entries that were no longer there.
 var beatScript = goredis.NewScript(`
 local now = ARGV[1]
+local missing = {}
 for i = 4, #ARGV, 2 do
   local op = ARGV[i + 1]
   if op == 'x' then
-    redis.call('ZADD', KEYS[1], 'XX', now, ARGV[i])
+    if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+      redis.call('ZADD', KEYS[1], now, ARGV[i])
+    else
+      missing[#missing + 1] = ARGV[i]
+    end
   else
     redis.call('ZADD', KEYS[1], now, ARGV[i])
     redis.call('HSET', KEYS[2], ARGV[i], string.sub(op, 2))
@@ -80,7 +86,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return out
+return {out, missing}
 `)
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -217,14 +223,22 @@ const (
 )
 
 type beatCall struct {
-	channel  string
-	args     []any
-	restored []restoredEntry
+	channel string
+	args    []any
+	entries map[string]beatEntry // by socketID
 }
 
-type restoredEntry struct {
-	socketID string
-	lm       *localMember
+type beatEntry struct {
+	lm      *localMember
+	restore bool // written whole ("r"), else refreshed ("x")
+}
+
+// beatResult is what one beat script call did.
+type beatResult struct {
+	call    *beatCall
+	swept   []expiredEntry
+	missing []string // refreshed entries that another node had removed
+	err     error
 }
 
 // beat is one heartbeat: refresh this node's entries (writing them whole when Redis may
@@ -251,20 +265,24 @@ func (e *Engine) beat(ctx context.Context) bool {
 	var retries []beatCall
 	e.pmu.Lock()
 	for channel, m := range e.local {
-		call := beatCall{channel: channel, args: []any{nowArg, cutoff, ttl}}
+		newCall := func() beatCall {
+			return beatCall{channel: channel, args: []any{nowArg, cutoff, ttl}, entries: make(map[string]beatEntry)}
+		}
+		call := newCall()
 		for id, lm := range m {
-			if restoreAll || !lm.stored {
+			restore := restoreAll || !lm.stored
+			if restore {
 				call.args = append(call.args, id, append([]byte{'r'}, lm.member...))
-				call.restored = append(call.restored, restoredEntry{id, lm})
 			} else {
 				call.args = append(call.args, id, "x")
 			}
-			if len(call.args) >= 3+2*beatChunk {
+			call.entries[id] = beatEntry{lm: lm, restore: restore}
+			if len(call.entries) >= beatChunk {
 				calls = append(calls, call)
-				call = beatCall{channel: channel, args: []any{nowArg, cutoff, ttl}}
+				call = newCall()
 			}
 		}
-		if len(call.args) > 3 {
+		if len(call.entries) > 0 {
 			calls = append(calls, call)
 		}
 	}
@@ -281,14 +299,18 @@ func (e *Engine) beat(ctx context.Context) bool {
 	for len(calls) > 0 {
 		batch := calls[:min(beatBatch, len(calls))]
 		calls = calls[len(batch):]
-		gone, err := e.runBeat(ctx, batch)
-		expired = append(expired, gone...)
-		if err != nil {
-			e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
-			ok = false
+		results := e.runBeat(ctx, batch)
+		for _, r := range results {
+			expired = append(expired, r.swept...)
+			if r.err != nil && ok {
+				e.cfg.log.Warn("redis engine: heartbeat failed", "channel", r.call.channel, "err", r.err)
+				ok = false
+			}
+		}
+		e.settle(results)
+		if !ok {
 			break
 		}
-		e.settleRestored(batch)
 	}
 	for _, r := range retries {
 		id := r.args[0].(string)
@@ -328,55 +350,84 @@ type expiredEntry struct {
 	member            []byte
 }
 
-// runBeat runs one pipeline of beat scripts and returns the entries they swept.
-func (e *Engine) runBeat(ctx context.Context, batch []beatCall) ([]expiredEntry, error) {
-	keysOf := func(c beatCall) []string {
+// runBeat runs one pipeline of beat scripts.
+func (e *Engine) runBeat(ctx context.Context, batch []beatCall) []beatResult {
+	keysOf := func(c *beatCall) []string {
 		return []string{e.keys.presence(c.channel), e.keys.members(c.channel)}
 	}
 	pipe := e.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(batch))
-	for i, c := range batch {
-		cmds[i] = beatScript.EvalSha(ctx, pipe, keysOf(c), c.args...)
+	for i := range batch {
+		cmds[i] = beatScript.EvalSha(ctx, pipe, keysOf(&batch[i]), batch[i].args...)
 	}
 	_, _ = pipe.Exec(ctx)
-	var expired []expiredEntry
-	var firstErr error
+	results := make([]beatResult, len(batch))
 	for i, cmd := range cmds {
+		c := &batch[i]
+		r := &results[i]
+		r.call = c
 		if err := cmd.Err(); err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
 			// Redis restarted since the script was loaded: Run sends it again.
-			cmd = beatScript.Run(ctx, e.client, keysOf(batch[i]), batch[i].args...)
+			cmd = beatScript.Run(ctx, e.client, keysOf(c), c.args...)
 		}
-		vals, err := cmd.StringSlice()
+		v, err := cmd.Slice()
 		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
+			r.err = err
 			continue
 		}
-		for j := 0; j+1 < len(vals); j += 2 {
-			x := expiredEntry{channel: batch[i].channel, socketID: vals[j]}
-			if vals[j+1] != "" {
-				x.member = []byte(vals[j+1])
+		var swept, missing []any
+		if len(v) == 2 {
+			swept, _ = v[0].([]any)
+			missing, _ = v[1].([]any)
+		}
+		for j := 0; j+1 < len(swept); j += 2 {
+			id, _ := swept[j].(string)
+			member, _ := swept[j+1].(string)
+			x := expiredEntry{channel: c.channel, socketID: id}
+			if member != "" {
+				x.member = []byte(member)
 			}
-			expired = append(expired, x)
+			r.swept = append(r.swept, x)
+		}
+		for _, m := range missing {
+			if id, ok := m.(string); ok {
+				r.missing = append(r.missing, id)
+			}
 		}
 	}
-	return expired, firstErr
+	return results
 }
 
-// settleRestored marks entries written whole as stored. An entry removed while its
-// heartbeat was in flight may have been written back after its removal: remove it again.
-func (e *Engine) settleRestored(batch []beatCall) {
+// settle updates this node's entries after their heartbeat: entries written whole are
+// stored; entries another node removed are forgotten (so they stay removed). An entry
+// removed here while its heartbeat was in flight may have been written back after its
+// removal: remove it again.
+func (e *Engine) settle(results []beatResult) {
 	e.pmu.Lock()
 	defer e.pmu.Unlock()
 	again := false
-	for _, c := range batch {
-		for _, r := range c.restored {
-			switch cur := e.local[c.channel][r.socketID]; {
-			case cur == r.lm:
+	for _, r := range results {
+		if r.err != nil {
+			continue
+		}
+		c := r.call
+		for _, id := range r.missing {
+			if m := e.local[c.channel]; m != nil && m[id] == c.entries[id].lm {
+				delete(m, id)
+				if len(m) == 0 {
+					delete(e.local, c.channel)
+				}
+			}
+		}
+		for id, be := range c.entries {
+			if !be.restore {
+				continue
+			}
+			switch cur := e.local[c.channel][id]; {
+			case cur == be.lm:
 				cur.stored = true
 			case cur == nil:
-				e.queueRemoval(c.channel, r.socketID)
+				e.queueRemoval(c.channel, id)
 				again = true
 			default:
 				cur.stored = false // replaced meanwhile: write the new one whole next time
