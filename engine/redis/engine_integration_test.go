@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,5 +286,45 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkPublish measures a publish and its delivery to a subscriber on another node:
+// sequential publishes from one goroutine, and concurrent ones from many.
+func BenchmarkPublish(b *testing.B) {
+	url := testenv.RedisURL(b)
+	for _, par := range []bool{false, true} {
+		name := "Sequential"
+		if par {
+			name = "Parallel"
+		}
+		b.Run(name, func(b *testing.B) {
+			prefix := newPrefix(b, url)
+			ctx := context.Background()
+			pub := newEngine(b, url, redis.WithPrefix(prefix))
+			sub := newEngine(b, url, redis.WithPrefix(prefix))
+			var got atomic.Int64
+			must(b, pub.Start(ctx, func(string, []byte) {}))
+			must(b, sub.Start(ctx, func(string, []byte) { got.Add(1) }))
+			must(b, sub.Subscribe(ctx, "room"))
+			msg := []byte(strings.Repeat("x", 200))
+			b.ReportAllocs()
+			b.ResetTimer()
+			if par {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := pub.Publish(ctx, "room", msg); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				for range b.N {
+					must(b, pub.Publish(ctx, "room", msg))
+				}
+			}
+			eventually(b, "delivery", func() bool { return got.Load() >= int64(b.N) })
+		})
 	}
 }
