@@ -75,7 +75,8 @@
 // XanoScript, not SQL: == null matches null, != v matches null (IS DISTINCT FROM), a value
 // of another type never matches, and Not is "IS NOT TRUE" so that !(x < 5) holds for a null
 // x. includes is ILIKE (wildcards escaped) under the first collation among C.utf8,
-// und-x-icu and the database default whose lower() folds non-ASCII letters; contains and
+// und-x-icu and the database default whose lower() folds non-ASCII letters (when none does,
+// as in a C-locale database without C.utf8 or ICU, includes folds ASCII only); contains and
 // overlaps compare jsonb array elements with jsonb equality (numbers by value).
 //
 // jsonb differs from SQLite's JSON text in one visible way: an object comes back with its

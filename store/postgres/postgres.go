@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	neturl "net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -77,9 +78,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		// pgx's message masks the password as well as it can; a URL too malformed to
-		// parse might not be masked, so it is not repeated.
-		return nil, fmt.Errorf("postgres: open: %w: the database URL is not valid", relaybase.ErrUnavailable)
+		// pgx masks the password as well as it can in a malformed URL; whatever looks like
+		// one is masked again here.
+		return nil, fmt.Errorf("postgres: open: %w: invalid database URL: %w", relaybase.ErrUnavailable,
+			redactErr(err, urlPasswords(url)...))
 	}
 	where := describeConfig(cfg.ConnConfig)
 	db, err := open(ctx, cfg, url, o)
@@ -99,12 +101,41 @@ func describeConfig(c *pgx.ConnConfig) string {
 	return net.JoinHostPort(host, strconv.Itoa(int(c.Port))) + "/" + c.Database
 }
 
-// redactErr hides the password should an error from below ever contain it.
-func redactErr(err error, password string) error {
-	if password == "" || !strings.Contains(err.Error(), password) {
+// redactErr hides the passwords should an error from below ever contain one.
+func redactErr(err error, passwords ...string) error {
+	msg := err.Error()
+	for _, p := range passwords {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	if msg == err.Error() {
 		return err
 	}
-	return redacted{err: err, msg: strings.ReplaceAll(err.Error(), password, "xxxxx")}
+	return redacted{err: err, msg: msg}
+}
+
+// urlPasswords finds what may be the password in a connection string that doesn't parse:
+// the userinfo after the first colon of a URL (as written and unescaped), and the value of
+// password= in the key=value form.
+func urlPasswords(s string) []string {
+	var out []string
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" {
+				out = append(out, pw)
+				if u, err := neturl.PathUnescape(pw); err == nil && u != pw {
+					out = append(out, u)
+				}
+			}
+		}
+	}
+	for _, f := range strings.Fields(s) {
+		if pw, ok := strings.CutPrefix(f, "password="); ok && strings.Trim(pw, "'") != "" {
+			out = append(out, strings.Trim(pw, "'"))
+		}
+	}
+	return out
 }
 
 type redacted struct {
@@ -432,10 +463,12 @@ func (db *DB) History(ctx context.Context, channel string, after int64, limit in
 	if limit > 0 {
 		lim = int64(limit)
 	}
-	rows, err := db.pool.Query(ctx, db.sql(`SELECT c.next_offset, c.epoch,
-			(SELECT min(o."offset") FROM {s}._relaybase_history AS o WHERE o.channel = c.channel),
+	rows, err := db.pool.Query(ctx, db.sql(`SELECT c.next_offset, c.epoch, o.oldest,
 			h."offset", h.created_at, h.sender_authenticated, h.authenticated_only, h.frame
 		FROM {s}._relaybase_channels AS c
+		CROSS JOIN LATERAL (
+			SELECT min(k."offset") AS oldest FROM {s}._relaybase_history AS k WHERE k.channel = c.channel
+		) AS o
 		LEFT JOIN LATERAL (
 			SELECT * FROM {s}._relaybase_history AS e
 			WHERE e.channel = c.channel AND e."offset" > $2::bigint

@@ -347,6 +347,9 @@ func (tx *Tx) Rollback() error {
 	tx.done = true
 	defer tx.release()
 	if _, err := tx.c.Exec(context.Background(), "ROLLBACK"); err != nil {
+		if tx.c.Conn().IsClosed() {
+			return nil // the server rolls back what a lost connection left open
+		}
 		return tx.db.fail("rollback", err)
 	}
 	return nil
