@@ -66,10 +66,13 @@ func (p *publisher) run(ctx context.Context, rate float64, total int64) publishR
 			for t := range tickets {
 				now := time.Now()
 				lag.Record(now.Sub(t.due))
-				p.expected.Add(p.expect(t.seq))
 				buf = p.body(buf[:0], t.seq, now.UnixNano())
 				p.firstSent.CompareAndSwap(0, now.UnixNano())
-				p.post(ctx, buf)
+				// A publish the server refused fired nothing: it is an error, not
+				// deliveries lost.
+				if p.post(ctx, buf) {
+					p.expected.Add(p.expect(t.seq))
+				}
 				p.sent.Add(1)
 				p.lastSent.Store(now.UnixNano())
 			}
@@ -99,25 +102,27 @@ func (p *publisher) run(ctx context.Context, rate float64, total int64) publishR
 	return r
 }
 
-func (p *publisher) post(ctx context.Context, body []byte) {
+// post sends one publish and reports whether the server accepted it.
+func (p *publisher) post(ctx context.Context, body []byte) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
 		p.failed(err.Error())
-		return
+		return false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.hc.Do(req)
 	if err != nil {
 		p.failed(err.Error())
-		return
+		return false
 	}
+	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		p.failed(fmt.Sprintf("POST %s: %s %s", p.url, resp.Status, bytes.TrimSpace(msg)))
-	} else {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		return false
 	}
-	resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return true
 }
 
 func (p *publisher) failed(msg string) {
