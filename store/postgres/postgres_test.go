@@ -25,18 +25,18 @@ import (
 
 // freshSchema makes a schema of its own for t in the test database (dropped when t ends) and
 // returns a URL whose search_path selects it.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "rbtest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(t.Context(), base)
+	admin, err := pgx.Connect(context.Background(), base)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", testenv.PostgresVar, err)
 	}
 	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+name); err != nil {
+	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
