@@ -65,7 +65,9 @@
 // _relaybase_fields: a later change that keeps every value (int → decimal, int → text, text
 // → json, object → json, T[] → json, int ↔ timestamp, among the text types) converts the
 // column with ALTER COLUMN ... TYPE ... USING; any other change is refused with an error
-// that names the table and the field.
+// that names the table and the field. After such a conversion the DB replaces its pooled
+// connections, whose prepared statements describe the old type; another node still running
+// the old definition fails on that column until it migrates too.
 //
 // # Values
 //
