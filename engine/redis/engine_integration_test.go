@@ -68,13 +68,13 @@ func TestPresenceExpiry(t *testing.T) {
 	zset := prefix + "presence:{room}"
 	for i := 1; i <= 2; i++ {
 		cb.Advance(10 * time.Second)
-		waitScore(t, rc, zset, "b1", t0.Add(time.Duration(i)*10*time.Second))
+		waitBeat(t, rc, b, t0.Add(time.Duration(i)*10*time.Second))
 		if got := members(t, b, "room"); !slices.Equal(got, both) {
 			t.Fatalf("after %ds b sees %v, want %v", 10*i, got, both)
 		}
 	}
 	cb.Advance(10 * time.Second) // a1's last heartbeat is now the expiry old
-	waitScore(t, rc, zset, "b1", t0.Add(30*time.Second))
+	waitBeat(t, rc, b, t0.Add(30*time.Second))
 	if got, want := members(t, b, "room"), []string{`{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after the expiry b sees %v, want %v", got, want)
 	}
@@ -94,6 +94,7 @@ func TestPresenceExpiry(t *testing.T) {
 	// a comes back: its heartbeats stopped longer than another node may wait, so it
 	// writes its entries whole.
 	ca.Advance(30 * time.Second)
+	waitBeat(t, rc, a, t0.Add(30*time.Second))
 	waitScore(t, rc, zset, "a1", t0.Add(30*time.Second))
 	if got := members(t, b, "room"); !slices.Equal(got, both) {
 		t.Fatalf("after a came back b sees %v, want %v", got, both)
@@ -103,7 +104,7 @@ func TestPresenceExpiry(t *testing.T) {
 	must(t, a.AddPresence(ctx, "room", "a2", []byte(`{"socketId":"a2"}`)))
 	must(t, b.RemovePresence(ctx, "room", "a1"))
 	ca.Advance(10 * time.Second)
-	waitScore(t, rc, zset, "a2", t0.Add(40*time.Second))
+	waitBeat(t, rc, a, t0.Add(40*time.Second))
 	if got, want := members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after b removed a1 and a heartbeat: %v, want %v", got, want)
 	}
@@ -115,8 +116,8 @@ func TestPresenceExpiry(t *testing.T) {
 	must(t, rc.Del(ctx, keys...).Err())
 	ca.Advance(10 * time.Second)
 	cb.Advance(20 * time.Second)
-	waitScore(t, rc, zset, "a2", t0.Add(50*time.Second))
-	waitScore(t, rc, zset, "b1", t0.Add(50*time.Second))
+	waitBeat(t, rc, a, t0.Add(50*time.Second))
+	waitBeat(t, rc, b, t0.Add(50*time.Second))
 	if got, want := members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after Redis lost the keys: %v, want %v", got, want)
 	}
@@ -140,9 +141,10 @@ func TestCloseTakesPresence(t *testing.T) {
 	must(t, b.AddPresence(ctx, "room", "b1", []byte("B")))
 	must(t, c.AddPresence(ctx, "room", "c1", []byte("C")))
 	clock.Advance(10 * time.Second) // every node heartbeats: liveness keys exist
-	waitScore(t, rc, prefix+"presence:{room}", "a1", t0.Add(10*time.Second))
+	for _, e := range []*redis.Engine{a, b, c} {
+		waitBeat(t, rc, e, t0.Add(10*time.Second))
+	}
 	nodeKey := a.NodeKey()
-	eventually(t, "node key after a heartbeat", func() bool { return rc.Exists(ctx, nodeKey).Val() == 1 })
 	must(t, a.Close())
 	if got, want := members(t, c, "room"), []string{"B", "C"}; !slices.Equal(got, want) {
 		t.Fatalf("after a closed: %v, want %v", got, want)

@@ -171,6 +171,17 @@ func waitScore(t testing.TB, rc *goredis.Client, key, socketID string, at time.T
 	})
 }
 
+// waitBeat waits until the engine's heartbeat at the given time has run to its end (it
+// marks the node alive last, with the heartbeat's time).
+func waitBeat(t testing.TB, rc *goredis.Client, e *redis.Engine, at time.Time) {
+	t.Helper()
+	want := strconv.FormatInt(at.UnixMilli(), 10)
+	eventually(t, fmt.Sprintf("heartbeat at %v", at.Sub(t0)), func() bool {
+		v, err := rc.Get(context.Background(), e.NodeKey()).Result()
+		return err == nil && v == want
+	})
+}
+
 // recorder is a handler that keeps what it receives.
 type recorder struct {
 	mu   sync.Mutex

@@ -200,9 +200,8 @@ func (e *Engine) Presence(ctx context.Context, channel string) ([][]byte, error)
 
 // heartbeat refreshes this node's presence entries every heartbeat interval (on the
 // clock), and when the receiver asks after a reconnection.
-func (e *Engine) heartbeat() {
+func (e *Engine) heartbeat(tick <-chan time.Time, stop func()) {
 	defer e.wg.Done()
-	tick, stop := e.cfg.clock.NewTicker(e.cfg.heartbeat)
 	defer stop()
 	for {
 		select {

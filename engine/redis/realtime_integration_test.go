@@ -265,10 +265,9 @@ func TestTwoNodes(t *testing.T) {
 	// Node A dies: its engine stops (no more heartbeats) without removing anything. Node
 	// B's heartbeats go on; once a's last heartbeat is the expiry old, a is gone.
 	nodeA.engine.Crash()
-	zset := prefix + "presence:{public}"
 	for i := 1; i <= 3; i++ {
 		cb.Advance(10 * time.Second)
-		waitScore(t, rc, zset, b.socketID, t0.Add(time.Duration(i)*10*time.Second))
+		waitBeat(t, rc, nodeB.engine, t0.Add(time.Duration(i)*10*time.Second))
 	}
 	c := nodeB.dial(t, "user-3")
 	c.join("public", true)

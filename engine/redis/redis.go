@@ -112,9 +112,10 @@ func New(ctx context.Context, url string, opts ...Option) (*Engine, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.ps = client.Subscribe(e.ctx)
 	e.lastRecv.Store(time.Now().UnixNano())
+	tick, stopTick := cfg.clock.NewTicker(cfg.heartbeat) // now, so that no tick is missed
 	e.wg.Add(3)
 	go e.receive()
-	go e.heartbeat()
+	go e.heartbeat(tick, stopTick)
 	go e.watchdog()
 	return e, nil
 }
