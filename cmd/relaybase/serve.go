@@ -24,6 +24,7 @@ import (
 	"relaybase/httpapi"
 	"relaybase/realtime"
 	"relaybase/stack"
+	"relaybase/store/postgres"
 	"relaybase/store/sqlite"
 	"relaybase/web"
 	"relaybase/workspace"
@@ -128,12 +129,9 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, nil, diags, fmt.Errorf("data directory: %w", err)
 	}
-	if db := cfg.str("db"); db != "" {
-		return nil, nil, diags, fmt.Errorf("db %q: only the embedded SQLite database is available in this build", redactURL(db))
-	}
-	n.store, err = sqlite.Open(ctx, filepath.Join(dataDir, "relaybase.db"))
+	n.store, err = openStore(ctx, cfg.str("db"), dataDir)
 	if err != nil {
-		return nil, nil, diags, fmt.Errorf("open database: %w", err)
+		return nil, nil, diags, err
 	}
 	notes, err := n.store.Migrate(ctx, ws.Tables, ws.TableIDs)
 	if err != nil {
@@ -143,7 +141,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		log.Info(note)
 	}
 
-	key, err := authKey(ctx, cfg, getenv, dataDir)
+	key, err := authKey(ctx, cfg, getenv, dataDir, n.store, isPostgres(cfg.str("db")))
 	if err != nil {
 		return nil, nil, diags, err
 	}
@@ -307,7 +305,7 @@ func (n *node) close() error {
 
 // authKey finds the token key: RELAYBASE_AUTH_KEY, else --auth-key-file, else the key kept
 // in the data directory (a 0600 file), generated at first start.
-func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataDir string) ([]byte, error) {
+func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataDir string, store relaybase.Store, shared bool) ([]byte, error) {
 	if k := getenv("RELAYBASE_AUTH_KEY"); k != "" {
 		key, err := auth.ParseKey(strings.TrimSpace(k))
 		if err != nil {
@@ -316,6 +314,19 @@ func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataD
 		return key, nil
 	}
 	path := cfg.str("auth_key_file")
+	if path == "" && shared {
+		// Several nodes share one PostgreSQL database: the key lives in its metadata so
+		// every node verifies every token; the first node to start generates it.
+		k, err := auth.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		stored, err := store.InitMeta(ctx, "auth_key", k)
+		if err != nil {
+			return nil, fmt.Errorf("auth key: %w", err)
+		}
+		return auth.ParseKey(stored)
+	}
 	generate := false
 	if path == "" {
 		path = filepath.Join(dataDir, "auth.key")
@@ -347,6 +358,31 @@ func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataD
 		return nil, fmt.Errorf("auth key %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// openStore opens the database a setting names: SQLite in the data directory by default,
+// PostgreSQL for a postgres:// URL.
+func openStore(ctx context.Context, db, dataDir string) (relaybase.Store, error) {
+	var (
+		store relaybase.Store
+		err   error
+	)
+	switch {
+	case db == "" || db == "sqlite":
+		store, err = sqlite.Open(ctx, filepath.Join(dataDir, "relaybase.db"))
+	case isPostgres(db):
+		store, err = postgres.Open(ctx, db)
+	default:
+		return nil, fmt.Errorf("db %q: want empty (SQLite in the data directory) or a postgres:// URL", redactURL(db))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil
+}
+
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // mergeEnv applies RELAYBASE_ENV_NAME overrides to the workspace's env block. Only names the

@@ -1,0 +1,83 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"relaybase/internal/testenv"
+)
+
+// freshSchema makes a schema of its own in the test PostgreSQL and returns a URL that
+// selects it; the schema is dropped when the test ends.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "e2e_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", testenv.PostgresVar, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestTwoNodesShareOnePostgres: two relaybase nodes on one PostgreSQL database share the
+// rows, the generated auth key (a token from one works on the other) and table ids.
+func TestTwoNodesShareOnePostgres(t *testing.T) {
+	db := freshSchema(t)
+	a := startServer(t, "../../examples/chat", t.TempDir(), "--db", db)
+	b := startServer(t, "../../examples/chat", t.TempDir(), "--db", db)
+
+	post := a.do("POST", "/api:chat/messages", map[string]any{"channel": "marvel_chat_room", "text": "from A", "author": "Cap"})
+	wantStatus(t, post, http.StatusOK, "")
+	list := b.do("GET", "/api:chat/messages?channel=marvel_chat_room", nil)
+	if field(list.json, "items", 0, "text") != "from A" {
+		t.Fatalf("node B does not see node A's row: %s", list.body)
+	}
+
+	signup := a.do("POST", "/api:chat/auth/signup", map[string]any{"name": "Sam", "email": "sam@example.com", "password": "falcon-wings"})
+	wantStatus(t, signup, http.StatusOK, "")
+	token := field(signup.json, "authToken").(string)
+	me := b.do("GET", "/api:chat/auth/me", nil, "Authorization", "Bearer "+token)
+	wantStatus(t, me, http.StatusOK, "")
+	if field(me.json, "name") != "Sam" {
+		t.Fatalf("node B's me = %s", me.body)
+	}
+
+	// History lives in the database: a member joining on B reads what was stored through A.
+	member := dialRealtime(t, b.ws, token)
+	member.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{"history": true}})
+	member.next("join")
+	h := member.next("history")
+	if field(h, "payload", "history", 0, "payload", "text") != "from A" {
+		t.Fatalf("history on node B = %v", h)
+	}
+}
