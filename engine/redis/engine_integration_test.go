@@ -330,3 +330,35 @@ func BenchmarkPublish(b *testing.B) {
 		})
 	}
 }
+
+// TestSubscribeGivenUp: a Subscribe whose context ends before the confirmation fails and
+// leaves nothing behind; subscribing again works, and so does every message after it.
+func TestSubscribeGivenUp(t *testing.T) {
+	url := testenv.RedisURL(t)
+	prefix := newPrefix(t, url)
+	ctx := context.Background()
+	pub := newEngine(t, url, redis.WithPrefix(prefix))
+	sub := newEngine(t, url, redis.WithPrefix(prefix))
+	rec := &recorder{}
+	must(t, sub.Start(ctx, rec.handle))
+	given := 0
+	for i := range 50 {
+		ch := fmt.Sprintf("room%d", i)
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		// The SUBSCRIBE goes out all the same; whether its confirmation beats the check
+		// of the context is a race: either outcome is right.
+		switch err := sub.Subscribe(done, ch); {
+		case err == nil:
+			must(t, sub.Unsubscribe(ctx, ch))
+		case errors.Is(err, relaybase.ErrUnavailable) && errors.Is(err, context.Canceled):
+			given++
+		default:
+			t.Fatalf("Subscribe with an ended context: %v, want nil or ErrUnavailable and context.Canceled", err)
+		}
+		must(t, sub.Subscribe(ctx, ch))
+		must(t, pub.Publish(ctx, ch, []byte("m")))
+	}
+	eventually(t, "a message on every channel", func() bool { return len(rec.snapshot()) == 50 })
+	t.Logf("%d of 50 subscriptions given up before their confirmation", given)
+}

@@ -51,6 +51,10 @@ type Engine struct {
 	ps   *goredis.PubSub
 	shut bool // Close has closed ps: make no other
 	subs map[string]*subscription
+	// inflight counts, per channel, the SUBSCRIBEs sent on ps whose confirmation has not
+	// arrived. A confirmation may belong to an earlier SUBSCRIBE of the channel (subscribed,
+	// given up on, subscribed again): a subscription is confirmed by the last one.
+	inflight map[string]int
 
 	lastRecv atomic.Int64  // real-time nanoseconds (since epoch) of the last pub/sub reply
 	kick     chan struct{} // asks the heartbeat loop for a heartbeat now
@@ -65,7 +69,6 @@ type Engine struct {
 // subscription is this node's interest in one channel.
 type subscription struct {
 	confirmed bool          // Redis confirmed the SUBSCRIBE: messages published from now on arrive
-	pending   int           // SUBSCRIBE commands sent for it and not confirmed yet
 	done      chan struct{} // closed once confirmed, or dropped before that
 }
 
@@ -105,6 +108,7 @@ func New(ctx context.Context, url string, opts ...Option) (*Engine, error) {
 		keys:     keys{prefix: cfg.prefix},
 		nodeID:   hex.EncodeToString(id[:]),
 		subs:     make(map[string]*subscription),
+		inflight: make(map[string]int),
 		kick:     make(chan struct{}, 1),
 		local:    make(map[string]map[string]*localMember),
 		removals: make(map[string]map[string]struct{}),
@@ -182,13 +186,17 @@ func (e *Engine) Subscribe(ctx context.Context, channel string) error {
 		e.mu.Unlock()
 		return e.awaitSubscription(ctx, channel, s)
 	}
-	s := &subscription{pending: 1, done: make(chan struct{})}
+	s := &subscription{done: make(chan struct{})}
 	e.subs[channel] = s
+	e.inflight[channel]++
 	ps := e.ps
 	e.mu.Unlock()
 	if err := ps.Subscribe(ctx, e.keys.channel(channel)); err != nil {
 		e.mu.Lock()
 		replaced := e.ps != ps // the new connection subscribed to every channel, this one included
+		if !replaced {
+			e.sentLocked(channel, -1)
+		}
 		e.mu.Unlock()
 		if !replaced {
 			e.dropSubscription(channel, s)
@@ -413,16 +421,25 @@ func (e *Engine) confirm(key string) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.subs[channel]
-	if s == nil || s.confirmed {
+	if e.sentLocked(channel, -1) > 0 {
 		return
 	}
-	// A confirmation may belong to an earlier SUBSCRIBE of the channel (subscribed, given
-	// up on, subscribed again): only the last one confirms.
-	if s.pending--; s.pending <= 0 {
+	if s := e.subs[channel]; s != nil && !s.confirmed {
 		s.confirmed = true
 		close(s.done)
 	}
+}
+
+// sentLocked adds d to the channel's SUBSCRIBEs in flight and returns how many remain.
+// Caller holds mu.
+func (e *Engine) sentLocked(channel string, d int) int {
+	n := max(e.inflight[channel]+d, 0)
+	if n == 0 {
+		delete(e.inflight, channel)
+	} else {
+		e.inflight[channel] = n
+	}
+	return n
 }
 
 // reconnect replaces the broken pub/sub connection old with a new one subscribed to every
@@ -437,8 +454,9 @@ func (e *Engine) reconnect(old *goredis.PubSub) {
 		return
 	}
 	keys := make([]string, 0, len(e.subs))
-	for ch, s := range e.subs {
-		s.pending = 1 // the SUBSCRIBE below; earlier ones went with the old connection
+	clear(e.inflight) // those went with the old connection
+	for ch := range e.subs {
+		e.inflight[ch] = 1 // the SUBSCRIBE below
 		keys = append(keys, e.keys.channel(ch))
 	}
 	e.ps = ps
