@@ -15,11 +15,12 @@
 //	P ch:C            pub/sub channel of C (PUBLISH / SUBSCRIBE; not a key)
 //	P presence:{C}    sorted set: socketId → the member's last heartbeat (ms since the epoch, on the node's clock)
 //	P members:{C}     hash: socketId → the member JSON as given to AddPresence
+//	P removed:{C}     hash: socketId → "1", an entry removed by a node other than its own (see below)
 //	P node:ID         string: node ID's last heartbeat; its absence tells the node Redis lost its entries
 //
-// The two presence keys of a channel share the hash tag {C} (one slot, should they ever
-// live on a cluster; a prefix must not contain "{"). They change together, in Lua scripts,
-// so a reader never sees one without the other, and every write gives them a TTL of twice
+// The presence keys of a channel share the hash tag {C} (one slot, should they ever live
+// on a cluster; a prefix must not contain "{"). They change together, in Lua scripts, so a
+// reader never sees a member in one and not the other, and writes give them a TTL of twice
 // the expiry: the keys of a channel whose every node died go away by themselves.
 //
 // # Fan-out, ordering and delivery
@@ -66,13 +67,15 @@
 // node that dies (or stops heartbeating) takes its members out of every list within the
 // expiry, swept or not. Redis expires the keys of channels no live node has members in.
 //
-// A heartbeat normally only refreshes entries that are still there, and forgets those that
-// are not: RemovePresence works from any node, and a removed entry stays removed. It writes
-// every entry whole when the node's key is gone (Redis restarted without persistence, or
-// was flushed) or when its own heartbeats stopped long enough (expiry minus one interval)
-// for another node to have swept its entries; members that are still connected come back
-// without rejoining. A failed AddPresence is written by the next heartbeat; a failed
-// RemovePresence is retried by it.
+// Members that are still connected come back without rejoining when Redis loses their
+// entries. A heartbeat writes every entry whole when the node's key is gone (Redis
+// restarted without persistence, or was flushed); otherwise it refreshes scores, and an
+// entry it finds gone (swept by another node while this one was late, deleted by hand) is
+// written whole by another heartbeat at once. RemovePresence works from any node and a
+// removed entry stays removed: removing another node's entry leaves a removal mark, and
+// that node's next heartbeat drops the mark and forgets the entry instead of writing it
+// back. A failed AddPresence is written by the next heartbeat; a failed RemovePresence is
+// retried by it.
 //
 // Presence compares scores written by one node's clock with another node's clock: node
 // clocks must agree to well within the expiry (NTP does). The clock is injected

@@ -16,23 +16,32 @@ type localMember struct {
 }
 
 // Scripts. KEYS[1] is a channel's presence sorted set (socketId → last heartbeat, ms on the
-// nodes' clock), KEYS[2] its member hash (socketId → member JSON). Both get a TTL of twice
-// the expiry on every write, so the keys of a channel whose every node died go away too.
+// nodes' clock), KEYS[2] its member hash (socketId → member JSON), KEYS[3] its removal
+// marks (socketId → "1": removed by a node other than the one that added it). The sorted
+// set and the member hash get a TTL of twice the expiry on every write, so the keys of a
+// channel whose every node died go away too; the marks get it when one is written.
 
 // addScript: ARGV now, ttl, socketId, member.
 var addScript = goredis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('HDEL', KEYS[3], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 `)
 
-// removeScript: ARGV socketId.
+// removeScript: ARGV socketId, mark, ttl. With mark "1" (the entry is another node's) an
+// entry that was there leaves a removal mark, so that its node forgets it rather than
+// write it back.
 var removeScript = goredis.NewScript(`
-redis.call('ZREM', KEYS[1], ARGV[1])
+local n = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-return 1
+if n == 1 and ARGV[2] == '1' then
+  redis.call('HSET', KEYS[3], ARGV[1], '1')
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
+return n
 `)
 
 // presenceScript lists the members whose last heartbeat is after ARGV[1] (the cutoff).
@@ -49,35 +58,37 @@ return out
 `)
 
 // beatScript refreshes this node's entries of one channel and sweeps expired ones.
-// ARGV: now, cutoff, ttl, then pairs socketId, op: op "x" refreshes the entry's score if it
-// is still there (an entry another node removed stays removed); "r" followed by the member
-// JSON writes the entry whole. It returns {swept, missing}: swept lists the entries whose
-// score was at or below the cutoff, removed, as socketId, member pairs; missing the
-// socketIds of "x" entries that were no longer there.
+// ARGV: now, cutoff, ttl, then pairs socketId, op: op "x" refreshes the entry's score; "r"
+// followed by the member JSON writes the entry whole. An entry with a removal mark is not
+// refreshed or written: the mark is dropped and the entry reported removed. It returns
+// {swept, removed, lost}: swept lists the entries whose score was at or below the cutoff,
+// now removed, as socketId, member pairs; removed the socketIds that had a removal mark;
+// lost the socketIds of "x" entries that were gone without a mark (swept while their node
+// was late, or lost by Redis), for the node to write whole.
 var beatScript = goredis.NewScript(`
 local now = ARGV[1]
-local missing = {}
+local removed, lost = {}, {}
 for i = 4, #ARGV, 2 do
-  local op = ARGV[i + 1]
-  if op == 'x' then
-    if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-      redis.call('ZADD', KEYS[1], now, ARGV[i])
-    else
-      missing[#missing + 1] = ARGV[i]
-    end
+  local id, op = ARGV[i], ARGV[i + 1]
+  if redis.call('HDEL', KEYS[3], id) == 1 then
+    removed[#removed + 1] = id
+  elseif op ~= 'x' then
+    redis.call('ZADD', KEYS[1], now, id)
+    redis.call('HSET', KEYS[2], id, string.sub(op, 2))
+  elseif redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('ZADD', KEYS[1], now, id)
   else
-    redis.call('ZADD', KEYS[1], now, ARGV[i])
-    redis.call('HSET', KEYS[2], ARGV[i], string.sub(op, 2))
+    lost[#lost + 1] = id
   end
 end
 local gone = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE')
-local out = {}
+local swept = {}
 for i = 1, #gone, 500 do
   local ids = {unpack(gone, i, math.min(i + 499, #gone))}
   local vals = redis.call('HMGET', KEYS[2], unpack(ids))
   for k = 1, #ids do
-    out[#out + 1] = ids[k]
-    out[#out + 1] = vals[k] or ''
+    swept[#swept + 1] = ids[k]
+    swept[#swept + 1] = vals[k] or ''
   end
   redis.call('ZREM', KEYS[1], unpack(ids))
   redis.call('HDEL', KEYS[2], unpack(ids))
@@ -86,8 +97,13 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return {out, missing}
+return {swept, removed, lost}
 `)
+
+// presenceKeys are the keys of channel's presence, in the scripts' order.
+func (e *Engine) presenceKeys(channel string) []string {
+	return []string{e.keys.presence(channel), e.keys.members(channel), e.keys.removed(channel)}
+}
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -121,8 +137,7 @@ func (e *Engine) AddPresence(ctx context.Context, channel, socketID string, memb
 
 	ctx, cancel := e.opContext(ctx)
 	defer cancel()
-	err := addScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)},
-		ms(e.cfg.clock.Now()), e.keyTTL(), socketID, member).Err()
+	err := addScript.Run(ctx, e.client, e.presenceKeys(channel), ms(e.cfg.clock.Now()), e.keyTTL(), socketID, member).Err()
 	if err != nil {
 		return unavailable("add presence in "+strconv.Quote(channel), err)
 	}
@@ -143,7 +158,9 @@ func (e *Engine) RemovePresence(ctx context.Context, channel, socketID string) e
 		return ErrClosed
 	}
 	e.pmu.Lock()
-	if m := e.local[channel]; m != nil {
+	m := e.local[channel]
+	_, own := m[socketID]
+	if own {
 		delete(m, socketID)
 		if len(m) == 0 {
 			delete(e.local, channel)
@@ -152,7 +169,7 @@ func (e *Engine) RemovePresence(ctx context.Context, channel, socketID string) e
 	e.pmu.Unlock()
 	ctx, cancel := e.opContext(ctx)
 	defer cancel()
-	if err := e.remove(ctx, channel, socketID); err != nil {
+	if err := e.remove(ctx, channel, socketID, !own); err != nil {
 		e.pmu.Lock()
 		e.queueRemoval(channel, socketID)
 		e.pmu.Unlock()
@@ -161,8 +178,13 @@ func (e *Engine) RemovePresence(ctx context.Context, channel, socketID string) e
 	return nil
 }
 
-func (e *Engine) remove(ctx context.Context, channel, socketID string) error {
-	return removeScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)}, socketID).Err()
+// remove removes an entry; mark leaves a removal mark for the node that added it.
+func (e *Engine) remove(ctx context.Context, channel, socketID string, mark bool) error {
+	m := "0"
+	if mark {
+		m = "1"
+	}
+	return removeScript.Run(ctx, e.client, e.presenceKeys(channel), socketID, m, e.keyTTL()).Err()
 }
 
 // queueRemoval notes a removal to retry. Caller holds pmu.
@@ -183,8 +205,7 @@ func (e *Engine) Presence(ctx context.Context, channel string) ([][]byte, error)
 	}
 	ctx, cancel := e.opContext(ctx)
 	defer cancel()
-	vals, err := presenceScript.Run(ctx, e.client, []string{e.keys.presence(channel), e.keys.members(channel)},
-		e.cutoff(e.cfg.clock.Now())).StringSlice()
+	vals, err := presenceScript.Run(ctx, e.client, e.presenceKeys(channel), e.cutoff(e.cfg.clock.Now())).StringSlice()
 	if err != nil {
 		return nil, unavailable("presence of "+strconv.Quote(channel), err)
 	}
@@ -236,7 +257,8 @@ type beatEntry struct {
 type beatResult struct {
 	call    *beatCall
 	swept   []expiredEntry
-	missing []string // refreshed entries that another node had removed
+	removed []string // entries another node removed: forget them
+	lost    []string // entries gone without a removal: write them whole
 	err     error
 }
 
@@ -248,16 +270,16 @@ func (e *Engine) beat(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, max(e.cfg.timeout, e.cfg.heartbeat))
 	defer cancel()
 
-	// Write every entry whole when Redis lost this node's data (restarted, flushed) or when
-	// heartbeats stopped long enough for another node to sweep its entries; otherwise only
-	// refresh scores, so that an entry another node removed stays removed.
+	// Write every entry whole when Redis lost this node's data (restarted, flushed: the
+	// node key is gone); otherwise refresh scores, and write whole only the entries found
+	// lost (and those whose last write failed).
 	nodeKey := e.keys.node(e.nodeID)
 	n, err := e.client.Exists(ctx, nodeKey).Result()
 	if err != nil {
 		e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
 		return false
 	}
-	restoreAll := n == 0 || e.lastBeat.IsZero() || now.Sub(e.lastBeat) >= e.cfg.expiry-e.cfg.heartbeat
+	restoreAll := n == 0
 
 	nowArg, cutoff, ttl := ms(now), e.cutoff(now), e.keyTTL()
 	var calls []beatCall
@@ -319,7 +341,7 @@ func (e *Engine) beat(ctx context.Context) bool {
 		if back {
 			continue
 		}
-		if !ok || e.remove(ctx, r.channel, id) != nil {
+		if !ok || e.remove(ctx, r.channel, id, false) != nil {
 			ok = false
 			e.pmu.Lock()
 			if _, back := e.local[r.channel][id]; !back {
@@ -332,8 +354,6 @@ func (e *Engine) beat(ctx context.Context) bool {
 		if err := e.client.Set(ctx, nodeKey, nowArg, 2*e.cfg.expiry).Err(); err != nil {
 			e.cfg.log.Warn("redis engine: heartbeat failed", "err", err)
 			ok = false
-		} else {
-			e.lastBeat = now
 		}
 	}
 	if f := e.onExpire.Load(); f != nil {
@@ -351,13 +371,10 @@ type expiredEntry struct {
 
 // runBeat runs one pipeline of beat scripts.
 func (e *Engine) runBeat(ctx context.Context, batch []beatCall) []beatResult {
-	keysOf := func(c *beatCall) []string {
-		return []string{e.keys.presence(c.channel), e.keys.members(c.channel)}
-	}
 	pipe := e.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(batch))
 	for i := range batch {
-		cmds[i] = beatScript.EvalSha(ctx, pipe, keysOf(&batch[i]), batch[i].args...)
+		cmds[i] = beatScript.EvalSha(ctx, pipe, e.presenceKeys(batch[i].channel), batch[i].args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	results := make([]beatResult, len(batch))
@@ -367,17 +384,18 @@ func (e *Engine) runBeat(ctx context.Context, batch []beatCall) []beatResult {
 		r.call = c
 		if err := cmd.Err(); err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
 			// Redis restarted since the script was loaded: Run sends it again.
-			cmd = beatScript.Run(ctx, e.client, keysOf(c), c.args...)
+			cmd = beatScript.Run(ctx, e.client, e.presenceKeys(c.channel), c.args...)
 		}
 		v, err := cmd.Slice()
 		if err != nil {
 			r.err = err
 			continue
 		}
-		var swept, missing []any
-		if len(v) == 2 {
+		var swept, removed, lost []any
+		if len(v) == 3 {
 			swept, _ = v[0].([]any)
-			missing, _ = v[1].([]any)
+			removed, _ = v[1].([]any)
+			lost, _ = v[2].([]any)
 		}
 		for j := 0; j+1 < len(swept); j += 2 {
 			id, _ := swept[j].(string)
@@ -388,19 +406,24 @@ func (e *Engine) runBeat(ctx context.Context, batch []beatCall) []beatResult {
 			}
 			r.swept = append(r.swept, x)
 		}
-		for _, m := range missing {
-			if id, ok := m.(string); ok {
-				r.missing = append(r.missing, id)
+		for _, x := range removed {
+			if id, ok := x.(string); ok {
+				r.removed = append(r.removed, id)
+			}
+		}
+		for _, x := range lost {
+			if id, ok := x.(string); ok {
+				r.lost = append(r.lost, id)
 			}
 		}
 	}
 	return results
 }
 
-// settle updates this node's entries after their heartbeat: entries written whole are
-// stored; entries another node removed are forgotten (so they stay removed). An entry
-// removed here while its heartbeat was in flight may have been written back after its
-// removal: remove it again.
+// settle updates this node's entries after their heartbeat: entries another node removed
+// are forgotten (so they stay removed); lost entries are written whole by a heartbeat
+// asked for at once; entries written whole are stored. An entry removed here while its
+// heartbeat was in flight may have been written back after its removal: remove it again.
 func (e *Engine) settle(results []beatResult) {
 	e.pmu.Lock()
 	defer e.pmu.Unlock()
@@ -410,7 +433,9 @@ func (e *Engine) settle(results []beatResult) {
 			continue
 		}
 		c := r.call
-		for _, id := range r.missing {
+		skip := make(map[string]bool, len(r.removed))
+		for _, id := range r.removed {
+			skip[id] = true
 			if m := e.local[c.channel]; m != nil && m[id] == c.entries[id].lm {
 				delete(m, id)
 				if len(m) == 0 {
@@ -418,8 +443,14 @@ func (e *Engine) settle(results []beatResult) {
 				}
 			}
 		}
+		for _, id := range r.lost {
+			if lm := e.local[c.channel][id]; lm != nil {
+				lm.stored = false
+				again = true
+			}
+		}
 		for id, be := range c.entries {
-			if !be.restore {
+			if !be.restore || skip[id] {
 				continue
 			}
 			switch cur := e.local[c.channel][id]; {
@@ -463,8 +494,7 @@ func (e *Engine) removeAll(ctx context.Context) error {
 
 	pipe := e.client.Pipeline()
 	for _, x := range all {
-		pipe.ZRem(ctx, e.keys.presence(x.channel), x.socketID)
-		pipe.HDel(ctx, e.keys.members(x.channel), x.socketID)
+		removeScript.Eval(ctx, pipe, e.presenceKeys(x.channel), x.socketID, "0", e.keyTTL())
 	}
 	pipe.Del(ctx, e.keys.node(e.nodeID))
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -63,7 +63,6 @@ type Engine struct {
 	pmu      sync.Mutex
 	local    map[string]map[string]*localMember // channel → socketID → entry
 	removals map[string]map[string]struct{}     // removals that failed, retried at the next heartbeat
-	lastBeat time.Time                          // owned by the heartbeat goroutine (and Close after it ended)
 }
 
 // subscription is this node's interest in one channel.
@@ -535,4 +534,5 @@ func (k keys) channelName(key string) (string, bool) {
 // touches both stays on one slot should they ever live on a cluster.
 func (k keys) presence(ch string) string { return k.prefix + "presence:{" + ch + "}" }
 func (k keys) members(ch string) string  { return k.prefix + "members:{" + ch + "}" }
+func (k keys) removed(ch string) string  { return k.prefix + "removed:{" + ch + "}" }
 func (k keys) node(id string) string     { return k.prefix + "node:" + id }
