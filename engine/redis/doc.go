@@ -59,13 +59,14 @@
 //
 // # Presence and expiry
 //
-// AddPresence writes a member into the channel's two keys, scored with the clock's now,
-// and keeps it in the node's memory. Every heartbeat interval (WithHeartbeat, default 10 s)
-// the heartbeat goroutine refreshes the score of every member the node holds and sweeps the
-// channels it has members in: members whose score is the expiry old (WithExpiry, default
-// 30 s) are removed. Presence lists only members whose score is within the expiry, so a
-// node that dies (or stops heartbeating) takes its members out of every list within the
-// expiry, swept or not. Redis expires the keys of channels no live node has members in.
+// AddPresence writes a member into the channel's sorted set and member hash, scored with
+// the clock's now, and keeps it in the node's memory. Every heartbeat interval
+// (WithHeartbeat, default 10 s) the heartbeat goroutine refreshes the score of every
+// member the node holds and sweeps the channels it has members in: members whose score is
+// the expiry old (WithExpiry, default 30 s) are removed. Presence lists only members
+// whose score is within the expiry, so a node that dies (or stops heartbeating) takes its
+// members out of every list within the expiry, swept or not. Redis expires the keys of
+// channels no live node has members in.
 //
 // Members that are still connected come back without rejoining when Redis loses their
 // entries. A heartbeat writes every entry whole when the node's key is gone (Redis
