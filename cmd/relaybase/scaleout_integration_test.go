@@ -81,3 +81,45 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 		t.Fatalf("history on node B = %v", h)
 	}
 }
+
+// TestTwoNodesBehindOneRedis: with PostgreSQL and Redis shared, a chat message posted to
+// node A reaches a member connected to node B, and presence lists members of both nodes.
+func TestTwoNodesBehindOneRedis(t *testing.T) {
+	db := freshSchema(t)
+	rdb := testenv.RedisURL(t)
+	a := startServer(t, "../../examples/chat", t.TempDir(), "--db", db, "--engine", rdb)
+	b := startServer(t, "../../examples/chat", t.TempDir(), "--db", db, "--engine", rdb)
+
+	guest := func(s *server, name string) string {
+		r := s.do("POST", "/api:chat/auth/guest", map[string]any{"name": name})
+		wantStatus(t, r, http.StatusOK, "")
+		return field(r.json, "authToken").(string)
+	}
+	onA := dialRealtime(t, a.ws, guest(a, "Ann"))
+	onA.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{"presence": true}})
+	onA.next("join")
+	onA.next("presence_full")
+
+	onB := dialRealtime(t, b.ws, guest(b, "Ben"))
+	onB.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{"presence": true}})
+	onB.next("join")
+	full := onB.next("presence_full")
+	names := map[any]bool{}
+	for _, m := range field(full, "payload", "presence").([]any) {
+		names[field(m, "extras", "name")] = true
+	}
+	if !names["Ann"] || !names["Ben"] {
+		t.Fatalf("presence on node B lists %v, want Ann (node A) and Ben", names)
+	}
+	if up := onA.next("presence_update"); field(up, "payload", "presence", "extras", "name") != "Ben" {
+		t.Fatalf("node A's member was told %v", up)
+	}
+
+	post := a.do("POST", "/api:chat/messages", map[string]any{"channel": "marvel_chat_room", "text": "across nodes", "author": "Ann"})
+	wantStatus(t, post, http.StatusOK, "")
+	for _, c := range []*rtClient{onA, onB} {
+		if ev := c.next("event"); field(ev, "payload", "text") != "across nodes" {
+			t.Fatalf("event = %v", ev)
+		}
+	}
+}

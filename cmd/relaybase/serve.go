@@ -21,6 +21,7 @@ import (
 	"relaybase"
 	"relaybase/auth"
 	"relaybase/engine/memory"
+	"relaybase/engine/redis"
 	"relaybase/httpapi"
 	"relaybase/realtime"
 	"relaybase/stack"
@@ -159,11 +160,16 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		}
 	}
 	n.canonical = canonical
-	switch e := cfg.str("engine"); e {
-	case "memory", "":
+	switch e := cfg.str("engine"); {
+	case e == "memory" || e == "":
 		n.engine = memory.New()
+	case strings.HasPrefix(e, "redis://") || strings.HasPrefix(e, "rediss://"):
+		n.engine, err = redis.New(ctx, e, redis.WithLogger(log))
+		if err != nil {
+			return nil, nil, diags, fmt.Errorf("realtime engine %s: %w", redactURL(e), err)
+		}
 	default:
-		return nil, nil, diags, fmt.Errorf("engine %q: only the in-process engine (memory) is available in this build", redactURL(e))
+		return nil, nil, diags, fmt.Errorf("engine %q: want memory or a redis:// URL", redactURL(e))
 	}
 
 	triggers := &lateTriggers{}
