@@ -101,3 +101,11 @@ type TriggerCall struct {
 type Triggers interface {
 	RunRealtimeTrigger(ctx context.Context, call *TriggerCall) error
 }
+
+// PresenceExpirer is implemented by engines whose presence entries expire when the node
+// holding them stops heartbeating (engine/redis). The function is told of each expired
+// member once, on one node, so the realtime server can announce that member's leave to the
+// members of every node.
+type PresenceExpirer interface {
+	OnExpire(f func(channel, socketID string, member []byte))
+}

@@ -101,9 +101,25 @@ func New(cfg Config) (*Server, error) {
 		s.cancel()
 		return nil, fmt.Errorf("realtime: start engine: %w", err)
 	}
+	if ex, ok := s.engine.(relaybase.PresenceExpirer); ok {
+		ex.OnExpire(s.announceExpired)
+	}
 	s.bg.Add(1)
 	go s.pinger()
 	return s, nil
+}
+
+// announceExpired tells every node's presence members that a member of a dead node left:
+// its own node can no longer say so.
+func (s *Server) announceExpired(channel, socketID string, member []byte) {
+	rule, ok := s.Match(channel)
+	if !ok || !rule.Presence {
+		return
+	}
+	b := appendPresenceUpdate(newFrame(len(member)+len(channel)+96), channel, false, member)
+	if err := s.engine.Publish(s.ctx, channel, seal(b, kindPresenceLeave, 0, 0, socketID)); err != nil {
+		s.log.Warn("realtime: announcing an expired member's leave failed", "channel", channel, "err", err)
+	}
 }
 
 // Match returns the rule for a concrete channel name (REALTIME.md §3): an exact pattern
