@@ -16,7 +16,10 @@
 //	exp     int     expires at, Unix seconds; the token is refused from that second on
 //
 // Every failure of Verify wraps relaybase.ErrUnauthorized; an expired token also matches
-// [ErrExpired]. The key comes from [ParseKey] (base64url text, as RELAYBASE_AUTH_KEY and key
+// [ErrExpired]. Issue encrypts with go-jose; Verify, which runs on every request and every
+// realtime connect, checks the header itself and then uses go-jose's key-unwrap and
+// CBC-HMAC primitives directly, skipping go-jose's general JSON header handling (most of its
+// cost); the tests hold the two paths to each other. The key comes from [ParseKey] (base64url text, as RELAYBASE_AUTH_KEY and key
 // files hold it) or [GenerateKey].
 //
 // # Passwords
