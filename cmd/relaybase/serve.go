@@ -119,7 +119,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	opened := n // the results are nil on error; close what was opened
 	defer func() {
 		if err != nil {
-			_ = opened.close()
+			_ = opened.close(context.Background())
 		}
 	}()
 
@@ -282,23 +282,27 @@ func (n *node) shutdown(timeout time.Duration) error {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
 	}
-	if n.realtime != nil {
-		n.realtime.Shutdown(ctx)
-	}
-	if n.debug != nil {
-		_ = n.debug.Close()
-	}
-	if err := n.close(); err != nil {
+	if err := n.close(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	n.log.Info("stopped")
 	return errors.Join(errs...)
 }
 
-func (n *node) close() error {
+// close stops, in order, what start opened: realtime members (closed with 1012), the debug
+// listener, the engine, the database. It also cleans up after a start that failed half-way.
+func (n *node) close(ctx context.Context) error {
 	var errs []error
 	if n.listener != nil && n.http == nil {
 		_ = n.listener.Close()
+	}
+	if n.realtime != nil {
+		if err := n.realtime.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("realtime: %w", err))
+		}
+	}
+	if n.debug != nil {
+		_ = n.debug.Close()
 	}
 	if n.engine != nil {
 		errs = append(errs, n.engine.Close())
