@@ -124,7 +124,7 @@ func TestUpgradeThenJoin(t *testing.T) {
 	n, _ := unix.Read(peer, buf)
 	r := bytes.NewReader(buf[:n])
 	for _, ch := range []string{"a", "b"} {
-		f, err := ws.ReadFrame(r)
+		f, err := readFrame(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestPingGetsPong(t *testing.T) {
 	}
 	buf := make([]byte, 256)
 	n, _ := unix.Read(peer, buf)
-	f, err := ws.ReadFrame(bytes.NewReader(buf[:n]))
+	f, err := readFrame(bytes.NewReader(buf[:n]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -371,5 +370,3 @@ func bytesIEC(v float64) string {
 		return fmt.Sprintf("%.0f B", v)
 	}
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }

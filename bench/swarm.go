@@ -572,10 +572,7 @@ func (l *loop) connected(c *client, now int64) bool {
 		return true
 	}
 	c.state = stUpgrading
-	if !l.write(c, c.spec.req) {
-		return false
-	}
-	return true
+	return l.write(c, c.spec.req)
 }
 
 // write sends a small frame or request whole; a socket that can't take it is dropped.
