@@ -293,10 +293,12 @@ func isVectored(nc net.Conn) bool {
 // the flusher coalesces each one's queue into one buffer and writes it with one
 // non-blocking system call. A socket that can't take it all (a slow client) is handed,
 // with the rest, to the writer pool, which waits for it. Under load the ready list grows
-// and every connection's frames are written together.
+// and every connection's frames are written together. The list is first in, first out:
+// the connection that has waited longest is written first, so none starves under load.
 type flushers struct {
 	mu    sync.Mutex
-	ready []*conn
+	ready []*conn // ready[head:] are waiting, oldest first
+	head  int
 	wake  chan struct{}
 	done  <-chan struct{}
 }
@@ -324,7 +326,7 @@ func (f *flushers) init(n int, done <-chan struct{}, bg *sync.WaitGroup) {
 func (f *flushers) add(c *conn) {
 	f.mu.Lock()
 	f.ready = append(f.ready, c)
-	n := len(f.ready)
+	n := len(f.ready) - f.head
 	f.mu.Unlock()
 	if n == 1 || n%flushChunk == 0 {
 		select {
@@ -337,12 +339,22 @@ func (f *flushers) add(c *conn) {
 func (f *flushers) take(dst []*conn) []*conn {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := min(flushChunk, len(f.ready))
-	dst = append(dst[:0], f.ready[len(f.ready)-n:]...)
-	clear(f.ready[len(f.ready)-n:])
-	f.ready = f.ready[:len(f.ready)-n]
-	if len(f.ready) == 0 && cap(f.ready) > 4096 {
-		f.ready = nil
+	waiting := f.ready[f.head:]
+	n := min(flushChunk, len(waiting))
+	dst = append(dst[:0], waiting[:n]...)
+	clear(waiting[:n])
+	f.head += n
+	switch {
+	case f.head == len(f.ready):
+		f.head, f.ready = 0, f.ready[:0]
+		if cap(f.ready) > 4096 {
+			f.ready = nil
+		}
+	case f.head >= 4096 && 2*f.head >= len(f.ready):
+		// Reuse the front of the array rather than let it grow while the head advances.
+		m := copy(f.ready, f.ready[f.head:])
+		clear(f.ready[m:])
+		f.ready, f.head = f.ready[:m], 0
 	}
 	return dst
 }
