@@ -24,7 +24,7 @@ import { installWebSocket, freshSDK, overlayWorkspace, sockets, Recorder } from 
 
 const CANONICAL = "marvel-chat";
 const ROOM = "marvel_chat_room"; // anonymous watch, presence, history 100, no client messaging
-const RECONNECT_WAIT = 40000; // the SDK's backoff: 1 s, then 2, 4, 8, ... while the server is down
+const RECONNECT_WAIT = 70000; // the SDK's backoff: 1 s, doubling while the server is down, at most 60 s
 
 describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
   let bin;
@@ -69,7 +69,7 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     const sdk = freshSDK();
     const client = new sdk.XanoNodeClient({ instanceBaseUrl: server.base, realtimeConnectionHash: CANONICAL });
     if (token) client.setRealtimeAuthToken(token);
-    const m = { name, sdk, client, channels: [], recorders: {}, self: {} };
+    const m = { name, token, sdk, client, channels: [], self: {} };
     members.push(m);
     return m;
   }
@@ -87,10 +87,7 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     const recorders = channels.map((ch) => new Recorder(ch, `${m.name}@${ch.channel}`));
     m.channels.push(...channels);
     const replies = await Promise.all(recorders.map((r) => r.next("join")));
-    recorders.forEach((r, i) => {
-      m.recorders[r.channel.channel] = r;
-      m.self[r.channel.channel] = replies[i].client;
-    });
+    recorders.forEach((r, i) => { m.self[r.channel.channel] = replies[i].client; });
     return recorders;
   }
 
@@ -116,7 +113,7 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     assert.notEqual(opened[0].socket, opened[1].socket);
     for (const s of opened) assert.equal(s.url, `wss://127.0.0.1/rt/${CANONICAL}`, "the URL the SDK builds");
     assert.equal(opened[0].protocols, undefined, "anonymous: no subprotocol");
-    assert.deepEqual(opened[1].protocols, [alice.client.config.realtimeAuthToken], "the token is the subprotocol");
+    assert.deepEqual(opened[1].protocols, [alice.token], "the token is the subprotocol");
     for (const s of opened) assert.equal(s.socket.protocol, s.protocols?.[0] ?? "", "the server echoes the subprotocol");
 
     for (const [r, who] of [[anonRoom, anon], [aliceRoom, alice]]) {
@@ -322,6 +319,8 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     const dana = await guest("Dana");
     const [rw] = await join(watcher, [ROOM]);
     const [rd] = await join(dana, [ROOM, { presence: true }]);
+    const onEvent = []; // the SDK's other form: .on(action, fn)
+    watcher.channels[0].on("event", (f) => onEvent.push(f));
     const row = await postMessage(server, "Avengers, assemble", { author: "Cap" });
     assert.equal(row.text, "Avengers, assemble");
     for (const r of [rw, rd]) {
@@ -330,6 +329,7 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
       assert.deepEqual(ev.options, { channel: ROOM });
       assert.equal(ev.client, undefined, "an event without auth_table/auth_id has no client");
     }
+    assert.deepEqual(onEvent.map((f) => f.payload), [row], ".on(\"event\", fn) gets the event and nothing else");
     const count = rw.of("history").length;
     watcher.channels[0].history();
     const h = await rw.until(() => rw.of("history")[count], "the room's history");
@@ -393,7 +393,7 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     hop.client.realtimeReconnect();
     const rejoin = await rh.next("join", () => true, { from: framesBefore, timeout: RECONNECT_WAIT });
     assert.notEqual(rejoin.client.socketId, oldId, "a new connection, a new socketId");
-    const hopSockets = sockets.filter((s) => s.protocols?.[0] === hop.client.config.realtimeAuthToken);
+    const hopSockets = sockets.filter((s) => s.protocols?.[0] === hop.token);
     assert.equal(hopSockets.length, 2, "the SDK opened one new socket");
     assert.equal(hopSockets[0].closeCode, 4000, "the server echoes the SDK's close code 4000, on which the SDK reconnects");
     assert.ok(sockets.length > socketsBefore);
@@ -434,6 +434,16 @@ describe("@xano/js-sdk@3.0.1 against relaybase", { timeout: 180000 }, () => {
     }
     await stopped;
     for (const s of open) assert.equal(s.closeCode, 1012, "a graceful shutdown closes with 1012 (service restart)");
+
+    // relaybase stays down until each member's first attempt (1 s after the close) has been
+    // refused, so the SDK goes on through a failed connection (1006, next try 2 s later).
+    for (const r of [rwChan, rtChan]) {
+      await r.until(() => r.of("connection_status", mark.get(r)).filter((f) => f.payload.status === "disconnected").length >= 2,
+        "the SDK's first reconnect attempt to fail", RECONNECT_WAIT);
+    }
+    const refused = sockets.slice(socketsBefore);
+    assert.equal(refused.length, 2, "one attempt per member so far");
+    for (const s of refused) assert.equal(s.closeCode, 1006);
 
     server = await startRelaybase({ bin, dir: workspace.dir, data, port });
 
