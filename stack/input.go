@@ -75,6 +75,15 @@ func (c *compiler) inputs(b *xs.Block, prefix string) []*inputDecl {
 	return out
 }
 
+// xanoOnlyTypes are Xano's input types that relaybase does not run (files and geometry):
+// a workspace using them is valid XanoScript, reported as unsupported; any other unknown
+// type is an error.
+var xanoOnlyTypes = map[string]bool{
+	"image": true, "video": true, "audio": true, "attachment": true, "file": true, "vector": true,
+	"geo_point": true, "geo_multipoint": true, "geo_linestring": true, "geo_multilinestring": true,
+	"geo_polygon": true, "geo_multipolygon": true,
+}
+
 func (c *compiler) inputDecl(n *xs.Node, prefix string) *inputDecl {
 	fd := n.Field
 	typ := strings.ToLower(fd.Type)
@@ -83,7 +92,11 @@ func (c *compiler) inputDecl(n *xs.Node, prefix string) *inputDecl {
 		return nil
 	}
 	if !inputTypes[typ] {
-		c.unsupported(n.Pos, "input type "+fd.Type)
+		if xanoOnlyTypes[typ] {
+			c.unsupported(n.Pos, "input type "+fd.Type)
+		} else {
+			c.errorf(n.Pos, "input %s: unknown type %q (want text, int, decimal, bool, email, password, timestamp, date, uuid, json, enum or object)", fd.Name, fd.Type)
+		}
 		return nil
 	}
 	d := &inputDecl{
