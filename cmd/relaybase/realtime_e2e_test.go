@@ -146,3 +146,24 @@ func (c *rtClient) closeCode() int {
 		}
 	}
 }
+
+// TestRealtimeTriggersGate: a realtime_trigger refuses a join by answering false and drops
+// a message by a failed precondition, whose message reaches the client.
+func TestRealtimeTriggersGate(t *testing.T) {
+	s := startServer(t, "testdata/e2e", t.TempDir())
+	c := dialRealtime(t, s.ws, "")
+	c.send(map[string]any{"action": "join", "options": map[string]any{"channel": "locked/no"}, "payload": map[string]any{}})
+	if e := c.next("error"); field(e, "payload", "code") != "forbidden" || field(e, "options", "channel") != "locked/no" {
+		t.Fatalf("join of locked/no answered %v", e)
+	}
+	c.send(map[string]any{"action": "join", "options": map[string]any{"channel": "locked/yes"}, "payload": map[string]any{}})
+	c.next("join")
+	c.send(map[string]any{"action": "message", "options": map[string]any{"channel": "locked/yes"}, "payload": "shout"})
+	if e := c.next("error"); field(e, "payload", "code") != "forbidden" || field(e, "payload", "message") != "No shouting here." {
+		t.Fatalf("a refused message answered %v", e)
+	}
+	c.send(map[string]any{"action": "message", "options": map[string]any{"channel": "locked/yes"}, "payload": "hello"})
+	if m := c.next("message"); m["payload"] != "hello" {
+		t.Fatalf("an allowed message came back as %v", m)
+	}
+}
