@@ -211,3 +211,22 @@ func BenchmarkConnectJoin(b *testing.B) {
 		nc.Close()
 	}
 }
+
+// BenchmarkDecodeJoin: decoding the join frame every connection sends, in place and (for
+// comparison) with the encoding/json decoder it replaced.
+func BenchmarkDecodeJoin(b *testing.B) {
+	join := []byte(`{"action":"join","options":{"channel":"bench/fanout"},"payload":{"history":false,"presence":false}}`)
+	for _, d := range []struct {
+		name string
+		f    func([]byte) (clientFrame, *frameError)
+	}{{"inplace", decodeFrame}, {"encoding-json", decodeFrameStd}} {
+		b.Run(d.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.f(join); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

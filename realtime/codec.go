@@ -68,60 +68,86 @@ type frameError struct {
 
 func (e *frameError) Error() string { return e.Code + ": " + e.Message }
 
-var nullJSON = json.RawMessage("null")
+var (
+	nullJSON        = json.RawMessage("null")
+	emptyObjectJSON = json.RawMessage("{}")
+)
 
-// decodeFrame parses one client text message. Unknown members and option keys are ignored.
+// decodeFrame parses one client text message. Unknown members and option keys are ignored;
+// of a member given twice, the last counts (as with encoding/json).
+//
+// It is on every join, so it reads the message in place rather than through encoding/json
+// maps: json.Valid checks the whole message once (the same grammar encoding/json accepts),
+// then the members it needs are found by walking the valid text. Only strings with escapes
+// are unquoted by encoding/json. Options and Payload are slices of data. FuzzDecodeFrame
+// holds it to the encoding/json decoder it replaced, error for error.
 func decodeFrame(data []byte) (clientFrame, *frameError) {
 	var f clientFrame
-	bad := func(msg string) (clientFrame, *frameError) {
-		return clientFrame{}, &frameError{Code: codeBadFrame, Message: msg, Channel: f.Channel}
-	}
 	if !utf8.Valid(data) {
-		return bad("A frame must be UTF-8 text.")
+		return badFrame("", "A frame must be UTF-8 text.")
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil || top == nil {
-		return bad("A frame must be a JSON object {\"action\", \"options\", \"payload\"}.")
+	top := trimJSONSpace(data)
+	if !json.Valid(top) || top[0] != '{' {
+		return badFrame("", "A frame must be a JSON object {\"action\", \"options\", \"payload\"}.")
 	}
-	if !jsonString(top["action"], &f.Action) {
-		return bad("A frame needs an \"action\" that is a string.")
+	var action, options, payload []byte
+	for it := (objectIter{b: top, i: 1}); it.next(); {
+		switch {
+		case it.keyIs("action"):
+			action = it.val
+		case it.keyIs("options"):
+			options = it.val
+		case it.keyIs("payload"):
+			payload = it.val
+		}
+	}
+	var ok bool
+	if f.Action, ok = jsonAction(action); !ok {
+		return badFrame("", "A frame needs an \"action\" that is a string.")
 	}
 	f.Payload = nullJSON
-	if p, ok := top["payload"]; ok {
-		f.Payload = p
+	if payload != nil {
+		f.Payload = payload
 	}
-	f.Options = json.RawMessage("{}")
-	var opts map[string]json.RawMessage
-	if o, ok := top["options"]; ok && !isNull(o) {
-		if err := json.Unmarshal(o, &opts); err != nil || opts == nil {
-			return bad("\"options\" must be an object.")
+	f.Options = emptyObjectJSON
+	var channel, authenticated, socketID []byte
+	if options != nil && !isNull(options) {
+		if options[0] != '{' {
+			return badFrame("", "\"options\" must be an object.")
 		}
-		f.Options = o
+		f.Options = options
+		for it := (objectIter{b: options, i: 1}); it.next(); {
+			switch {
+			case it.keyIs("channel"):
+				channel = it.val
+			case it.keyIs("authenticated"):
+				authenticated = it.val
+			case it.keyIs("socketId"):
+				socketID = it.val
+			}
+		}
 	}
 	switch f.Action {
 	case actJoin, actLeave, actMessage, actHistory:
 	default:
 		return clientFrame{}, &frameError{Code: codeUnknownAction, Message: "Unknown action " + strconv.Quote(truncate(f.Action, 64)) + "."}
 	}
-	ch, ok := opts["channel"]
-	if !ok || !jsonString(ch, &f.Channel) {
-		f.Channel = ""
-		return bad("options.channel must be a string.")
+	if f.Channel, ok = jsonString(channel); !ok {
+		return badFrame("", "options.channel must be a string.")
 	}
 	if !validChannelName(f.Channel) {
-		f.Channel = ""
-		return bad("A channel name is 1 to 256 bytes of printable UTF-8.")
+		return badFrame("", "A channel name is 1 to 256 bytes of printable UTF-8.")
 	}
 	switch f.Action {
 	case actMessage:
-		if a, ok := opts["authenticated"]; ok && !isNull(a) {
-			if err := json.Unmarshal(a, &f.Authenticated); err != nil {
-				return bad("options.authenticated must be true or false.")
+		if authenticated != nil && !isNull(authenticated) {
+			if f.Authenticated, ok = jsonBool(authenticated); !ok {
+				return badFrame(f.Channel, "options.authenticated must be true or false.")
 			}
 		}
-		if s, ok := opts["socketId"]; ok && !isNull(s) {
-			if !jsonString(s, &f.SocketID) {
-				return bad("options.socketId must be a string.")
+		if socketID != nil && !isNull(socketID) {
+			if f.SocketID, ok = jsonString(socketID); !ok {
+				return badFrame(f.Channel, "options.socketId must be a string.")
 			}
 			f.Private = true
 		}
@@ -129,46 +155,194 @@ func decodeFrame(data []byte) (clientFrame, *frameError) {
 		if isNull(f.Payload) {
 			break
 		}
-		var p map[string]json.RawMessage
-		if err := json.Unmarshal(f.Payload, &p); err != nil || p == nil {
-			return bad("A join payload must be an object {\"history\", \"presence\"}.")
+		if f.Payload[0] != '{' {
+			return badFrame(f.Channel, "A join payload must be an object {\"history\", \"presence\"}.")
 		}
-		for _, k := range []struct {
-			name string
-			dst  *bool
-		}{{"history", &f.Join.History}, {"presence", &f.Join.Presence}} {
-			if v, ok := p[k.name]; ok && !isNull(v) {
-				if err := json.Unmarshal(v, k.dst); err != nil {
-					return bad("payload." + k.name + " must be true or false.")
-				}
+		var history, presence, since, epoch []byte
+		for it := (objectIter{b: f.Payload, i: 1}); it.next(); {
+			switch {
+			case it.keyIs("history"):
+				history = it.val
+			case it.keyIs("presence"):
+				presence = it.val
+			case it.keyIs("since"):
+				since = it.val
+			case it.keyIs("epoch"):
+				epoch = it.val
 			}
 		}
-		if v, ok := p["since"]; ok && !isNull(v) {
-			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+		if history != nil && !isNull(history) {
+			if f.Join.History, ok = jsonBool(history); !ok {
+				return badFrame(f.Channel, "payload.history must be true or false.")
+			}
+		}
+		if presence != nil && !isNull(presence) {
+			if f.Join.Presence, ok = jsonBool(presence); !ok {
+				return badFrame(f.Channel, "payload.presence must be true or false.")
+			}
+		}
+		if since != nil && !isNull(since) {
+			n, err := strconv.ParseInt(string(since), 10, 64)
 			if err != nil || n < 0 {
-				return bad("payload.since must be an offset (an integer, 0 or more).")
+				return badFrame(f.Channel, "payload.since must be an offset (an integer, 0 or more).")
 			}
 			f.Join.Since, f.Join.HasSince = n, true
-			e, ok := p["epoch"]
-			if !ok || !jsonString(e, &f.Join.Epoch) {
-				return bad("payload.since needs payload.epoch, the epoch of the join reply the offset came from.")
+			if f.Join.Epoch, ok = jsonString(epoch); !ok {
+				return badFrame(f.Channel, "payload.since needs payload.epoch, the epoch of the join reply the offset came from.")
 			}
 		}
 	}
 	return f, nil
 }
 
-func isNull(raw json.RawMessage) bool {
-	return string(bytes.TrimSpace(raw)) == "null"
+func badFrame(channel, msg string) (clientFrame, *frameError) {
+	return clientFrame{}, &frameError{Code: codeBadFrame, Message: msg, Channel: channel}
 }
 
-// jsonString decodes raw into *dst when it is a JSON string.
-func jsonString(raw json.RawMessage, dst *string) bool {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '"' {
+// jsonAction is jsonString for the action, without a copy for the actions there are.
+func jsonAction(raw []byte) (string, bool) {
+	if len(raw) > 2 && raw[0] == '"' {
+		switch string(raw[1 : len(raw)-1]) {
+		case actJoin:
+			return actJoin, true
+		case actLeave:
+			return actLeave, true
+		case actMessage:
+			return actMessage, true
+		case actHistory:
+			return actHistory, true
+		}
+	}
+	return jsonString(raw)
+}
+
+// The helpers below walk JSON text that json.Valid accepted: they find where values end
+// and never check the grammar again.
+
+// objectIter walks the members of a valid JSON object b, starting after its '{' (i: 1).
+type objectIter struct {
+	b        []byte
+	i        int
+	key, val []byte // the key and the value as written (the key with its quotes)
+}
+
+func (it *objectIter) next() bool {
+	b := it.b
+	i := skipJSONSpace(b, it.i)
+	if b[i] == ',' {
+		i = skipJSONSpace(b, i+1)
+	}
+	if b[i] == '}' {
+		it.i = i
 		return false
 	}
-	return json.Unmarshal(raw, dst) == nil
+	end := skipJSONString(b, i)
+	it.key = b[i:end]
+	i = skipJSONSpace(b, end)
+	i = skipJSONSpace(b, i+1) // past ':'
+	end = skipJSONValue(b, i)
+	it.val = b[i:end]
+	it.i = end
+	return true
+}
+
+// keyIs reports whether the current key is name once unquoted.
+func (it *objectIter) keyIs(name string) bool {
+	k := it.key[1 : len(it.key)-1]
+	if bytes.IndexByte(k, '\\') < 0 {
+		return string(k) == name
+	}
+	var u string
+	return json.Unmarshal(it.key, &u) == nil && u == name
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func trimJSONSpace(b []byte) []byte {
+	b = b[skipJSONSpace(b, 0):]
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// skipJSONString returns the index after the string that starts at b[i] ('"').
+func skipJSONString(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// skipJSONValue returns the index after the value that starts at b[i].
+func skipJSONValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipJSONString(b, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i = skipJSONString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+func isNull(raw []byte) bool {
+	return string(raw) == "null"
+}
+
+// jsonString decodes raw, a valid JSON value or nil, when it is a string.
+func jsonString(raw []byte) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return string(s), true
+	}
+	var u string
+	err := json.Unmarshal(raw, &u)
+	return u, err == nil
+}
+
+// jsonBool decodes raw, a valid JSON value, when it is true or false.
+func jsonBool(raw []byte) (v, ok bool) {
+	switch string(raw) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 func truncate(s string, n int) string {

@@ -195,12 +195,24 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"action":"leave","options":{"channel":"a"},"payload":null}`,
 		`{"action":"history","options":{"channel":"a","socketId":"x"}}`,
 		`{"action":"nope"}`, `[]`, `null`, `{"action":1}`, "{\"action\":\"join\",\"options\":{\"channel\":\"\xff\"}}",
+		// Shapes the in-place decoder must read as encoding/json does.
+		` { "action" : "join" , "options" : { "channel" : "a" } , "payload" : { "history" : true } } `,
+		`{"\u0061ction":"join","options":{"chan\u006eel":"a\"b\u00e9\ud800"},"payload":{"s\u0069nce":2,"epoch":"e"}}`,
+		`{"action":"join","action":"leave","options":{"channel":"a"},"options":null}`,
+		`{"action":"message","options":{"channel":"a","authenticated":1,"socketId":null},"payload":{"a":"}]\"{["}}`,
+		`{"action":"join","options":{"channel":"a"},"payload":{"since":-0,"epoch":"x","history":null}}`,
+		`{"action":"join","options":{"channel":"a"},"payload":{"since":1.5,"epoch":"x"}}`,
+		`{"action":"join","options":{"channel":"a"},"payload":[{"since":1}]}`,
+		`{"action":"join","options":[],"payload":{}}`, `{"action":"join","options":{"channel":"a"}} x`, "\t{}\n",
 	} {
 		f.Add([]byte(s))
 	}
 	srv := &Server{lim: DefaultLimits, log: slog.New(slog.DiscardHandler)}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		direct, derr := decodeFrame(data)
+		if ref, rerr := decodeFrameStd(data); !reflect.DeepEqual(direct, ref) || !reflect.DeepEqual(derr, rerr) {
+			t.Fatalf("decodeFrame(%q)\ngot  %+v %v\nwant %+v %v (encoding/json)", data, direct, derr, ref, rerr)
+		}
 		if derr == nil {
 			switch direct.Action {
 			case actJoin, actLeave, actMessage, actHistory:
