@@ -102,6 +102,13 @@ type Triggers interface {
 	RunRealtimeTrigger(ctx context.Context, call *TriggerCall) error
 }
 
+// TriggerMatcher is implemented by Triggers that can tell cheaply whether a call would run
+// any stack: the realtime server then skips the call, and building its input, when none
+// would (RunRealtimeTrigger must return nil for such a call).
+type TriggerMatcher interface {
+	HasRealtimeTrigger(channel, action string) bool
+}
+
 // PresenceExpirer is implemented by engines whose presence entries expire when the node
 // holding them stops heartbeating (engine/redis). The function is told of each expired
 // member once, on one node, so the realtime server can announce that member's leave to the

@@ -750,6 +750,9 @@ func (c *conn) trigger(action string, f *clientFrame) bool {
 	if t == nil {
 		return true
 	}
+	if m, ok := t.(relaybase.TriggerMatcher); ok && !m.HasRealtimeTrigger(f.Channel, action) {
+		return true // no stack to run: don't decode its input
+	}
 	opts, _ := value.DecodeJSON(f.Options)
 	payload, _ := value.DecodeJSON(f.Payload)
 	err := t.RunRealtimeTrigger(c.srv.ctx, &relaybase.TriggerCall{

@@ -277,3 +277,32 @@ func TestTriggers(t *testing.T) {
 		t.Fatalf("a repeated join ran the trigger again")
 	}
 }
+
+// matchingTriggers has realtime triggers for joins of "room/*" only, and says so.
+type matchingTriggers struct{ fakeTriggers }
+
+func (m *matchingTriggers) HasRealtimeTrigger(channel, action string) bool {
+	return action == actJoin && strings.HasPrefix(channel, "room/")
+}
+
+// TestTriggersSkipped: with a relaybase.TriggerMatcher, joins and messages that no trigger
+// matches don't call RunRealtimeTrigger; those that match still do, and are still refused.
+func TestTriggersSkipped(t *testing.T) {
+	tr := &matchingTriggers{}
+	e := newEnv(t, withTriggers(tr))
+	c := e.dial("user-5")
+	c.join("public", nil)
+	c.send(actMessage, map[string]any{"channel": "public"}, "forbidden") // no trigger: not refused
+	c.expect(actMessage, "public")
+	c.join("room/open", nil)
+	c.send(actMessage, map[string]any{"channel": "room/open"}, "forbidden")
+	c.expect(actMessage, "room/open")
+	if n := tr.calls.Load(); n != 1 {
+		t.Fatalf("%d trigger calls, want 1 (the join of room/open)", n)
+	}
+	if call := tr.last.Load(); call.Action != actJoin || call.Channel != "room/open" {
+		t.Fatalf("trigger call %+v", call)
+	}
+	c.send(actJoin, map[string]any{"channel": "room/closed"}, nil)
+	c.expectError(codeForbidden, "room/closed")
+}

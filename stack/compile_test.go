@@ -258,6 +258,25 @@ func TestRealtimeTriggers(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("HasRealtimeTrigger says which calls run a stack", func(t *testing.T) {
+		var m relaybase.TriggerMatcher = e.p
+		for _, c := range []struct {
+			action, channel string
+			want            bool
+		}{
+			{"join", "room/1", true},
+			{"message", "room/1", true},
+			{"join", "room/", false},
+			{"join", "lobby", true},
+			{"message", "lobby", false},
+			{"join", "lobby2", false},
+			{"leave", "lobby", false},
+		} {
+			if got := m.HasRealtimeTrigger(c.channel, c.action); got != c.want {
+				t.Errorf("HasRealtimeTrigger(%q, %q) = %v, want %v", c.channel, c.action, got, c.want)
+			}
+		}
+	})
 	t.Run("other channels run nothing", func(t *testing.T) {
 		if err := call("join", "elsewhere", nil, relaybase.Identity{}); err != nil {
 			t.Fatal(err)

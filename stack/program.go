@@ -212,6 +212,17 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 	return nil
 }
 
+// HasRealtimeTrigger reports whether RunRealtimeTrigger would run a stack for channel and
+// action (relaybase.TriggerMatcher).
+func (p *Program) HasRealtimeTrigger(channel, action string) bool {
+	for _, t := range p.realtimeTriggers {
+		if t.matches(channel, action) {
+			return true
+		}
+	}
+	return false
+}
+
 // finalError logs what a client will not see and returns the error as a *relaybase.Error.
 func (p *Program) finalError(ctx context.Context, err error, file, requestID string) error {
 	var re *relaybase.Error

@@ -261,6 +261,10 @@ func (t *lateTriggers) RunRealtimeTrigger(ctx context.Context, call *relaybase.T
 	return t.p.RunRealtimeTrigger(ctx, call)
 }
 
+func (t *lateTriggers) HasRealtimeTrigger(channel, action string) bool {
+	return t.p != nil && t.p.HasRealtimeTrigger(channel, action)
+}
+
 func (n *node) ready(ctx context.Context) error {
 	if err := n.store.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
