@@ -1,6 +1,9 @@
 package value
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDecodeJSONRefusesTrailingData(t *testing.T) {
 	for _, in := range []string{`{"a":1}x`, `{"a":1}}`, `1 2`, `[1]]`, `"a" "b"`, `{"a":1} {"b":2}`} {
@@ -34,4 +37,30 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("round trip of %q: %s → %v (%v)", data, out, back, err)
 		}
 	})
+}
+
+func TestDecodeJSONDepth(t *testing.T) {
+	nested := func(open, close string, n int) []byte {
+		return []byte(strings.Repeat(open, n) + "1" + strings.Repeat(close, n))
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		ok   bool
+	}{
+		{"arrays at the limit", nested("[", "]", MaxDepth), true},
+		{"objects at the limit", nested(`{"a":`, "}", MaxDepth), true},
+		{"arrays one past the limit", nested("[", "]", MaxDepth+1), false},
+		{"objects one past the limit", nested(`{"a":`, "}", MaxDepth+1), false},
+		{"mixed one past the limit", nested(`[{"a":`, "}]", MaxDepth/2+1), false},
+		// What a client can send within the 8 MiB body limit: this used to overflow the stack.
+		{"4 million arrays", nested("[", "]", 4<<20), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeJSON(tc.in)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
 }

@@ -164,12 +164,19 @@ func Clone(v any) any {
 	}
 }
 
+// MaxDepth is how deeply arrays and objects may nest in JSON that DecodeJSON reads, the
+// same limit as encoding/json's. DecodeJSON recurses once per level, and input comes from
+// anyone: without a limit, 8 MiB of "[" would exhaust the goroutine's stack, which is a
+// fatal error that no recover catches, taking the whole process down.
+const MaxDepth = 10000
+
 // DecodeJSON parses JSON text into a value: objects become *Object (key order kept),
 // numbers without a fraction or exponent that fit in int64 become int64, others float64.
+// Arrays and objects nested deeper than MaxDepth are an error.
 func DecodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := decodeValue(dec)
+	v, err := decodeValue(dec, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -179,13 +186,16 @@ func DecodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
+		if depth++; depth > MaxDepth {
+			return nil, fmt.Errorf("invalid JSON: nested deeper than %d levels", MaxDepth)
+		}
 		switch t {
 		case '{':
 			o := NewObject(4)
@@ -195,7 +205,7 @@ func decodeValue(dec *json.Decoder) (any, error) {
 					return nil, fmt.Errorf("invalid JSON: %w", err)
 				}
 				k, _ := kt.(string)
-				v, err := decodeValue(dec)
+				v, err := decodeValue(dec, depth)
 				if err != nil {
 					return nil, err
 				}
@@ -208,7 +218,7 @@ func decodeValue(dec *json.Decoder) (any, error) {
 		case '[':
 			a := []any{}
 			for dec.More() {
-				v, err := decodeValue(dec)
+				v, err := decodeValue(dec, depth)
 				if err != nil {
 					return nil, err
 				}
