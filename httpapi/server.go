@@ -74,7 +74,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	if cfg.StaticDir != "" {
-		s.static = http.FileServer(http.Dir(cfg.StaticDir))
+		s.static = staticFiles{dir: cfg.StaticDir, log: cfg.Logger}
 	}
 	s.handler = s.routes()
 	return s
