@@ -168,7 +168,7 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 		return r.exec(e.u, in, req.Auth)
 	})
 	if err != nil {
-		return nil, p.finalError(ctx, err, e.File, req.RequestID)
+		return nil, p.finalError(ctx, r.redactError(err), e.File, req.RequestID)
 	}
 	return &Response{Value: r.strip(out, false), Status: 200}, nil
 }
@@ -197,6 +197,7 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 			return r.exec(t.u, in, call.Auth)
 		})
 		if err != nil {
+			err = r.redactError(err)
 			var re *relaybase.Error
 			if errors.As(err, &re) && (errors.Is(err, errPrecondition) || re.Code == relaybase.CodeAccessDenied ||
 				re.Code == relaybase.CodeInputError || re.Code == relaybase.CodeNotFound || re.Code == relaybase.CodeUnauthorized) {

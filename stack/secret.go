@@ -1,6 +1,11 @@
 package stack
 
 import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"relaybase"
 	"relaybase/value"
 )
 
@@ -33,6 +38,9 @@ func (r *run) stripValue(v any, redact bool, depth int) (any, bool) {
 			}
 			return nil, true
 		}
+		if s, changed := r.redactText(t, redact); changed {
+			return s, true
+		}
 	case []any:
 		var out []any
 		for i, e := range t {
@@ -60,6 +68,8 @@ func (r *run) stripValue(v any, redact bool, depth int) (any, bool) {
 				drop, changed = true, true
 			} else if s, ok := e.(string); ok && r.secretText(s, redact) {
 				drop, changed = true, true
+			} else if s, ok := e.(string); ok {
+				ne, changed = r.redactText(s, redact)
 			} else {
 				ne, changed = r.stripValue(e, redact, depth+1)
 			}
@@ -99,6 +109,48 @@ func (r *run) secretText(s string, redact bool) bool {
 		return ok
 	}
 	return false
+}
+
+// embeddedHash finds password hashes inside longer text: a hash joined to other text with
+// ~ or concat, or inside json_encode's output, must not leave the stack either.
+var embeddedHash = regexp.MustCompile(`\$argon2(?:id|i|d)\$[^\s"'\\]+|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}`)
+
+// redactText replaces the password hashes inside s (and with redact, this run's plain-text
+// passwords) by "[redacted]", reporting whether it changed anything. Text that is a hash
+// and nothing else is secretText's: it is dropped, not redacted.
+func (r *run) redactText(s string, redact bool) (string, bool) {
+	out := s
+	if strings.Contains(out, "$argon2") || strings.Contains(out, "$2") {
+		out = embeddedHash.ReplaceAllLiteralString(out, redacted)
+	}
+	if redact {
+		for secret := range r.secretTexts {
+			if secret != "" {
+				out = strings.ReplaceAll(out, secret, redacted)
+			}
+		}
+	}
+	return out, out != s
+}
+
+// redactError returns err with the password hashes in its message redacted: a
+// precondition's error text or a thrown value may be built from a row's password field,
+// and the message reaches the client and the log.
+func (r *run) redactError(err error) error {
+	var re *relaybase.Error
+	if !errors.As(err, &re) {
+		return err
+	}
+	msg, changed := r.redactText(re.Message, false)
+	if isPasswordHash(re.Message) {
+		msg, changed = redacted, true
+	}
+	if !changed {
+		return err
+	}
+	c := *re
+	c.Message = msg
+	return &c
 }
 
 func hasString(ss []string, s string) bool {
