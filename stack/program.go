@@ -24,6 +24,11 @@ type Options struct {
 	Env       map[string]any      // workspace env, already merged with RELAYBASE_ENV_* overrides
 	Logger    *slog.Logger        // nil: discard
 	Now       func() time.Time    // nil: time.Now
+	// Timeout bounds one run of a stack: an endpoint's request or a realtime trigger. A run
+	// past it is stopped (loops and waits check the context), rolled back, and fails with
+	// ERROR_FATAL. 0: no limit, so a while (true) runs for as long as its caller waits,
+	// holding its transaction, which for SQLite blocks every other writer.
+	Timeout time.Duration
 }
 
 // Program is a compiled workspace: its endpoints, functions and triggers as closures.
@@ -154,6 +159,8 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 			return nil, relaybase.Errorf(relaybase.CodeUnauthorized, "Authentication required.")
 		}
 	}
+	ctx, cancel := p.limit(ctx)
+	defer cancel()
 	r := p.newRun(ctx, req, req.Auth)
 	raw := req.Input
 	if raw == nil {
@@ -168,7 +175,7 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 		return r.exec(e.u, in, req.Auth)
 	})
 	if err != nil {
-		return nil, p.finalError(ctx, r.redactError(err), e.File, req.RequestID)
+		return nil, p.finalError(ctx, r.redactError(p.timedOut(ctx, err)), e.File, req.RequestID)
 	}
 	return &Response{Value: r.strip(out, false), Status: 200}, nil
 }
@@ -185,7 +192,8 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 		if t.u.unsupported != nil {
 			return t.u.unsupported
 		}
-		r := p.newRun(ctx, nil, call.Auth)
+		tctx, cancel := p.limit(ctx)
+		r := p.newRun(tctx, nil, call.Auth)
 		in := value.ObjectOf(
 			"action", call.Action,
 			"channel", call.Channel,
@@ -196,6 +204,8 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 		out, err := r.transact(t.u.writes, func() (any, error) {
 			return r.exec(t.u, in, call.Auth)
 		})
+		err = p.timedOut(tctx, err)
+		cancel()
 		if err != nil {
 			err = r.redactError(err)
 			var re *relaybase.Error
@@ -222,6 +232,28 @@ func (p *Program) HasRealtimeTrigger(channel, action string) bool {
 		}
 	}
 	return false
+}
+
+// errTimeout is the cause of a run's context when Options.Timeout ends it.
+var errTimeout = errors.New("the stack ran past its time limit")
+
+// limit bounds a run by Options.Timeout.
+func (p *Program) limit(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.opts.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, p.opts.Timeout, errTimeout)
+}
+
+// timedOut replaces the error of a run that Options.Timeout stopped, whatever it failed on
+// (a loop checking the context, a query interrupted, a commit refused), by one that says so.
+func (p *Program) timedOut(ctx context.Context, err error) error {
+	if err == nil || !errors.Is(context.Cause(ctx), errTimeout) {
+		return err
+	}
+	return &relaybase.Error{Code: relaybase.CodeFatal,
+		Message: fmt.Sprintf("The request ran longer than its limit of %s and was stopped; nothing was changed.", p.opts.Timeout),
+		Err:     fmt.Errorf("%w: %w", errTimeout, err)}
 }
 
 // finalError logs what a client will not see and returns the error as a *relaybase.Error.

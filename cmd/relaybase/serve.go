@@ -203,6 +203,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Passwords: passwords,
 		Env:       mergeEnv(ws.Env, getenv),
 		Logger:    log,
+		Timeout:   cfg.duration("stack_timeout"),
 	})
 	diags = append(diags, more...)
 	if workspace.HasErrors(more) {
