@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -523,11 +524,11 @@ func (q *query) run(f *frame) (any, error) {
 		sq.Limit = 1
 	case "list":
 		if paged && perPage > 0 {
-			sq.Offset = int((page - 1) * perPage)
+			sq.Offset = int(mulSat(page-1, perPage))
 			sq.Limit = int(perPage)
 			if totals {
 				sq.Total = true
-			} else {
+			} else if perPage < math.MaxInt64 {
 				sq.Limit++ // one more row tells whether a next page exists
 			}
 		}
@@ -578,7 +579,7 @@ func (q *query) run(f *frame) (any, error) {
 		return items, nil
 	}
 	if totals {
-		more = page*perPage < res.Total
+		more = mulSat(page, perPage) < res.Total
 	}
 	out := value.NewObject(9)
 	out.Set("itemsReceived", int64(len(items)))
@@ -593,14 +594,28 @@ func (q *query) run(f *frame) (any, error) {
 	} else {
 		out.Set("prevPage", nil)
 	}
-	out.Set("offset", (page-1)*perPage)
+	out.Set("offset", mulSat(page-1, perPage))
 	out.Set("perPage", perPage)
 	if totals {
 		out.Set("itemsTotal", res.Total)
-		out.Set("pageTotal", (res.Total+perPage-1)/perPage)
+		pages := res.Total / perPage
+		if res.Total%perPage != 0 {
+			pages++
+		}
+		out.Set("pageTotal", pages)
 	}
 	out.Set("items", items)
 	return out, nil
+}
+
+// mulSat multiplies two numbers that are not negative, saturating at math.MaxInt64: page
+// and per_page come from the client, and their product must not wrap to a negative offset
+// (which read as offset 0, answering a far page with the first page's rows).
+func mulSat(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 func toInt(v any) (int64, bool) {

@@ -90,6 +90,19 @@ var queryCases = []queryCase{
 		want: `{"itemsReceived":2,"curPage":2,"nextPage":3,"prevPage":1,"offset":2,"perPage":2,"itemsTotal":5,"pageTotal":3,"items":["m3","m4"]}`},
 	{name: "paging without metadata", body: `sort = {likes: "asc"}
       return = {type: "list", paging: {page: 2, per_page: 2, metadata: false}}`, want: `["m3","m4"]`},
+	// page and per_page come from clients: their product must not wrap around.
+	{name: "paging far past the end", body: `sort = {likes: "asc"}
+      return = {type: "list", paging: {page: 4611686018427387904, per_page: 4, totals: true}}`,
+		want: `{"itemsReceived":0,"curPage":4611686018427387904,"nextPage":null,"prevPage":4611686018427387903,"offset":9223372036854775807,"perPage":4,"itemsTotal":5,"pageTotal":2,"items":[]}`},
+	{name: "paging with the largest numbers", body: `sort = {likes: "asc"}
+      return = {type: "list", paging: {page: 9223372036854775807, per_page: 9223372036854775807, totals: true}}`,
+		want: `{"itemsReceived":0,"curPage":9223372036854775807,"nextPage":null,"prevPage":9223372036854775806,"offset":9223372036854775807,"perPage":9223372036854775807,"itemsTotal":5,"pageTotal":1,"items":[]}`},
+	{name: "paging the largest page size", body: `sort = {likes: "asc"}
+      return = {type: "list", paging: {page: 1, per_page: 9223372036854775807}}`,
+		want: `{"itemsReceived":5,"curPage":1,"nextPage":null,"prevPage":null,"offset":0,"perPage":9223372036854775807,"items":["m1","m2","m3","m4","m5"]}`},
+	{name: "paging zero and negative page", body: `sort = {likes: "asc"}
+      return = {type: "list", paging: {page: $input.n, per_page: 2}}`, input: `{"n": -5}`,
+		want: `{"itemsReceived":2,"curPage":1,"nextPage":2,"prevPage":null,"offset":0,"perPage":2,"items":["m1","m2"]}`},
 	{name: "output picks fields", body: `where = $db.message.likes == 1
       output = ["id", "body"]`, want: `["m1"]`},
 	{name: "unknown sort field", body: `sort = {nope: "asc"}`, err: relaybase.CodeFatal},
