@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"math"
 	"strings"
 
 	"relaybase/stack/filter"
@@ -272,6 +273,9 @@ func (c *compiler) unary(x *xs.Unary) evalFn {
 			}
 			switch n := v.(type) {
 			case int64:
+				if n == math.MinInt64 {
+					return -float64(n), nil // its negation does not fit in an int
+				}
 				return -n, nil
 			case float64:
 				return -n, nil

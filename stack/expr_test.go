@@ -39,6 +39,15 @@ var exprCases = []exprCase{
 	{name: "modulus by zero", expr: `1 % 0`, err: relaybase.CodeFatal, msg: "Division by zero"},
 	{name: "null plus int", expr: `$input.i + 1`, err: relaybase.CodeFatal, msg: "null and int"},
 	{name: "text plus int", expr: `"a" + 1`, err: relaybase.CodeFatal, msg: "text and int"},
+	// An int result that does not fit in 64 bits becomes a decimal instead of wrapping.
+	{name: "int overflow on add", expr: `9223372036854775807 + $input.i`, input: `{"i": 1}`, want: `9223372036854775808`},
+	{name: "int overflow on subtract", expr: `$input.i - 2`, input: `{"i": -9223372036854775807}`, want: `-9223372036854775809`},
+	{name: "int overflow on multiply", expr: `9223372036854775807 * 2`, want: `18446744073709551614`},
+	{name: "int overflow multiplying the smallest int", expr: `$input.i * -1`, input: `{"i": -9223372036854775808}`, want: `9223372036854775808`},
+	{name: "smallest int divided by minus one", expr: `$input.i / -1`, input: `{"i": -9223372036854775808}`, want: `9223372036854775808`},
+	{name: "negate the smallest int", expr: `-$input.i`, input: `{"i": -9223372036854775808}`, want: `9223372036854775808`},
+	{name: "int arithmetic near the limits stays int", expr: `[9223372036854775806 + 1, $input.i + 0, $input.i * 1, 3037000499 * 3037000499]`,
+		input: `{"i": -9223372036854775808}`, want: `[9223372036854775807,-9223372036854775808,-9223372036854775808,9223372030926249001]`},
 
 	{name: "int equals decimal", expr: `1 == 1.0`, want: `true`},
 	{name: "text never equals int", expr: `"1" == 1`, want: `false`},

@@ -11,23 +11,33 @@ import (
 
 // arith applies + - * / % to two numbers. Anything else (null, text, bool, arrays) is a
 // runtime error naming pos; so is division by zero. int op int stays int where the result
-// is whole (7/2 is 3.5, 6/2 is 3).
+// is whole (7/2 is 3.5, 6/2 is 3) and fits in 64 bits; one that does not fit becomes a
+// decimal, as in PHP (Xano's runtime), rather than wrapping around to a wrong number.
 func arith(op string, a, b any, pos xs.Pos) (any, error) {
 	ai, aInt := a.(int64)
 	bi, bInt := b.(int64)
 	if aInt && bInt {
 		switch op {
 		case "+":
-			return ai + bi, nil
+			if s := ai + bi; (s > ai) == (bi > 0) {
+				return s, nil
+			}
 		case "-":
-			return ai - bi, nil
+			if d := ai - bi; (d < ai) == (bi > 0) {
+				return d, nil
+			}
 		case "*":
-			return ai * bi, nil
+			if ai == 0 || bi == 0 {
+				return int64(0), nil
+			}
+			if p := ai * bi; p/bi == ai && !(ai == -1 && bi == math.MinInt64) && !(bi == -1 && ai == math.MinInt64) {
+				return p, nil
+			}
 		case "/":
 			if bi == 0 {
 				return nil, errorAt(pos, "Division by zero")
 			}
-			if ai%bi == 0 {
+			if ai%bi == 0 && !(ai == math.MinInt64 && bi == -1) {
 				return ai / bi, nil
 			}
 			return float64(ai) / float64(bi), nil
