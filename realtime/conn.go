@@ -357,9 +357,15 @@ func (c *conn) join(f *clientFrame) {
 		ch = s.hub.acquire(name, rule)
 	}
 	ctx := s.ctx
+	keeps := s.keepsHistory(rule)
+	var (
+		page     relaybase.HistoryPage
+		readHead bool // the store is read for page's epoch and newest offset
+	)
 
 	// Membership, presence and the presence list, under the channel's opMu (see hubChannel).
 	ch.opMu.Lock()
+	resubscribe := false
 	if !ch.subscribed {
 		if err := s.engine.Subscribe(ctx, name); err != nil {
 			if !repeat {
@@ -370,8 +376,20 @@ func (c *conn) join(f *clientFrame) {
 			return
 		}
 		ch.subscribed = true
+		resubscribe = true
 	}
 	ch.mu.Lock()
+	if resubscribe {
+		ch.headOK = false // frames may have gone by unseen while not subscribed
+	}
+	switch {
+	case !keeps:
+	case ch.headOK && !f.Join.History && !f.Join.HasSince:
+		// The reply needs the head only: this node knows it (see hubChannel.headOK).
+		page.Epoch, page.Newest = ch.epoch, ch.last
+	default:
+		readHead = true
+	}
 	if repeat {
 		m.hold = &holdBuf{}
 		m.presence = m.presence || wantPresence
@@ -401,12 +419,8 @@ func (c *conn) join(f *clientFrame) {
 	ch.opMu.Unlock()
 
 	// What the channel has stored, read after subscribing so nothing falls between.
-	keeps := s.keepsHistory(rule)
-	var (
-		page    relaybase.HistoryPage
-		histErr error
-	)
-	if keeps {
+	var histErr error
+	if readHead {
 		switch {
 		case f.Join.HasSince:
 			page, histErr = s.store.History(ctx, name, f.Join.Since, 0)
@@ -414,6 +428,14 @@ func (c *conn) join(f *clientFrame) {
 			page, histErr = s.store.History(ctx, name, 0, 0)
 		default:
 			page, histErr = s.store.History(ctx, name, math.MaxInt64, 1)
+		}
+		if histErr == nil {
+			ch.mu.Lock()
+			if ch.last == 0 && page.Newest > 0 {
+				ch.last = page.Newest
+			}
+			ch.noteHead(page)
+			ch.mu.Unlock()
 		}
 	}
 
@@ -462,9 +484,6 @@ func (c *conn) join(f *clientFrame) {
 		}
 	}
 	ch.mu.Lock()
-	if ch.last == 0 && page.Newest > 0 {
-		ch.last = page.Newest
-	}
 	m.seen = seen
 	held := m.hold
 	m.hold = nil

@@ -14,7 +14,9 @@
 // message is the encoded frame itself behind a small envelope (kind, visibility, offset,
 // subject): a frame is encoded once per publish and the same bytes are written to every
 // member. History and offsets live in the relaybase.Store; the Engine only fans out and
-// holds presence.
+// holds presence. A join that asks for neither history nor a resume gets the channel's
+// epoch and newest offset from the hub, without a store read, once this node has read them
+// while subscribed (hubChannel.headOK): every stored frame reaches every subscribed node.
 //
 // It must not know about HTTP routing beyond its own handler, SQL, XanoScript, or which
 // Engine or Store it runs on.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,4 +416,87 @@ func TestOffsetOrder(t *testing.T) {
 	if f := c.expect(actEvent, "authchan"); offsetOf(f) != 6 {
 		t.Fatalf("got %s, want offset 6", f)
 	}
+}
+
+// countingStore counts History reads.
+type countingStore struct {
+	relaybase.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) History(ctx context.Context, channel string, after int64, limit int) (relaybase.HistoryPage, error) {
+	s.reads.Add(1)
+	return s.Store.History(ctx, channel, after, limit)
+}
+
+// TestJoinHead: a join that asks for neither history nor a resume gets the channel's epoch
+// and newest offset from what its node knows, without a store read, and they stay right
+// when another node (sharing the store) stores the frames.
+func TestJoinHead(t *testing.T) {
+	net := memoryNetwork()
+	store := &countingStore{Store: openStore(t)}
+	n1 := newEnv(t, withEngine(net.Node()), withStore(store))
+	n2 := newEnv(t, withEngine(net.Node()), withStore(store))
+	var members []*client // node 1's, to drain
+	join := func(e *env, payload map[string]any) (*client, string, int64) {
+		t.Helper()
+		c := e.dial("")
+		p := c.join("history", payload).payloadMap()
+		if e == n1 {
+			members = append(members, c)
+		}
+		return c, p["epoch"].(string), int64(p["offset"].(float64))
+	}
+	wantHead := func(e *env, epoch string, offset, reads int64) {
+		t.Helper()
+		_, ep, off := join(e, nil)
+		if ep != epoch || off != offset {
+			t.Fatalf("join reply epoch %q offset %d, want %q %d", ep, off, epoch, offset)
+		}
+		if n := store.reads.Load(); n != reads {
+			t.Fatalf("%d store reads, want %d", n, reads)
+		}
+	}
+	wantHead(n1, "", 0, 1) // node 1's first join reads the store: nothing stored
+	b, _, _ := join(n2, nil)
+	wantHead(n2, "", 0, 2) // node 2's first read it too
+	wantHead(n1, "", 0, 2) // known empty: no read
+
+	// Node 2 stores three frames; node 1 has them through the engine.
+	drain := func(n int) {
+		t.Helper()
+		for _, c := range members {
+			for range n {
+				c.expect(actMessage, "history")
+			}
+		}
+	}
+	sendN(t, b, "history", 1, 3)
+	drain(3)
+	_, epoch, off := join(n1, nil) // the channel has an epoch now: read once
+	if epoch == "" || off != 3 || store.reads.Load() != 3 {
+		t.Fatalf("join reply epoch %q offset %d after %d reads, want an epoch, 3, 3 reads", epoch, off, store.reads.Load())
+	}
+	wantHead(n1, epoch, 3, 3)
+	sendN(t, b, "history", 4, 5)
+	drain(2)
+	wantHead(n1, epoch, 5, 3)
+	wantHead(n2, epoch, 5, 4) // node 2 knew the channel empty, so it reads the epoch once
+	wantHead(n2, epoch, 5, 4)
+
+	// History and resumes still read the store.
+	c, _, _ := join(n1, map[string]any{"history": true})
+	if h := c.expect(actHistory, "history").payloadMap()["history"].([]any); len(h) != 5 || store.reads.Load() != 5 {
+		t.Fatalf("history of %d frames after %d reads", len(h), store.reads.Load())
+	}
+
+	// Once node 1's last member leaves, what it knew is forgotten.
+	for _, c := range members {
+		c.send(actLeave, map[string]any{"channel": "history"}, nil)
+		c.expect(actLeave, "history")
+	}
+	members = nil
+	sendN(t, b, "history", 6, 6)
+	wantHead(n1, epoch, 6, 6)
+	wantHead(n1, epoch, 6, 6)
 }

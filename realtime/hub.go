@@ -77,6 +77,16 @@ type hubChannel struct {
 	last    int64
 	pending []envelope
 	timer   *time.Timer
+
+	// The join reply's head without a store read, when headOK: the channel's epoch, and
+	// last as its newest offset. A store read made while subscribed sets it, when last has
+	// caught up with what the store holds (see noteHead). It stays true because every
+	// stored frame is published through the Engine after its commit, by whichever node
+	// stored it, and this node is subscribed for as long as the entry has members: frames
+	// above last are still to arrive, and reach members added from now on. An epoch of ""
+	// (nothing stored yet) holds until a stored frame arrives.
+	epoch  string
+	headOK bool
 }
 
 // member is one connection's membership of one channel.
@@ -141,7 +151,16 @@ func (s *Server) dropChannel(ch *hubChannel) {
 	}
 	ch.pending = nil
 	ch.last = 0
+	ch.epoch, ch.headOK = "", false
 	ch.mu.Unlock()
+}
+
+// noteHead records what a store read made during a join (while subscribed) says of the
+// channel's head, if the sequencer has caught up with it. Caller holds ch.mu.
+func (ch *hubChannel) noteHead(page relaybase.HistoryPage) {
+	if page.Epoch != "" && ch.last >= page.Newest || page.Epoch == "" && ch.last == 0 {
+		ch.epoch, ch.headOK = page.Epoch, true
+	}
 }
 
 // deliver is the Engine handler: a message published by some node for a channel.
@@ -166,6 +185,9 @@ func (s *Server) deliver(channel string, msg []byte) {
 
 // sequence delivers stored frames in offset order. Caller holds ch.mu.
 func (s *Server) sequence(ch *hubChannel, env envelope) {
+	if ch.epoch == "" {
+		ch.headOK = false // the channel's first frame: it has an epoch now, to be read
+	}
 	if ch.last != 0 && env.offset > ch.last+1 {
 		i, _ := slices.BinarySearchFunc(ch.pending, env.offset, func(e envelope, off int64) int {
 			return cmp.Compare(e.offset, off)
