@@ -604,7 +604,9 @@ func toTimestamp(v any) (any, error) {
 	case int64:
 		return t, nil
 	case float64:
-		if !math.IsNaN(t) && !math.IsInf(t, 0) {
+		// NaN, infinities and numbers past int64 have no int64: converting them anyway
+		// gives an arbitrary number (on amd64, the smallest int64).
+		if t >= -(1<<63) && t < 1<<63 {
 			return int64(t), nil
 		}
 	case string:
@@ -633,7 +635,12 @@ func toDate(v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expected a date (YYYY-MM-DD), got %s", describe(v))
 	}
-	return time.UnixMilli(ms.(int64)).UTC().Format("2006-01-02"), nil
+	tm := time.UnixMilli(ms.(int64)).UTC()
+	if y := tm.Year(); y < 0 || y > 9999 {
+		// Outside these years, Format writes no YYYY-MM-DD ("-3166904-02-24").
+		return nil, fmt.Errorf("expected a date (YYYY-MM-DD) between the years 0 and 9999, got %s", describe(v))
+	}
+	return tm.Format("2006-01-02"), nil
 }
 
 // coerceField converts a value written to a table field to the field's type.
