@@ -119,8 +119,11 @@ func bodyError(err error, maxBody int64) error {
 	return relaybase.Errorf(relaybase.CodeInputError, "The request body could not be read.")
 }
 
-// formValues turns query-string or form values into inputs: name=a (text), repeated name=
-// or name[]=a&name[]=b (array), name[key]=v (object member).
+// formValues turns query-string or form values into inputs, in the forms browsers and the
+// SDK (axios) send: name=a (text); repeated name= or name[]=a&name[]=b (array);
+// name[key]=v (object member), nested to any of maxFormDepth levels (o[a][b]=v,
+// o[tags][]=x). axios writes an array of objects as o[0][k]=v: that is an object whose
+// keys are indexes, which the stack reads as an array where the input is one.
 func formValues(vals map[string][]string) *value.Object {
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -129,35 +132,75 @@ func formValues(vals map[string][]string) *value.Object {
 	sort.Strings(keys)
 	in := value.NewObject(len(keys))
 	for _, k := range keys {
-		vs := vals[k]
-		switch {
-		case strings.HasSuffix(k, "[]"):
-			name := k[:len(k)-2]
-			arr, _ := in.Get(name)
-			list, _ := arr.([]any)
-			for _, v := range vs {
-				list = append(list, v)
-			}
-			in.Set(name, list)
-		case strings.HasSuffix(k, "]") && strings.Contains(k, "["):
-			i := strings.IndexByte(k, '[')
-			name, member := k[:i], k[i+1:len(k)-1]
+		name, path := splitFormKey(k)
+		for _, v := range vals[k] {
 			cur, _ := in.Get(name)
-			obj, ok := cur.(*value.Object)
-			if !ok {
-				obj = value.NewObject(2)
-				in.Set(name, obj)
-			}
-			obj.Set(member, vs[len(vs)-1])
-		case len(vs) > 1:
-			list := make([]any, len(vs))
-			for i, v := range vs {
-				list[i] = v
-			}
-			in.Set(k, list)
-		case len(vs) == 1:
-			in.Set(k, vs[0])
+			in.Set(name, setFormValue(cur, path, v))
 		}
 	}
 	return in
+}
+
+// maxFormDepth bounds the brackets of one key; a deeper key is taken as a plain name.
+const maxFormDepth = 8
+
+// splitFormKey splits "o[a][]" into "o" and ["a", ""]. A key that is not a name followed
+// by bracketed parts is a plain name.
+func splitFormKey(k string) (string, []string) {
+	i := strings.IndexByte(k, '[')
+	if i <= 0 || !strings.HasSuffix(k, "]") {
+		return k, nil
+	}
+	var path []string
+	for rest := k[i:]; rest != ""; {
+		j := strings.IndexByte(rest, ']')
+		if rest[0] != '[' || j < 0 || len(path) == maxFormDepth {
+			return k, nil
+		}
+		seg := rest[1:j]
+		if strings.ContainsAny(seg, "[") {
+			return k, nil
+		}
+		path = append(path, seg)
+		rest = rest[j+1:]
+	}
+	return k[:i], path
+}
+
+// setFormValue puts v at path below cur and returns the new value for cur's place. A value
+// given twice for one place makes an array of both; "" in path appends to an array.
+func setFormValue(cur any, path []string, v string) any {
+	if len(path) == 0 {
+		switch t := cur.(type) {
+		case nil:
+			return v
+		case []any:
+			return append(t, v)
+		case string:
+			return []any{t, v}
+		}
+		return v
+	}
+	seg, rest := path[0], path[1:]
+	if seg == "" {
+		var list []any
+		switch t := cur.(type) {
+		case []any:
+			list = t
+		case string:
+			list = []any{t}
+		case *value.Object:
+			// o[0]=a&o[]=b: the object of indexes takes the next one.
+			t.Set(strconv.Itoa(t.Len()), setFormValue(nil, rest, v))
+			return t
+		}
+		return append(list, setFormValue(nil, rest, v))
+	}
+	obj, ok := cur.(*value.Object)
+	if !ok {
+		obj = value.NewObject(2)
+	}
+	member, _ := obj.Get(seg)
+	obj.Set(seg, setFormValue(member, rest, v))
+	return obj
 }

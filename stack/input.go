@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/mail"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -386,6 +387,12 @@ func (r *run) inputValue(d *inputDecl, v any, param string) (any, error) {
 			}
 		}
 		list = []any{t}
+	case *value.Object:
+		if l, ok := indexedList(t); ok {
+			list = l
+			break
+		}
+		list = []any{t}
 	default:
 		list = []any{t}
 	}
@@ -418,6 +425,28 @@ func (r *run) inputValue(d *inputDecl, v any, param string) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// indexedList reads an object whose keys are all array indexes ({"0": a, "1": b}, what a
+// query string's o[0][k]=v gives) as the array of its members in index order.
+func indexedList(o *value.Object) ([]any, bool) {
+	if o.Len() == 0 {
+		return nil, false
+	}
+	idx := make([]int, 0, o.Len())
+	for _, k := range o.Keys() {
+		i, err := strconv.Atoi(k)
+		if err != nil || i < 0 || strconv.Itoa(i) != k {
+			return nil, false
+		}
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	list := make([]any, len(idx))
+	for n, i := range idx {
+		list[n], _ = o.Get(strconv.Itoa(i))
+	}
+	return list, true
 }
 
 func (r *run) inputScalar(d *inputDecl, v any, param string) (any, error) {

@@ -64,6 +64,12 @@ var inputCases = []inputCase{
 	{name: "date", decl: `date d`, input: `{"d": "2026-01-02"}`, want: `{"d":"2026-01-02"}`},
 	{name: "date from ISO", decl: `date d`, input: `{"d": "2026-01-02T23:00:00Z"}`, want: `{"d":"2026-01-02"}`},
 	{name: "date invalid", decl: `date d`, input: `{"d": "2026-13-01"}`, param: "d"},
+	// A query string's a[0]=x&a[1]=y (axios writes arrays of objects so) arrives as an object of indexes.
+	{name: "array from an object of indexes", decl: `int[] ns`, input: `{"ns": {"1": "20", "0": "10", "10": "30"}}`, want: `{"ns":[10,20,30]}`},
+	{name: "object array from an object of indexes", decl: "object[] items {\n      schema {\n        int k\n      }\n    }",
+		input: `{"items": {"0": {"k": "1"}, "1": {"k": "2"}}}`, want: `{"items":[{"k":1},{"k":2}]}`},
+	{name: "object with other keys is one item", decl: `json[] js`, input: `{"js": {"0": 1, "x": 2}}`, want: `{"js":[{"0":1,"x":2}]}`},
+	{name: "leading zero is not an index", decl: `json[] js`, input: `{"js": {"01": 1}}`, want: `{"js":[{"01":1}]}`},
 	{name: "timestamp rejects a decimal past int64", decl: `timestamp at`, input: `{"at": 1e300}`, param: "at"},
 	{name: "timestamp rejects a negative decimal past int64", decl: `timestamp at`, input: `{"at": -1e19}`, param: "at"},
 	{name: "timestamp from a decimal", decl: `timestamp at`, input: `{"at": 1700000000000.9}`, want: `{"at":1700000000000}`},

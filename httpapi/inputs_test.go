@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"net/url"
+	"testing"
+
+	"relaybase/value"
+)
+
+// TestFormValues reads query strings the way browsers, curl and axios (the SDK) write them.
+func TestFormValues(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  string // the inputs as JSON
+	}{
+		{"text", "a=1&b=x", `{"a":"1","b":"x"}`},
+		{"repeated name", "a=1&a=2", `{"a":["1","2"]}`},
+		{"brackets", "a[]=1&a[]=2", `{"a":["1","2"]}`},
+		{"one bracketed value", "a[]=1", `{"a":["1"]}`},
+		{"plain and brackets mixed keep both", "a=1&a[]=2", `{"a":["1","2"]}`},
+		{"object member", "o[k]=1&o[s]=x", `{"o":{"k":"1","s":"x"}}`},
+		{"nested object", "o[k][x]=1&o[k][y]=2", `{"o":{"k":{"x":"1","y":"2"}}}`},
+		{"array inside an object", "o[tags][]=a&o[tags][]=b", `{"o":{"tags":["a","b"]}}`},
+		{"axios array of objects", "oa[0][k]=1&oa[1][k]=2&oa[1][s]=x", `{"oa":{"0":{"k":"1"},"1":{"k":"2","s":"x"}}}`},
+		{"three levels", "a[b][c][d]=1", `{"a":{"b":{"c":{"d":"1"}}}}`},
+		{"empty value", "a[b][c]=", `{"a":{"b":{"c":""}}}`},
+		{"too deep is a plain name", "a[1][2][3][4][5][6][7][8][9]=1", `{"a[1][2][3][4][5][6][7][8][9]":"1"}`},
+		{"unclosed bracket is a plain name", "a[b=1", `{"a[b":"1"}`},
+		{"text after the brackets is a plain name", "a[b]c=1", `{"a[b]c":"1"}`},
+		{"nested open bracket is a plain name", "a[b[c]]=1", `{"a[b[c]]":"1"}`},
+		{"no name is a plain name", "[a]=1", `{"[a]":"1"}`},
+		{"sql and html are data", "q=%27%3B+DROP+TABLE+x%3B--+%3Cscript%3E", `{"q":"'; DROP TABLE x;-- <script>"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals, err := url.ParseQuery(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := value.EncodeJSON(formValues(vals))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := value.DecodeJSON([]byte(tc.want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back, _ := value.DecodeJSON(got); !value.Equal(back, want) {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
