@@ -34,7 +34,11 @@ type conn struct {
 	raw      syscall.RawConn // nil: no non-blocking writes (TLS)
 
 	// Reader goroutine only.
-	pre      []byte   // bytes net/http read past the handshake
+	pre      []byte  // bytes read and not yet consumed: past the handshake, or in rbuf
+	rbuf     *[]byte // the pooled buffer of the last read from raw, while pre is in it
+	readFn   func(fd uintptr) bool
+	rn       int      // what readFD read
+	rerr     error    // ... or its error
 	hdr      [16]byte // frame header scratch
 	tokens   float64  // rate limiter bucket
 	tokensAt int64    // unix ns of the last refill
@@ -68,6 +72,9 @@ func (s *Server) newConn(nc net.Conn, pre []byte) *conn {
 		tokensAt: time.Now().UnixNano(),
 	}
 	c.client = clientJSON(c.id, c.ident)
+	if c.raw != nil {
+		c.readFn = c.readFD
+	}
 	return c
 }
 
@@ -77,17 +84,79 @@ func (c *conn) setIdentity(id relaybase.Identity) {
 	c.client = clientJSON(c.id, id)
 }
 
-// Read reads what net/http had buffered, then the socket (io.Reader for ws.ReadHeader).
+// Read reads what is buffered, then the socket (io.Reader for ws.ReadHeader). Small reads
+// (frame headers, client frames) from a plain socket go through a pooled buffer: one
+// system call takes everything the client sent so far, and the header, the mask and the
+// payload of a frame come out of it. The buffer is taken only once the socket has data and
+// returned once consumed, so an idle connection holds none.
 func (c *conn) Read(p []byte) (int, error) {
+	if len(c.pre) == 0 && c.raw != nil && len(p) < readBufSize {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
 	if len(c.pre) > 0 {
 		n := copy(p, c.pre)
 		c.pre = c.pre[n:]
 		if len(c.pre) == 0 {
 			c.pre = nil
+			c.releaseReadBuf()
 		}
 		return n, nil
 	}
 	return c.nc.Read(p)
+}
+
+const readBufSize = 4 << 10
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// fill reads what the socket has into a pooled buffer (c.pre), waiting for it to have
+// something; the read deadline applies.
+func (c *conn) fill() error {
+	c.rn, c.rerr = 0, nil
+	if err := c.raw.Read(c.readFn); err != nil {
+		c.releaseReadBuf()
+		return err
+	}
+	if c.rerr != nil || c.rn == 0 {
+		c.releaseReadBuf()
+		if c.rerr != nil {
+			return c.rerr
+		}
+		return io.EOF
+	}
+	c.pre = (*c.rbuf)[:c.rn]
+	return nil
+}
+
+// readFD is fill's non-blocking read: false (nothing to read yet) makes raw.Read wait
+// until the socket is readable, holding no buffer meanwhile.
+func (c *conn) readFD(fd uintptr) bool {
+	bp := readBufs.Get().(*[]byte)
+	for {
+		n, err := syscall.Read(int(fd), *bp)
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			readBufs.Put(bp)
+			return false
+		case nil:
+			c.rn = n
+		default:
+			c.rerr = err
+		}
+		c.rbuf = bp
+		return true
+	}
+}
+
+func (c *conn) releaseReadBuf() {
+	if c.rbuf != nil {
+		readBufs.Put(c.rbuf)
+		c.rbuf = nil
+	}
 }
 
 var errClosed = errors.New("connection closing")
@@ -825,6 +894,8 @@ func (c *conn) cleanup() {
 	}
 	cancel()
 	s.conns.remove(c)
+	c.pre = nil
+	c.releaseReadBuf()
 	c.waitWriter(s.lim.CloseTimeout)
 	c.nc.Close()
 	s.wg.Done()

@@ -1,8 +1,10 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -455,5 +457,59 @@ func TestTLS(t *testing.T) {
 		if f := c.expect(actMessage, "public"); f.payload() != float64(i) {
 			t.Fatalf("got %s, want payload %d", f, i)
 		}
+	}
+}
+
+// TestReadBursts: frames that arrive together (one client write) are read and answered in
+// order, whatever their sizes, fragments and control frames among them, and so are frames
+// cut anywhere between two writes.
+func TestReadBursts(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial("")
+	var burst bytes.Buffer
+	put := func(op ws.OpCode, fin bool, p string) {
+		if err := ws.WriteFrame(&burst, ws.MaskFrameInPlace(ws.NewFrame(op, fin, []byte(p)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := func(payload string) string {
+		b, err := json.Marshal(map[string]any{"action": "message", "options": map[string]any{"channel": "public"}, "payload": payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	payloads := []string{"a", strings.Repeat("b", 5000), strings.Repeat("c", 100), "fragmented"}
+	put(ws.OpText, true, `{"action":"join","options":{"channel":"public"},"payload":null}`)
+	put(ws.OpText, true, msg(payloads[0]))
+	put(ws.OpPong, true, "")
+	put(ws.OpText, true, msg(payloads[1]))
+	put(ws.OpText, true, msg(payloads[2]))
+	frag := msg(payloads[3])
+	put(ws.OpText, false, frag[:10])
+	put(ws.OpContinuation, true, frag[10:])
+	wire := burst.Bytes()
+	check := func(c *client) {
+		t.Helper()
+		c.expect(actJoin, "public")
+		for _, want := range payloads {
+			if f := c.expect(actMessage, "public"); f.payload() != want {
+				t.Fatalf("got payload of %d bytes, want %d", len(f.payload().(string)), len(want))
+			}
+		}
+	}
+	if _, err := c.nc.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	check(c)
+	for _, cut := range []int{1, 2, 7, len(wire) / 2, len(wire) - 1} {
+		c := e.dial("")
+		if _, err := c.nc.Write(wire[:cut]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.nc.Write(wire[cut:]); err != nil {
+			t.Fatal(err)
+		}
+		check(c)
 	}
 }
