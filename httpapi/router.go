@@ -1,6 +1,9 @@
 package httpapi
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // router matches endpoint paths within API groups. Routes are few and paths short, so it
 // indexes groups by canonical and routes by verb and segment count, then compares segments;
@@ -50,14 +53,26 @@ func (r *router[T]) hasGroup(canonical string) bool {
 	return ok
 }
 
-// match finds the route for a request path below the group's base URL. Literal segments
-// are compared exactly; a {param} segment takes any non-empty text.
+// match finds the route for a request path below the group's base URL. path is the
+// escaped path (URL.EscapedPath): it is split at its slashes first and each segment
+// unescaped after, so an escaped slash (%2F) stays inside its segment, the way a client
+// that escapes a parameter means it. Literal segments are compared exactly; a {param}
+// segment takes any non-empty text.
 func (r *router[T]) match(canonical, verb, path string) (target T, params map[string]string, ok bool) {
 	g := r.groups[canonical]
 	if g == nil {
 		return target, nil, false
 	}
 	segs := splitSegments(path)
+	for i, s := range segs {
+		if strings.IndexByte(s, '%') >= 0 {
+			u, err := url.PathUnescape(s)
+			if err != nil {
+				return target, nil, false
+			}
+			segs[i] = u
+		}
+	}
 	for _, rt := range g[routeKey{verb, len(segs)}] {
 		matched := true
 		for i, s := range segs {

@@ -25,6 +25,12 @@ func TestRouterMatch(t *testing.T) {
 		{"too many segments", "chat", "GET", "messages/1/2", "", nil, false},
 		{"unknown group", "other", "GET", "messages", "", nil, false},
 		{"empty param", "chat", "GET", "rooms//messages/7", "", nil, false},
+		// match takes the escaped path: an escaped slash belongs to its segment.
+		{"escaped slash in a param", "chat", "GET", "messages/a%2Fb", "one", map[string]string{"id": "a/b"}, true},
+		{"escaped dot-dot in a param", "chat", "GET", "messages/..%2F..%2Fetc", "one", map[string]string{"id": "../../etc"}, true},
+		{"escaped space in a param", "chat", "GET", "messages/a%20b", "one", map[string]string{"id": "a b"}, true},
+		{"escaped literal", "chat", "GET", "mess%61ges", "list", nil, true},
+		{"bad escape", "chat", "GET", "messages/%zz", "", nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func (s *Server) handleClientJS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
-	if canonical, rest, ok := splitAPIPath(r.URL.Path); ok {
+	if canonical, rest, ok := splitAPIPath(r.URL.EscapedPath()); ok {
 		s.serveEndpoint(w, r, canonical, rest)
 		return
 	}

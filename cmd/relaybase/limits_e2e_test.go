@@ -17,3 +17,34 @@ func TestStackTimeoutOverHTTP(t *testing.T) {
 	}
 	wantStatus(t, s.do("GET", "/api:t/compute", nil), http.StatusOK, "")
 }
+
+// TestHostileRequestsOverHTTP: requests built to break the server get a clear error, and
+// the server keeps serving.
+func TestHostileRequestsOverHTTP(t *testing.T) {
+	s := startServer(t, "testdata/e2e", t.TempDir())
+	for _, tc := range []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+		param  string
+	}{
+		// 8 MiB of "[" used to overflow the JSON decoder's stack: a fatal error, the process gone.
+		{"deeply nested JSON body", "POST", "/api:t/items", strings.Repeat("[", 8<<20-1), http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR", ""},
+		{"deeply nested JSON in a member", "POST", "/api:t/items", `{"name":"x","meta":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`,
+			http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR", ""},
+		// An escaped slash stays in its path parameter: the int input refuses "a/b" (404 before: one segment too many).
+		{"escaped slash in a path parameter", "GET", "/api:t/items/a%2Fb", nil, http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR", "id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(tc.method, tc.path, tc.body)
+			wantStatus(t, r, tc.status, tc.code)
+			if tc.param != "" && field(r.json, "payload", "param") != tc.param {
+				t.Fatalf("payload %s, want param %s", r.body, tc.param)
+			}
+			wantStatus(t, s.do("GET", "/healthz", nil), http.StatusOK, "")
+		})
+	}
+}
