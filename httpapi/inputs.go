@@ -73,7 +73,8 @@ func readBody(r *http.Request, maxBody int64) (*value.Object, error) {
 		}
 		vals, err := url.ParseQuery(string(data))
 		if err != nil {
-			return nil, relaybase.Errorf(relaybase.CodeInputError, "The form body is not valid: %v.", err)
+			// Not err's text: the client gets a message written for it, not the parser's.
+			return nil, &relaybase.Error{Code: relaybase.CodeInputError, Message: "The form body is not valid URL-encoded data.", Err: err}
 		}
 		return formValues(vals), nil
 	case "multipart/form-data":

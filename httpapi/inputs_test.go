@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
+	"relaybase"
 	"relaybase/value"
 )
 
@@ -47,6 +51,40 @@ func TestFormValues(t *testing.T) {
 			}
 			if back, _ := value.DecodeJSON(got); !value.Equal(back, want) {
 				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadBodyErrors: a body that cannot be read as inputs is a 400 (413 past the limit)
+// whose message is written for a person, never a parser's or the runtime's own text.
+func TestReadBodyErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, ctype, body string
+		status            int
+	}{
+		{"bad form escape", "application/x-www-form-urlencoded", "a=%zz", http.StatusBadRequest},
+		{"form with semicolon", "application/x-www-form-urlencoded", "a=1;b=2", http.StatusBadRequest},
+		{"bad JSON", "application/json", `{"a":`, http.StatusBadRequest},
+		{"JSON array", "application/json", `[1]`, http.StatusBadRequest},
+		{"JSON with trailing data", "application/json", `{"a":1} {}`, http.StatusBadRequest},
+		{"multipart without boundary", "multipart/form-data", "x", http.StatusBadRequest},
+		{"multipart with a broken body", "multipart/form-data; boundary=zz", "x", http.StatusBadRequest},
+		{"over the limit", "application/json", `{"a":"` + strings.Repeat("x", 100) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/api:x/y", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.ctype)
+			req.ContentLength = -1 // as when chunked: the limit must hold while reading
+			_, err := readInputs(req, 64, nil)
+			re := relaybase.AsError(err)
+			if err == nil || re.Code != relaybase.CodeInputError || re.HTTPStatus() != tc.status {
+				t.Fatalf("err %v (status %d), want %s with %d", err, re.HTTPStatus(), relaybase.CodeInputError, tc.status)
+			}
+			for _, internal := range []string{"invalid", "escape", "semicolon", "EOF", "multipart:", "character"} {
+				if strings.Contains(re.Message, internal) {
+					t.Fatalf("message %q shows parser text %q", re.Message, internal)
+				}
 			}
 		})
 	}
