@@ -20,17 +20,20 @@ import (
 // coerces them to the declared input types.
 func readInputs(r *http.Request, maxBody int64, params map[string]string) (*value.Object, error) {
 	var in *value.Object
+	query, err := parseForm(r.URL.RawQuery)
+	if err != nil {
+		return nil, &relaybase.Error{Code: relaybase.CodeInputError, Message: "The query string is not valid URL-encoded data.", Err: err}
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodDelete, http.MethodHead:
-		in = formValues(r.URL.Query())
+		in = formValues(query)
 	default:
-		var err error
 		in, err = readBody(r, maxBody)
 		if err != nil {
 			return nil, err
 		}
 		// Query-string values fill what the body leaves out (the SDK may send both).
-		q := formValues(r.URL.Query())
+		q := formValues(query)
 		for _, k := range q.Keys() {
 			if !in.Has(k) {
 				v, _ := q.Get(k)
@@ -71,7 +74,7 @@ func readBody(r *http.Request, maxBody int64) (*value.Object, error) {
 		if err != nil {
 			return nil, bodyError(err, maxBody)
 		}
-		vals, err := url.ParseQuery(string(data))
+		vals, err := parseForm(string(data))
 		if err != nil {
 			// Not err's text: the client gets a message written for it, not the parser's.
 			return nil, &relaybase.Error{Code: relaybase.CodeInputError, Message: "The form body is not valid URL-encoded data.", Err: err}
@@ -118,6 +121,32 @@ func bodyError(err error, maxBody int64) error {
 		return tooLarge(maxBody)
 	}
 	return relaybase.Errorf(relaybase.CodeInputError, "The request body could not be read.")
+}
+
+// parseForm reads URL-encoded name=value pairs separated by "&". Unlike url.ParseQuery it
+// takes ";" as data (as the WHATWG URL standard and browsers do): HTTP.md promises that a
+// semicolon in a text input is stored byte for byte, while r.URL.Query() silently dropped
+// any pair holding one, so the input arrived missing.
+func parseForm(s string) (map[string][]string, error) {
+	vals := map[string][]string{}
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, err
+		}
+		v, err = url.QueryUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		vals[k] = append(vals[k], v)
+	}
+	return vals, nil
 }
 
 // formValues turns query-string or form values into inputs, in the forms browsers and the

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -35,9 +34,13 @@ func TestFormValues(t *testing.T) {
 		{"nested open bracket is a plain name", "a[b[c]]=1", `{"a[b[c]]":"1"}`},
 		{"no name is a plain name", "[a]=1", `{"[a]":"1"}`},
 		{"sql and html are data", "q=%27%3B+DROP+TABLE+x%3B--+%3Cscript%3E", `{"q":"'; DROP TABLE x;-- <script>"}`},
+		{"a raw semicolon is data", "q=x';DROP TABLE x;--&n=1", `{"q":"x';DROP TABLE x;--","n":"1"}`},
+		{"a semicolon in a name", "a;b=1", `{"a;b":"1"}`},
+		{"a name without a value", "a&b=", `{"a":"","b":""}`},
+		{"empty pairs", "&&a=1&", `{"a":"1"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vals, err := url.ParseQuery(tc.query)
+			vals, err := parseForm(tc.query)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +67,7 @@ func TestReadBodyErrors(t *testing.T) {
 		status            int
 	}{
 		{"bad form escape", "application/x-www-form-urlencoded", "a=%zz", http.StatusBadRequest},
-		{"form with semicolon", "application/x-www-form-urlencoded", "a=1;b=2", http.StatusBadRequest},
+		{"form with a bad escape in a name", "application/x-www-form-urlencoded", "%zz=1", http.StatusBadRequest},
 		{"bad JSON", "application/json", `{"a":`, http.StatusBadRequest},
 		{"JSON array", "application/json", `[1]`, http.StatusBadRequest},
 		{"JSON with trailing data", "application/json", `{"a":1} {}`, http.StatusBadRequest},
@@ -85,6 +88,43 @@ func TestReadBodyErrors(t *testing.T) {
 				if strings.Contains(re.Message, internal) {
 					t.Fatalf("message %q shows parser text %q", re.Message, internal)
 				}
+			}
+		})
+	}
+}
+
+// TestReadInputsKeepsSemicolons: HTTP.md's "input is data" holds for a query string and a
+// form body with raw semicolons; a query string that does not parse is a 400, not inputs
+// silently missing.
+func TestReadInputsKeepsSemicolons(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, target, ctype, body string
+		want                              string // inputs as JSON; "" for a 400
+	}{
+		{"query", "GET", "/api:x/y?text=a;b&n=1", "", "", `{"text":"a;b","n":"1"}`},
+		{"form body", "POST", "/api:x/y", "application/x-www-form-urlencoded", "text=a;b'--&n=1", `{"text":"a;b'--","n":"1"}`},
+		{"query beside a JSON body", "POST", "/api:x/y?q=1;2", "application/json", `{"text":"a;b"}`, `{"text":"a;b","q":"1;2"}`},
+		{"bad escape in the query", "GET", "/api:x/y?text=%zz", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			in, err := readInputs(req, 1<<20, nil)
+			if tc.want == "" {
+				if re := relaybase.AsError(err); err == nil || re.HTTPStatus() != http.StatusBadRequest {
+					t.Fatalf("inputs %v, err %v; want a 400", in, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := value.DecodeJSON([]byte(tc.want))
+			if !value.Equal(in, want) {
+				got, _ := value.EncodeJSON(in)
+				t.Fatalf("got %s, want %s", got, tc.want)
 			}
 		})
 	}
