@@ -465,6 +465,7 @@ func (c *conn) join(f *clientFrame) {
 	} else {
 		m = &member{c: c, ch: ch, presence: wantPresence, hold: &holdBuf{}}
 		ch.addMember(m)
+		s.members.Add(1)
 	}
 	ch.mu.Unlock()
 	if !repeat {
@@ -667,7 +668,9 @@ func (c *conn) leaveMember(ctx context.Context, m *member) {
 	ch.opMu.Lock()
 	defer ch.opMu.Unlock()
 	ch.mu.Lock()
-	ch.removeMember(m)
+	if ch.removeMember(m) {
+		s.members.Add(-1)
+	}
 	ch.mu.Unlock()
 	c.mu.Lock()
 	if i := slices.Index(c.members, m); i >= 0 {

@@ -286,16 +286,17 @@ func (m *member) send(env envelope, limit int) {
 	m.c.enqueue(env.wire)
 }
 
-// addMember and removeMember change ch.members. Caller holds ch.mu.
+// addMember and removeMember change ch.members; removeMember reports whether m was one.
+// Caller holds ch.mu.
 func (ch *hubChannel) addMember(m *member) {
 	m.idx = len(ch.members)
 	ch.members = append(ch.members, m)
 }
 
-func (ch *hubChannel) removeMember(m *member) {
+func (ch *hubChannel) removeMember(m *member) bool {
 	i := m.idx
 	if i >= len(ch.members) || ch.members[i] != m {
-		return
+		return false
 	}
 	last := len(ch.members) - 1
 	ch.members[i] = ch.members[last]
@@ -305,4 +306,5 @@ func (ch *hubChannel) removeMember(m *member) {
 	if len(ch.members) == 0 {
 		ch.members = nil
 	}
+	return true
 }

@@ -513,3 +513,29 @@ func TestReadBursts(t *testing.T) {
 		check(c)
 	}
 }
+
+// TestStats: the counts behind relaybase_realtime_connections and _members.
+func TestStats(t *testing.T) {
+	e := newEnv(t)
+	want := func(conns, members int64) {
+		t.Helper()
+		eventually(t, fmt.Sprintf("%d connections, %d members", conns, members), func() bool {
+			return e.srv.Stats() == Stats{Connections: conns, Members: members}
+		})
+	}
+	want(0, 0)
+	a, b := e.dial(""), e.dial("")
+	want(2, 0)
+	a.join("public", nil)
+	a.join("room/1", nil)
+	a.join("public", nil) // a repeated join is one membership
+	b.join("public", nil)
+	want(2, 3)
+	a.send(actLeave, map[string]any{"channel": "room/1"}, nil)
+	a.expect(actLeave, "room/1")
+	want(2, 2)
+	b.nc.Close()
+	want(1, 1)
+	a.nc.Close()
+	want(0, 0)
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -32,10 +33,11 @@ type Server struct {
 	engine relaybase.Engine
 	store  relaybase.Store
 
-	hub   hub
-	conns registry
-	pool  writerPool
-	flush flushers
+	hub     hub
+	conns   registry
+	members atomic.Int64 // memberships of this node's connections (Stats)
+	pool    writerPool
+	flush   flushers
 
 	ctx    context.Context // ends at Shutdown: stops engine delivery, pinger and writers
 	cancel context.CancelFunc
@@ -249,9 +251,21 @@ func newSocketID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// Stats are counts of this node's realtime side, for metrics.
+type Stats struct {
+	Connections int64 // open WebSocket connections
+	Members     int64 // their channel memberships: one per connection and channel joined
+}
+
+// Stats returns the node's current counts.
+func (s *Server) Stats() Stats {
+	return Stats{Connections: s.conns.n.Load(), Members: s.members.Load()}
+}
+
 // registry holds every open connection of this node by socketId.
 type registry struct {
 	shards [registryShards]registryShard
+	n      atomic.Int64 // connections registered
 }
 
 const registryShards = 64
@@ -276,13 +290,18 @@ func (r *registry) add(c *conn) {
 	sh.mu.Lock()
 	sh.m[c.id] = c
 	sh.mu.Unlock()
+	r.n.Add(1)
 }
 
 func (r *registry) remove(c *conn) {
 	sh := r.shard(c.id)
 	sh.mu.Lock()
+	_, ok := sh.m[c.id]
 	delete(sh.m, c.id)
 	sh.mu.Unlock()
+	if ok {
+		r.n.Add(-1)
+	}
 }
 
 func (r *registry) get(id []byte) *conn {

@@ -11,15 +11,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"relaybase/realtime"
 )
 
-// metricsHandler serves /metrics: the Go runtime (heap, stacks, goroutines, GC) and the
-// process (CPU, memory, open files), which is what the idle-connection benchmark reads.
-func metricsHandler() http.Handler {
+// metricsHandler serves /metrics: the Go runtime (heap, stacks, goroutines, GC, and the
+// runtime's /gc/ metrics: go_gc_heap_live_bytes is the live heap as of the last GC), the
+// process (CPU, memory, open files), and the realtime server's connections and channel
+// memberships. The idle-connection benchmark reads them.
+func metricsHandler(rt *realtime.Server) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "relaybase_realtime_connections",
+			Help: "Open realtime WebSocket connections on this node.",
+		}, func() float64 { return float64(rt.Stats().Connections) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "relaybase_realtime_members",
+			Help: "Channel memberships of this node's realtime connections (one per connection and channel joined).",
+		}, func() float64 { return float64(rt.Stats().Members) }),
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
