@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -161,7 +162,18 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	if status == 0 {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, resp.Value)
+	body, err := value.EncodeJSON(resp.Value)
+	if err != nil {
+		e := &relaybase.Error{Code: relaybase.CodeFatal, Message: "Internal server error.", Err: fmt.Errorf("encode the response: %w", err)}
+		if errors.Is(err, value.ErrTooLarge) {
+			e.Message = "The response is larger than 64 MiB; ask for less at a time (paging)."
+		}
+		writeError(w, r, s.log, e)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // serveOpenAPI answers GET /api:{canonical}/openapi.json with the group's description.

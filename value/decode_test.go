@@ -1,6 +1,8 @@
 package value
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -63,4 +65,54 @@ func TestDecodeJSONDepth(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEncodeJSONLimit(t *testing.T) {
+	// 2^30 leaves sharing one slice: cheap to build, more than a GiB to encode.
+	shared := []any{int64(1)}
+	for range 30 {
+		shared = []any{shared, shared}
+	}
+	obj := ObjectOf("a", int64(1))
+	for range 30 {
+		obj = ObjectOf("l", obj, "r", obj)
+	}
+	const max = 1 << 10
+	big := strings.Repeat("x", max)
+	for _, tc := range []struct {
+		name string
+		v    any
+		ok   bool
+	}{
+		{"arrays sharing a slice", shared, false},
+		{"objects sharing an object", obj, false},
+		{"one text past the limit", big, false},
+		{"text past the limit inside an object", ObjectOf("s", big), false},
+		{"text past the limit inside an array", []any{"a", big}, false},
+		{"text just under the limit", big[:max-2], true},
+		{"a small value", ObjectOf("a", []any{int64(1), "x"}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			err := encodeMax(&b, tc.v, max)
+			if tc.ok {
+				if err != nil || b.Len() > max {
+					t.Fatalf("%d bytes, err %v", b.Len(), err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("%d bytes, err %v; want ErrTooLarge", b.Len(), err)
+			}
+		})
+	}
+	t.Run("EncodeJSON and AppendJSON stop at MaxEncoded", func(t *testing.T) {
+		huge := strings.Repeat("x", MaxEncoded)
+		if _, err := EncodeJSON(huge); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("EncodeJSON err %v; want ErrTooLarge", err)
+		}
+		if _, err := AppendJSON(nil, []any{huge}); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("AppendJSON err %v; want ErrTooLarge", err)
+		}
+	})
 }

@@ -252,6 +252,16 @@ func ParseNumber(s string) (any, error) {
 	return f, nil
 }
 
+// MaxEncoded is the largest JSON encoding EncodeJSON and AppendJSON produce: past it they
+// stop with ErrTooLarge. A stack can build, in a few cheap steps, a value whose encoding is
+// astronomically large (an array holding itself twice, forty times over, is 2^40 leaves
+// sharing one slice); without a bound, encoding the response would take all memory.
+const MaxEncoded = 64 << 20
+
+// ErrTooLarge is returned by EncodeJSON and AppendJSON for a value whose encoding would
+// exceed MaxEncoded.
+var ErrTooLarge = errors.New("value: the JSON encoding is larger than 64 MiB")
+
 // EncodeJSON encodes a value as compact JSON. HTML characters are not escaped: the output is
 // data for programs, and pages must escape what they render.
 func EncodeJSON(v any) ([]byte, error) {
@@ -269,7 +279,13 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func encode(b *bytes.Buffer, v any) error {
+func encode(b *bytes.Buffer, v any) error { return encodeMax(b, v, MaxEncoded) }
+
+// encodeMax encodes v, failing with ErrTooLarge once b holds more than max bytes.
+func encodeMax(b *bytes.Buffer, v any, max int) error {
+	if b.Len() > max {
+		return ErrTooLarge
+	}
 	switch t := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -291,13 +307,16 @@ func encode(b *bytes.Buffer, v any) error {
 		b.WriteString(FormatFloat(t))
 	case string:
 		encodeString(b, t)
+		if b.Len() > max {
+			return ErrTooLarge
+		}
 	case []any:
 		b.WriteByte('[')
 		for i, e := range t {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if err := encode(b, e); err != nil {
+			if err := encodeMax(b, e, max); err != nil {
 				return err
 			}
 		}
@@ -314,7 +333,7 @@ func encode(b *bytes.Buffer, v any) error {
 			}
 			encodeString(b, k)
 			b.WriteByte(':')
-			if err := encode(b, t.vals[k]); err != nil {
+			if err := encodeMax(b, t.vals[k], max); err != nil {
 				return err
 			}
 		}

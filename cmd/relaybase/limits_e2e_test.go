@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,4 +49,60 @@ func TestHostileRequestsOverHTTP(t *testing.T) {
 			wantStatus(t, s.do("GET", "/healthz", nil), http.StatusOK, "")
 		})
 	}
+}
+
+// writeWorkspace writes files (path → content) into a new directory and returns it.
+func writeWorkspace(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestOversizeResponseOverHTTP: a value that shares itself ([$s, $s], forty times) costs
+// nothing to build but has 2^40 leaves (here texts of 1 MiB): its response is refused at
+// 64 MiB with a 500 that says so, instead of encoding until the server runs out of memory.
+func TestOversizeResponseOverHTTP(t *testing.T) {
+	dir := writeWorkspace(t, map[string]string{
+		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
+		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",
+		"api/w/dag_get.xs": `query dag verb=GET {
+  input {
+    int n
+    int k?=0
+  }
+  stack {
+    var $t { value = "xxxxxxxxxxxxxxxx" }
+    for ($input.k) {
+      each as $i {
+        text.append $t { value = $t }
+      }
+    }
+    var $s { value = [$t] }
+    for ($input.n) {
+      each as $i {
+        var.update $s { value = [$s, $s] }
+      }
+    }
+  }
+  response = $s
+}
+`,
+	})
+	s := startServer(t, dir, t.TempDir())
+	wantStatus(t, s.do("GET", "/api:w/dag?n=3", nil), http.StatusOK, "")
+	r := s.do("GET", "/api:w/dag?n=40&k=16", nil)
+	wantStatus(t, r, http.StatusInternalServerError, "ERROR_FATAL")
+	if msg, _ := field(r.json, "message").(string); !strings.Contains(msg, "larger than 64 MiB") {
+		t.Fatalf("message %q", msg)
+	}
+	wantStatus(t, s.do("GET", "/healthz", nil), http.StatusOK, "")
 }
