@@ -526,11 +526,13 @@ func (c *compiler) stmtText(n *xs.Node) execFn {
 		if err != nil {
 			return ctlNext, err
 		}
-		cur := value.ToText(t.get(f))
+		a, b := value.ToText(t.get(f)), value.ToText(v)
 		if prepend {
-			cur = value.ToText(v) + cur
-		} else {
-			cur += value.ToText(v)
+			a, b = b, a
+		}
+		cur, err := joinText(a, b, pos)
+		if err != nil {
+			return ctlNext, err
 		}
 		return ctlNext, t.set(f, cur, pos)
 	}

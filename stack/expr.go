@@ -351,7 +351,7 @@ func (c *compiler) binary(x *xs.Binary) evalFn {
 			if err != nil {
 				return nil, err
 			}
-			return value.ToText(a) + value.ToText(b), nil
+			return joinText(value.ToText(a), value.ToText(b), pos)
 		}
 	case "+", "-", "*", "/", "%":
 		return func(f *frame) (any, error) {

@@ -78,6 +78,19 @@ func arith(op string, a, b any, pos xs.Pos) (any, error) {
 	return r, nil
 }
 
+// maxText is the longest text ~, text.append and text.prepend build: the largest JSON a
+// value may encode to. A loop that doubles a text ($s ~ $s) reaches it in a few dozen steps,
+// long before the stack's time limit, and without it would take all the server's memory.
+const maxText = value.MaxEncoded
+
+// joinText is a ~ b, refused past maxText.
+func joinText(a, b string, pos xs.Pos) (string, error) {
+	if len(a)+len(b) > maxText {
+		return "", errorAt(pos, "The text would be longer than 64 MiB")
+	}
+	return a + b, nil
+}
+
 // compare evaluates a comparison operator. == uses value.Equal (int and decimal by value,
 // everything else type-strict); === also requires the same numeric type. Ordering
 // operators are false for values that cannot be ordered against each other.
