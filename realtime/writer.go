@@ -361,7 +361,8 @@ func (f *flushers) take(dst []*conn) []*conn {
 
 type flusher struct {
 	f     *flushers
-	buf   []byte
+	buf   []byte // coalesces a connection's frames
+	out   []byte // what writeFD writes: one frame as it is, or buf
 	local []*conn
 	fn    func(fd uintptr) bool
 	n     int
@@ -389,7 +390,7 @@ func (w *flusher) run() {
 }
 
 func (w *flusher) writeFD(fd uintptr) bool {
-	w.n, w.err = writeNow(fd, w.buf)
+	w.n, w.err = writeNow(fd, w.out)
 	return true
 }
 
@@ -417,14 +418,21 @@ func (w *flusher) flushConn(c *conn) {
 		c.queued = 0
 		c.mu.Unlock()
 
-		w.buf = w.buf[:0]
-		for _, fr := range batch {
-			w.buf = append(w.buf, fr...)
+		if len(batch) == 1 {
+			w.out = batch[0] // the frame's own bytes, shared by every member: written, never changed
+		} else {
+			w.buf = w.buf[:0]
+			for _, fr := range batch {
+				w.buf = append(w.buf, fr...)
+			}
+			w.out = w.buf
 		}
 		w.n, w.err = 0, nil
 		if err := c.raw.Write(w.fn); err != nil && w.err == nil {
 			w.err = err
 		}
+		out := w.out
+		w.out = nil
 		clear(batch)
 
 		c.mu.Lock()
@@ -438,13 +446,20 @@ func (w *flusher) flushConn(c *conn) {
 			c.nc.Close()
 			return
 		}
-		if w.n < len(w.buf) {
+		if w.n < len(out) {
 			// The socket is full: the rest goes first, by the pool's blocking writer.
-			rest := append([]byte(nil), w.buf[w.n:]...)
+			rest := append([]byte(nil), out[w.n:]...)
 			c.queue = append([][]byte{rest}, c.queue...)
 			c.queued += len(rest)
 			c.mu.Unlock()
 			c.srv.pool.run(c)
+			return
+		}
+		if len(c.queue) == 0 && c.closeWire == nil {
+			// Done: the usual case, settled without another round.
+			c.writing = false
+			c.wakeLocked()
+			c.mu.Unlock()
 			return
 		}
 		if c.queued <= c.srv.lim.OutQueue/2 {
