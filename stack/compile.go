@@ -420,19 +420,17 @@ func (t target) get(f *frame) any {
 	return v
 }
 
-// set stores v at the target. A path update copies the variable's value first, so
-// another variable that shares it never sees the change (values behave as values).
+// set stores v at the target. A path update copies the objects and arrays along its path
+// (and only those) before changing them, so another variable that shares the value never
+// sees the change (values behave as values). Copying the whole value instead made each
+// update cost the value's size, and a value that shares itself ([$s, $s], n times) cost
+// 2^n: a few dozen steps took all memory.
 func (t target) set(f *frame, v any, pos xs.Pos) error {
 	if len(t.path) == 0 {
 		f.slots[t.slot] = v
 		return nil
 	}
-	root := f.slots[t.slot]
-	if root == nil {
-		root = value.NewObject(1)
-	} else {
-		root = value.Clone(root)
-	}
+	root := copyNode(f.slots[t.slot])
 	cur := root
 	for i, k := range t.path {
 		last := i == len(t.path)-1
@@ -442,11 +440,9 @@ func (t target) set(f *frame, v any, pos xs.Pos) error {
 				c.Set(k, v)
 				break
 			}
-			next, ok := c.Get(k)
-			if !ok || next == nil {
-				next = value.NewObject(1)
-				c.Set(k, next)
-			}
+			next, _ := c.Get(k)
+			next = copyNode(next)
+			c.Set(k, next)
 			cur = next
 		case []any:
 			idx, err := strconv.Atoi(k)
@@ -457,9 +453,7 @@ func (t target) set(f *frame, v any, pos xs.Pos) error {
 				c[idx] = v
 				break
 			}
-			if c[idx] == nil {
-				c[idx] = value.NewObject(1)
-			}
+			c[idx] = copyNode(c[idx])
 			cur = c[idx]
 		default:
 			return errorAt(pos, "Cannot set $%s.%s: $%s.%s is %s", t.name, strings.Join(t.path, "."),
@@ -468,6 +462,22 @@ func (t target) set(f *frame, v any, pos xs.Pos) error {
 	}
 	f.slots[t.slot] = root
 	return nil
+}
+
+// copyNode returns a shallow copy of an object or array that a path update will change
+// (members are shared, not copied), a new object for null, and anything else as it is.
+func copyNode(v any) any {
+	switch t := v.(type) {
+	case nil:
+		return value.NewObject(1)
+	case *value.Object:
+		return t.Clone()
+	case []any:
+		c := make([]any, len(t))
+		copy(c, t)
+		return c
+	}
+	return v
 }
 
 // as returns a function that stores a statement's result in its `as $name` variable, or

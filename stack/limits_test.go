@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -44,4 +45,55 @@ func TestTextLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPathUpdateCopiesOnlyItsPath: var.update $x.a.b changes $x alone, and costs the
+// length of its path, not the size of $x: a value that shares itself n times over has
+// 2^n leaves, and copying all of them took all memory in a few dozen steps.
+func TestPathUpdateCopiesOnlyItsPath(t *testing.T) {
+	e := newEnv(t, map[string]string{
+		endpointFile("values", "GET"): endpointSrc("values", "GET", `
+  stack {
+    var $a { value = {x: {y: 1}, list: [[1], [2]]} }
+    var $b { value = $a }
+    var.update $b.x.y { value = 2 }
+    var.update $b.list.0.0 { value = 9 }
+    var.update $b.new.deep { value = true }
+    var $t { value = {v: 1} }
+    var $s { value = [$t, $t] }
+    var.update $s.0.v { value = 2 }
+  }
+  response = {a: $a, b: $b, s: $s, t: $t}`),
+		endpointFile("shared", "GET"): endpointSrc("shared", "GET", `
+  input {
+    int n
+  }
+  stack {
+    var $s { value = [1] }
+    for ($input.n) {
+      each as $i {
+        var.update $s { value = [$s, $s] }
+      }
+    }
+    var.update $s.0.1 { value = 7 }
+  }
+  response = $s|count`),
+	})
+	t.Run("other variables keep their values", func(t *testing.T) {
+		jsonEq(t, e.mustCall("GET", "values", ""), `{
+			"a": {"x": {"y": 1}, "list": [[1], [2]]},
+			"b": {"x": {"y": 2}, "list": [[9], [2]], "new": {"deep": true}},
+			"s": [{"v": 2}, {"v": 1}],
+			"t": {"v": 1}}`)
+	})
+	t.Run("cost does not grow with a shared value", func(t *testing.T) {
+		allocs := func(n int) float64 {
+			in := fmt.Sprintf(`{"n": %d}`, n)
+			return testing.AllocsPerRun(1, func() { e.mustCall("GET", "shared", in) })
+		}
+		small, big := allocs(10), allocs(20)
+		if big-small > 10000 {
+			t.Fatalf("%.0f allocations with 2^10 leaves, %.0f with 2^20: the update copies the whole value", small, big)
+		}
+	})
 }
