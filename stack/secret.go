@@ -21,15 +21,50 @@ func (r *run) strip(v any, redact bool) any {
 	if !r.p.hasSecrets && len(r.secretKeys) == 0 && (!redact || len(r.secretTexts) == 0) {
 		return v
 	}
-	out, _ := r.stripValue(v, redact, 0)
+	out, _ := r.stripValue(v, redact, 0, map[any]stripped{})
 	return out
 }
 
+// stripped is stripValue's result for one object or array, remembered so that a value
+// shared many times over ([$s, $s], n times: 2^n leaves, n distinct arrays) is walked and
+// copied once per distinct object or array, not once per path to it.
+type stripped struct {
+	v       any
+	changed bool
+}
+
+// sliceKey identifies an array by its first element's address and its length.
+type sliceKey struct {
+	first *any
+	n     int
+}
+
 // stripValue returns the stripped value and whether it differs from v.
-func (r *run) stripValue(v any, redact bool, depth int) (any, bool) {
+func (r *run) stripValue(v any, redact bool, depth int, memo map[any]stripped) (any, bool) {
 	if depth > 256 {
 		return nil, true
 	}
+	var key any
+	switch t := v.(type) {
+	case *value.Object:
+		key = t
+	case []any:
+		if len(t) > 0 {
+			key = sliceKey{&t[0], len(t)}
+		}
+	}
+	if key != nil {
+		if m, ok := memo[key]; ok {
+			return m.v, m.changed
+		}
+		out, changed := r.stripNode(v, redact, depth, memo)
+		memo[key] = stripped{out, changed}
+		return out, changed
+	}
+	return r.stripNode(v, redact, depth, memo)
+}
+
+func (r *run) stripNode(v any, redact bool, depth int, memo map[any]stripped) (any, bool) {
 	switch t := v.(type) {
 	case string:
 		if r.secretText(t, redact) {
@@ -44,7 +79,7 @@ func (r *run) stripValue(v any, redact bool, depth int) (any, bool) {
 	case []any:
 		var out []any
 		for i, e := range t {
-			ne, changed := r.stripValue(e, redact, depth+1)
+			ne, changed := r.stripValue(e, redact, depth+1, memo)
 			if changed && out == nil {
 				out = make([]any, len(t))
 				copy(out, t[:i])
@@ -71,7 +106,7 @@ func (r *run) stripValue(v any, redact bool, depth int) (any, bool) {
 			} else if s, ok := e.(string); ok {
 				ne, changed = r.redactText(s, redact)
 			} else {
-				ne, changed = r.stripValue(e, redact, depth+1)
+				ne, changed = r.stripValue(e, redact, depth+1, memo)
 			}
 			if changed && out == nil {
 				out = value.NewObject(len(keys))

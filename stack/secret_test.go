@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -83,4 +84,46 @@ func errPayload(err error) any {
 		return re.Payload
 	}
 	return nil
+}
+
+// TestStripWalksASharedValueOnce: stripping a value that shares itself n times over (2^n
+// leaves, each a password hash) costs the n distinct arrays, not the 2^n paths to them.
+func TestStripWalksASharedValueOnce(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range authFiles {
+		files[k] = v
+	}
+	files[endpointFile("shared", "GET")] = endpointSrc("shared", "GET", `
+  input {
+    int n
+  }
+  stack {
+    db.get user {
+      field_name = "id"
+      field_value = 1
+    } as $user
+    var $s { value = [$user.password, "x" ~ $user.password] }
+    for ($input.n) {
+      each as $i {
+        var.update $s { value = [$s, $s] }
+      }
+    }
+  }
+  response = {n: $input.n, s: $s, user: $user}`)
+	e := newEnv(t, files)
+	e.mustCall("POST", "auth/signup", `{"name": "Ann", "email": "ann@example.com", "password": "correct horse"}`)
+	call := func(n int) (string, float64) {
+		var out string
+		in := fmt.Sprintf(`{"n": %d}`, n)
+		allocs := testing.AllocsPerRun(1, func() { out = e.mustCall("GET", "shared", in) })
+		return out, allocs
+	}
+	out, small := call(8)
+	if strings.Contains(out, "argon2") || !strings.Contains(out, `[null,"x[redacted]"]`) {
+		t.Fatalf("the hash left the stack: %.300s", out)
+	}
+	_, big := call(18)
+	if big-small > 10000 {
+		t.Fatalf("%.0f allocations with 2^8 leaves, %.0f with 2^18: strip walks every path", small, big)
+	}
 }
