@@ -256,7 +256,13 @@ func (c *compiler) stmtRandomNumber(n *xs.Node) execFn {
 			if bi < ai {
 				return ctlNext, errorAt(pos, "security.random_number: max is below min")
 			}
-			out = ai + mrand.Int64N(bi-ai+1)
+			// The span can exceed int64 (min -1, max MaxInt64): count it in uint64, where
+			// the subtraction and the sum below wrap exactly as two's complement needs.
+			if span := uint64(bi) - uint64(ai); span == math.MaxUint64 {
+				out = int64(mrand.Uint64())
+			} else {
+				out = int64(uint64(ai) + mrand.Uint64N(span+1))
+			}
 		default:
 			af, ok1 := value.AsFloat(a)
 			bf, ok2 := value.AsFloat(b)

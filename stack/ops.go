@@ -198,7 +198,8 @@ func asIndex(k any) (int, bool) {
 	case int64:
 		return int(t), true
 	case float64:
-		if t == math.Trunc(t) {
+		// Past int64, int(t) is an arbitrary number: for (1e300) ran no times at all.
+		if t == math.Trunc(t) && t >= -(1<<63) && t < 1<<63 {
 			return int(t), true
 		}
 	case string:

@@ -221,6 +221,21 @@ var stmtCases = []stmtCase{
       min = 5
       max = 5
     } as $r`, resp: `$r`, want: `5`},
+	{name: "random_number over all of int64", stack: `security.random_number {
+      min = -9223372036854775807 - 1
+      max = 9223372036854775807
+    } as $r`, resp: `$r|is_int`, want: `true`},
+	{name: "random_number over more than int64's positive half", stack: `security.random_number {
+      min = -1
+      max = 9223372036854775807
+    } as $r`, resp: `$r >= -1`, want: `true`},
+	{name: "random_number at the top of int64", stack: `security.random_number {
+      min = 9223372036854775807
+      max = 9223372036854775807
+    } as $r`, resp: `$r`, want: `9223372036854775807`},
+	{name: "for past int64 is an error", stack: `for (1e300) {
+      each as $i {}
+    }`, resp: `1`, err: relaybase.CodeFatal, msg: "for needs a number of times"},
 	{name: "create_secret_key", stack: `security.create_secret_key {
       bits = 256
       format = "base64"
