@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical, path string) {
-	if token := bearer(r); !s.byIP.allow(remoteIP(r)) || (token != "" && !s.byToken.allow(token)) {
+	if !s.byIP.allow(remoteIP(r)) || !s.allowToken(bearer(r)) {
 		w.Header().Set("Retry-After", "60")
 		writeError(w, r, s.log, errTooManyRequests)
 		return
@@ -189,6 +190,22 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request, canonical 
 		scheme = "https"
 	}
 	writeJSON(w, http.StatusOK, openAPI(canonical, scheme+"://"+r.Host+"/api:"+canonical, eps))
+}
+
+// allowToken takes one request from the bucket of a bearer token that verifies. A token
+// that does not verify counts against its client's IP only: keying buckets by whatever a
+// client sends let junk tokens of up to a megabyte each (the header limit) pile up in the
+// limiter for a minute, hundreds of megabytes in seconds. Buckets are keyed by the
+// token's SHA-256, so none keeps a request's memory alive.
+func (s *Server) allowToken(token string) bool {
+	if s.byToken == nil || token == "" || s.cfg.Tokens == nil {
+		return true
+	}
+	if _, err := s.cfg.Tokens.Verify(token); err != nil {
+		return true
+	}
+	sum := sha256.Sum256([]byte(token))
+	return s.byToken.allow(string(sum[:]))
 }
 
 var errTooManyRequests = &relaybase.Error{Code: relaybase.CodeTooManyRequests, Message: "Too many requests; slow down and try again in a minute."}
