@@ -14,10 +14,12 @@ import (
 	"relaybase/value"
 )
 
-// readInputs gathers an endpoint's raw inputs: the query string for GET and DELETE, the body
-// (JSON, form or multipart) for the other verbs, then the path parameters, which win. Values
-// from the query string and forms arrive as text (or arrays and objects of text); the stack
-// coerces them to the declared input types.
+// readInputs gathers an endpoint's raw inputs: the query string for GET, the body (JSON,
+// form or multipart) for the other verbs with the query string filling what the body leaves
+// out, then the path parameters, which win. DELETE reads both because the SDK's
+// delete(endpoint, params) sends its params as a JSON body, while other clients put them in
+// the query string. Values from the query string and forms arrive as text (or arrays and
+// objects of text); the stack coerces them to the declared input types.
 func readInputs(r *http.Request, maxBody int64, params map[string]string) (*value.Object, error) {
 	var in *value.Object
 	query, err := parseForm(r.URL.RawQuery)
@@ -25,7 +27,7 @@ func readInputs(r *http.Request, maxBody int64, params map[string]string) (*valu
 		return nil, &relaybase.Error{Code: relaybase.CodeInputError, Message: "The query string is not valid URL-encoded data.", Err: err}
 	}
 	switch r.Method {
-	case http.MethodGet, http.MethodDelete, http.MethodHead:
+	case http.MethodGet, http.MethodHead:
 		in = formValues(query)
 	default:
 		in, err = readBody(r, maxBody)

@@ -129,3 +129,36 @@ func TestReadInputsKeepsSemicolons(t *testing.T) {
 		})
 	}
 }
+
+// TestReadInputsByVerb: where each verb's inputs come from. DELETE takes a body because the
+// SDK's delete(endpoint, params) sends params as JSON, and the query string as well.
+func TestReadInputsByVerb(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, target, body string
+		params                     map[string]string
+		want                       string
+	}{
+		{"GET reads the query string", "GET", "/api:x/y?id=5", "", nil, `{"id":"5"}`},
+		{"DELETE with a JSON body, as the SDK sends it", "DELETE", "/api:x/y", `{"id":5,"reason":"spam"}`, nil, `{"id":5,"reason":"spam"}`},
+		{"DELETE with a query string", "DELETE", "/api:x/y?id=5", "", nil, `{"id":"5"}`},
+		{"DELETE with both: the body wins", "DELETE", "/api:x/y?id=5&reason=q", `{"id":6}`, nil, `{"id":6,"reason":"q"}`},
+		{"POST with both: the body wins", "POST", "/api:x/y?id=5&reason=q", `{"id":6}`, nil, `{"id":6,"reason":"q"}`},
+		{"path parameters win over everything", "DELETE", "/api:x/y?p=q", `{"p":"b"}`, map[string]string{"p": "path"}, `{"p":"path"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			in, err := readInputs(req, 1<<20, tc.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := value.DecodeJSON([]byte(tc.want))
+			if !value.Equal(in, want) {
+				got, _ := value.EncodeJSON(in)
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
