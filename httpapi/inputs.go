@@ -122,7 +122,7 @@ func bodyError(err error, maxBody int64) error {
 	if errors.As(err, &mb) || strings.Contains(err.Error(), "too large") {
 		return tooLarge(maxBody)
 	}
-	return relaybase.Errorf(relaybase.CodeInputError, "The request body could not be read.")
+	return &relaybase.Error{Code: relaybase.CodeInputError, Message: "The request body could not be read.", Err: err}
 }
 
 // parseForm reads URL-encoded name=value pairs separated by "&". Unlike url.ParseQuery it

@@ -30,10 +30,14 @@ type Config struct {
 	StaticDir string       // files served at /, "" for none
 	ClientJS  []byte       // /relaybase.js
 	MaxBody   int64        // request body limit in bytes (default 8 MiB)
-	CORS      CORS
-	RateLimit RateLimit
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// BodyTimeout bounds how long a client may take to send an endpoint request's body;
+	// past it the request is a 400. 0: no bound (http.Server's ReadHeaderTimeout covers
+	// only the headers, so a client that stalls its body holds a connection forever).
+	BodyTimeout time.Duration
+	CORS        CORS
+	RateLimit   RateLimit
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // CORS says which browser origins may call the API. Empty Origins allows any origin.
@@ -148,7 +152,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		}
 		req.Auth = id
 	}
-	in, err := readInputs(r, s.cfg.MaxBody, params)
+	in, err := s.readInputs(w, r, params)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -175,6 +179,31 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// readInputs reads the request's inputs within BodyTimeout. Once the body is read the
+// deadline is lifted, so that it bears on the body alone and not on the connection while
+// the stack runs. After a failed read it stays: net/http reads what is left of a body
+// before it answers, and that read must fail at once, not wait for the stalled client
+// (lifting it there left the 400 unsent forever).
+func (s *Server) readInputs(w http.ResponseWriter, r *http.Request, params map[string]string) (*value.Object, error) {
+	if s.cfg.BodyTimeout <= 0 || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return readInputs(r, s.cfg.MaxBody, params)
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil {
+		return readInputs(r, s.cfg.MaxBody, params)
+	}
+	in, err := readInputs(r, s.cfg.MaxBody, params)
+	if err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+		return in, nil
+	}
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+		err = &relaybase.Error{Code: relaybase.CodeInputError, Err: err,
+			Message: "The request body did not arrive within " + s.cfg.BodyTimeout.String() + "."}
+	}
+	return nil, err
 }
 
 // serveOpenAPI answers GET /api:{canonical}/openapi.json with the group's description.

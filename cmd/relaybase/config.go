@@ -43,6 +43,7 @@ var settings = []setting{
 	{"log_level", "info", "log level: debug, info, warn or error", kindString},
 	{"strict", "false", "refuse to start when the workspace uses XanoScript that relaybase does not run", kindBool},
 	{"max_body", "8MiB", "largest request body accepted", kindBytes},
+	{"body_timeout", "60s", "longest a client may take to send an endpoint request's body (400 past it)", kindDuration},
 	{"stack_timeout", "30s", "longest one run of a stack (an endpoint request, a realtime trigger) may take; past it, it is stopped and rolled back (500)", kindDuration},
 	{"rt_soft_frame", "64KiB", "realtime: largest client frame answered normally (bigger gets too_large)", kindBytes},
 	{"rt_hard_frame", "1MiB", "realtime: client frame size that closes the connection (1009)", kindBytes},

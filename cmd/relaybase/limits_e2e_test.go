@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStackTimeoutOverHTTP: --stack-timeout stops an endpoint that runs past it (slow
@@ -105,4 +109,53 @@ func TestOversizeResponseOverHTTP(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 	wantStatus(t, s.do("GET", "/healthz", nil), http.StatusOK, "")
+}
+
+// TestBodyTimeoutOverHTTP: a client that sends its headers and then stalls its body gets a
+// 400 after --body-timeout instead of holding the connection forever; a body that arrives in
+// time is not cut short by the deadline while its stack runs on past it.
+func TestBodyTimeoutOverHTTP(t *testing.T) {
+	dir := writeWorkspace(t, map[string]string{
+		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
+		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",
+		"api/w/nap_post.xs": `query nap verb=POST {
+  input {
+    decimal secs
+  }
+  stack {
+    util.sleep { value = $input.secs }
+  }
+  response = {slept: $input.secs}
+}
+`,
+	})
+	s := startServer(t, dir, t.TempDir(), "--body-timeout", "300ms")
+	t.Run("a stalled body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, err = io.WriteString(conn, "POST /api:w/nap HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to a stalled body: %v", err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "did not arrive within 300ms") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+	t.Run("a stack that runs past the deadline", func(t *testing.T) {
+		r := s.do("POST", "/api:w/nap", map[string]any{"secs": 1})
+		wantStatus(t, r, http.StatusOK, "")
+		if field(r.json, "slept") != 1.0 {
+			t.Fatalf("body %s", r.body)
+		}
+	})
 }

@@ -219,17 +219,18 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	triggers.set(prog)
 
 	api := httpapi.New(httpapi.Config{
-		Program:   prog,
-		Tokens:    tokens,
-		Realtime:  n.realtime,
-		Ready:     n.ready,
-		StaticDir: ws.StaticDir,
-		ClientJS:  web.ClientJS,
-		Metrics:   metricsHandler(n.realtime),
-		MaxBody:   cfg.bytes("max_body"),
-		CORS:      corsConfig(cfg.yaml),
-		RateLimit: rateLimitConfig(cfg.yaml),
-		Logger:    log,
+		Program:     prog,
+		Tokens:      tokens,
+		Realtime:    n.realtime,
+		Ready:       n.ready,
+		StaticDir:   ws.StaticDir,
+		ClientJS:    web.ClientJS,
+		Metrics:     metricsHandler(n.realtime),
+		MaxBody:     cfg.bytes("max_body"),
+		BodyTimeout: cfg.duration("body_timeout"),
+		CORS:        corsConfig(cfg.yaml),
+		RateLimit:   rateLimitConfig(cfg.yaml),
+		Logger:      log,
 	})
 	n.listener, err = net.Listen("tcp", cfg.str("addr"))
 	if err != nil {
