@@ -532,7 +532,14 @@ func (c *compiler) stmtText(n *xs.Node) execFn {
 		if err != nil {
 			return ctlNext, err
 		}
-		a, b := value.ToText(t.get(f)), value.ToText(v)
+		a, err := textOf(t.get(f), pos)
+		if err != nil {
+			return ctlNext, err
+		}
+		b, err := textOf(v, pos)
+		if err != nil {
+			return ctlNext, err
+		}
 		if prepend {
 			a, b = b, a
 		}

@@ -351,7 +351,15 @@ func (c *compiler) binary(x *xs.Binary) evalFn {
 			if err != nil {
 				return nil, err
 			}
-			return joinText(value.ToText(a), value.ToText(b), pos)
+			ta, err := textOf(a, pos)
+			if err != nil {
+				return nil, err
+			}
+			tb, err := textOf(b, pos)
+			if err != nil {
+				return nil, err
+			}
+			return joinText(ta, tb, pos)
 		}
 	case "+", "-", "*", "/", "%":
 		return func(f *frame) (any, error) {

@@ -32,7 +32,31 @@ func TestTextLimit(t *testing.T) {
   }
   response = $s|strlen`)
 	}
+	// An array of 2^40 texts of 1 MiB sharing one slice has no text under 64 MiB either.
+	files[endpointFile("shared-text", "GET")] = endpointSrc("shared-text", "GET", `
+  stack {
+    var $t { value = "xxxxxxxxxxxxxxxx" }
+    for (16) {
+      each as $i {
+        text.append $t { value = $t }
+      }
+    }
+    var $s { value = [$t] }
+    for (40) {
+      each as $i {
+        var.update $s { value = [$s, $s] }
+      }
+    }
+  }
+  response = "list: " ~ $s`)
 	e := newEnv(t, files)
+	t.Run("an array too large for text", func(t *testing.T) {
+		_, err := e.call("GET", "shared-text", "")
+		re := wantError(t, err, relaybase.CodeFatal)
+		if !strings.Contains(re.Message, "longer than 64 MiB") {
+			t.Fatalf("message %q", re.Message)
+		}
+	})
 	for _, name := range []string{"concat", "append", "prepend"} {
 		t.Run(name, func(t *testing.T) {
 			if out := e.mustCall("GET", "double/"+name, `{"n": 10}`); out != "2048" {

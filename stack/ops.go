@@ -91,6 +91,20 @@ func joinText(a, b string, pos xs.Pos) (string, error) {
 	return a + b, nil
 }
 
+// textOf is value.ToText for ~ and text.append: an array or object becomes its JSON, and one
+// too large to encode is an error here, where ToText would quietly give "".
+func textOf(v any, pos xs.Pos) (string, error) {
+	switch v.(type) {
+	case []any, *value.Object:
+		b, err := value.EncodeJSON(v)
+		if err != nil {
+			return "", errorAt(pos, "The text would be longer than 64 MiB")
+		}
+		return string(b), nil
+	}
+	return value.ToText(v), nil
+}
+
 // compare evaluates a comparison operator. == uses value.Equal (int and decimal by value,
 // everything else type-strict); === also requires the same numeric type. Ordering
 // operators are false for values that cannot be ordered against each other.
