@@ -345,11 +345,15 @@ func (s *Server) withRecover(next http.Handler) http.Handler {
 func (s *Server) withCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && s.originAllowed(r, origin) {
+		if allowed, named := s.originAllowed(r, origin); origin != "" && allowed {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Credentials", "true")
+			if named {
+				// Credentials (cookies) only for origins the configuration names: an API open
+				// to any origin is called with bearer tokens, which need no credentials mode.
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
 			h.Set("Access-Control-Expose-Headers", "X-Request-Id")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
@@ -369,22 +373,27 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) originAllowed(r *http.Request, origin string) bool {
-	allowed := s.cfg.CORS.Origins
+// originAllowed reports whether origin may call this path, and whether the configuration
+// names it (rather than allowing any origin).
+func (s *Server) originAllowed(r *http.Request, origin string) (allowed, named bool) {
+	list := s.cfg.CORS.Origins
 	if canonical, _, ok := splitAPIPath(r.URL.Path); ok {
 		if g, ok := s.cfg.CORS.Groups[canonical]; ok {
-			allowed = g
+			list = g
 		}
 	}
-	if len(allowed) == 0 {
-		return true
+	if len(list) == 0 {
+		return true, false
 	}
-	for _, o := range allowed {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
+	for _, o := range list {
+		if strings.EqualFold(o, origin) {
+			return true, true
+		}
+		if o == "*" {
+			allowed = true
 		}
 	}
-	return false
+	return allowed, false
 }
 
 type statusWriter struct {
