@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 
@@ -228,5 +229,35 @@ func BenchmarkDecodeJoin(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestConnLayout keeps what every delivery touches of a connection in its first three
+// cache lines, and the struct in the 384-byte size class (whole cache lines, so that every
+// connection's hot fields start a line).
+func TestConnLayout(t *testing.T) {
+	var c conn
+	if n := unsafe.Sizeof(c); n > 384 {
+		t.Errorf("conn is %d bytes, want at most 384", n)
+	}
+	for _, f := range []struct {
+		name     string
+		off, len uintptr
+	}{
+		{"srv", unsafe.Offsetof(c.srv), unsafe.Sizeof(c.srv)},
+		{"raw", unsafe.Offsetof(c.raw), unsafe.Sizeof(c.raw)},
+		{"mu", unsafe.Offsetof(c.mu), unsafe.Sizeof(c.mu)},
+		{"writing", unsafe.Offsetof(c.writing), 1},
+		{"closing", unsafe.Offsetof(c.closing), 1},
+		{"queued", unsafe.Offsetof(c.queued), unsafe.Sizeof(c.queued)},
+		{"inflight", unsafe.Offsetof(c.inflight), unsafe.Sizeof(c.inflight)},
+		{"queue", unsafe.Offsetof(c.queue), unsafe.Sizeof(c.queue)},
+		{"spare", unsafe.Offsetof(c.spare), unsafe.Sizeof(c.spare)},
+		{"closeWire", unsafe.Offsetof(c.closeWire), unsafe.Sizeof(c.closeWire)},
+		{"drained", unsafe.Offsetof(c.drained), unsafe.Sizeof(c.drained)},
+	} {
+		if f.off+f.len > 3*64 {
+			t.Errorf("conn.%s ends at byte %d, past the first three cache lines", f.name, f.off+f.len)
+		}
 	}
 }
