@@ -452,7 +452,12 @@ func (c *conn) join(f *clientFrame) {
 	}
 	ch.mu.Lock()
 	if resubscribe {
-		ch.headOK = false // frames may have gone by unseen while not subscribed
+		// Frames may have gone by unseen while not subscribed: where the channel stands
+		// is read again (below), and stored frames wait for that.
+		ch.headOK = false
+		s.stopReorder(ch)
+		ch.pending = nil
+		ch.last, ch.seeded = 0, false
 	}
 	switch {
 	case !keeps:
@@ -504,9 +509,7 @@ func (c *conn) join(f *clientFrame) {
 		}
 		if histErr == nil {
 			ch.mu.Lock()
-			if ch.last == 0 && page.Newest > 0 {
-				ch.last = page.Newest
-			}
+			s.seed(ch, page.Newest)
 			ch.noteHead(page)
 			ch.mu.Unlock()
 		}
@@ -545,6 +548,10 @@ func (c *conn) join(f *clientFrame) {
 		seen = page.Newest
 	case f.Join.History:
 		c.reply(wire(appendHistory(newFrame(historySize(page)), name, page.Entries, rule, c.authed)))
+		seen = page.Newest
+	case keeps:
+		// The reply told the member where the channel stands: what is at or below that
+		// offset is not news to it.
 		seen = page.Newest
 	}
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"sync"
-	"time"
 
 	"relaybase"
 )
@@ -73,10 +72,15 @@ type hubChannel struct {
 	members []*member
 
 	// Stored frames are delivered in offset order: one that arrives before an earlier
-	// offset waits (at most ReorderWait) for it.
+	// offset waits (at most ReorderWait) for it. last is the newest offset delivered;
+	// seeded says it is known: a store read made since the channel was subscribed set it
+	// (frames that arrive before that wait too). gen is the generation of the reorder
+	// wait that timer runs.
 	last    int64
+	seeded  bool
 	pending []envelope
-	timer   *time.Timer
+	timer   stopper
+	gen     uint64
 
 	// The join reply's head without a store read, when headOK: the channel's epoch, and
 	// last as its newest offset. A store read made while subscribed sets it, when last has
@@ -145,12 +149,9 @@ func (s *Server) dropChannel(ch *hubChannel) {
 	}
 	delete(sh.m, ch.name)
 	ch.mu.Lock()
-	if ch.timer != nil {
-		ch.timer.Stop()
-		ch.timer = nil
-	}
+	s.stopReorder(ch)
 	ch.pending = nil
-	ch.last = 0
+	ch.last, ch.seeded = 0, false
 	ch.epoch, ch.headOK = "", false
 	ch.mu.Unlock()
 }
@@ -188,14 +189,9 @@ func (s *Server) sequence(ch *hubChannel, env envelope) {
 	if ch.epoch == "" {
 		ch.headOK = false // the channel's first frame: it has an epoch now, to be read
 	}
-	if ch.last != 0 && env.offset > ch.last+1 {
-		i, _ := slices.BinarySearchFunc(ch.pending, env.offset, func(e envelope, off int64) int {
-			return cmp.Compare(e.offset, off)
-		})
-		ch.pending = slices.Insert(ch.pending, i, env)
-		if ch.timer == nil {
-			ch.timer = time.AfterFunc(s.lim.ReorderWait, func() { s.flushPending(ch) })
-		}
+	if !ch.seeded || env.offset > ch.last+1 {
+		ch.hold(env)
+		s.armReorder(ch)
 		return
 	}
 	s.deliverLocked(ch, env)
@@ -203,36 +199,99 @@ func (s *Server) sequence(ch *hubChannel, env envelope) {
 	s.drainPending(ch)
 }
 
-// drainPending delivers waiting frames that are next in line. Caller holds ch.mu.
-func (s *Server) drainPending(ch *hubChannel) {
-	n := 0
-	for n < len(ch.pending) && ch.pending[n].offset <= ch.last+1 {
-		s.deliverLocked(ch, ch.pending[n])
-		ch.last = max(ch.last, ch.pending[n].offset)
-		n++
-	}
-	if n > 0 {
-		clear(ch.pending[:n])
-		ch.pending = ch.pending[n:]
-	}
-	if len(ch.pending) == 0 {
-		ch.pending = nil
-		if ch.timer != nil {
-			ch.timer.Stop()
-			ch.timer = nil
-		}
+// hold keeps a stored frame that must wait for earlier offsets (or for the seed), in
+// offset order, once. Caller holds ch.mu.
+func (ch *hubChannel) hold(env envelope) {
+	i, found := slices.BinarySearchFunc(ch.pending, env.offset, func(e envelope, off int64) int {
+		return cmp.Compare(e.offset, off)
+	})
+	if !found {
+		ch.pending = slices.Insert(ch.pending, i, env)
 	}
 }
 
-// flushPending gives up waiting: the missing offsets are not coming (their node died
+// seed sets where the channel stands, from a store read made since the last subscribe, if
+// nothing did yet: frames at or below newest are not delivered (they precede every
+// member's join), the ones after it are, in order. Caller holds ch.mu.
+func (s *Server) seed(ch *hubChannel, newest int64) {
+	if ch.seeded {
+		return
+	}
+	ch.seeded, ch.last = true, newest
+	s.drainPending(ch)
+}
+
+// armReorder starts the wait of the first pending frame, unless one is running. Each wait
+// has a generation: a callback of an earlier one (stopped too late) finds it stale.
+// Caller holds ch.mu.
+func (s *Server) armReorder(ch *hubChannel) {
+	if ch.timer != nil {
+		return
+	}
+	ch.gen++
+	gen := ch.gen
+	ch.timer = s.afterFunc(s.lim.ReorderWait, func() { s.reorderTimeout(ch, gen) })
+}
+
+// stopReorder ends the running wait; a callback already on its way is stale. Caller holds
+// ch.mu.
+func (s *Server) stopReorder(ch *hubChannel) {
+	if ch.timer != nil {
+		ch.timer.Stop()
+		ch.timer = nil
+	}
+	ch.gen++
+}
+
+// drainPending delivers waiting frames that are next in line and drops those at or below
+// the last offset delivered. A wait that ends this way is stopped, and the frames still
+// waiting (for a later gap) get a wait of their own. Caller holds ch.mu.
+func (s *Server) drainPending(ch *hubChannel) {
+	if !ch.seeded {
+		return
+	}
+	n := 0
+	for n < len(ch.pending) && ch.pending[n].offset <= ch.last+1 {
+		if e := ch.pending[n]; e.offset > ch.last {
+			s.deliverLocked(ch, e)
+			ch.last = e.offset
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	clear(ch.pending[:n])
+	ch.pending = ch.pending[n:]
+	s.stopReorder(ch)
+	if len(ch.pending) == 0 {
+		ch.pending = nil
+		return
+	}
+	s.armReorder(ch)
+}
+
+// reorderTimeout gives up waiting: the missing offsets are not coming (their node died
 // between commit and publish, or the engine lost them).
-func (s *Server) flushPending(ch *hubChannel) {
+func (s *Server) reorderTimeout(ch *hubChannel, gen uint64) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	if gen != ch.gen {
+		return // a wait that ended while this callback was on its way
+	}
 	ch.timer = nil
+	if len(ch.pending) == 0 {
+		return
+	}
+	if !ch.seeded {
+		// No store read told where the channel stands (it failed): start at what came.
+		ch.seeded, ch.last = true, ch.pending[0].offset-1
+	}
 	for _, e := range ch.pending {
-		s.deliverLocked(ch, e)
-		ch.last = max(ch.last, e.offset)
+		if e.offset > ch.last {
+			s.deliverLocked(ch, e)
+			ch.last = e.offset
+		}
 	}
 	ch.pending = nil
 }

@@ -25,13 +25,16 @@ import (
 // /rt/{canonical}, keeps their channel memberships in a sharded hub, and moves frames and
 // presence through the Engine. It implements http.Handler and relaybase.Events.
 type Server struct {
-	cfg    Config
-	lim    Limits
-	log    *slog.Logger
-	now    func() time.Time
-	rules  *matcher
-	engine relaybase.Engine
-	store  relaybase.Store
+	cfg Config
+	lim Limits
+	log *slog.Logger
+	now func() time.Time
+	// afterFunc arms a channel's reorder wait: time.AfterFunc, replaced by tests that fire
+	// the wait by hand.
+	afterFunc func(time.Duration, func()) stopper
+	rules     *matcher
+	engine    relaybase.Engine
+	store     relaybase.Store
 
 	hub     hub
 	conns   registry
@@ -48,6 +51,9 @@ type Server struct {
 	bg       sync.WaitGroup // the pinger
 	pingWire []byte
 }
+
+// stopper is a timer that can be stopped: *time.Timer, or a test's.
+type stopper interface{ Stop() bool }
 
 var _ relaybase.Events = (*Server)(nil)
 var _ http.Handler = (*Server)(nil)
@@ -77,14 +83,15 @@ func New(cfg Config) (*Server, error) {
 		now = time.Now
 	}
 	s := &Server{
-		cfg:      cfg,
-		lim:      cfg.Limits.withDefaults(),
-		log:      log,
-		now:      now,
-		rules:    newMatcher(cfg.Rules),
-		engine:   cfg.Engine,
-		store:    cfg.Store,
-		pingWire: controlFrame(0x9, nil),
+		cfg:       cfg,
+		lim:       cfg.Limits.withDefaults(),
+		log:       log,
+		now:       now,
+		afterFunc: func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
+		rules:     newMatcher(cfg.Rules),
+		engine:    cfg.Engine,
+		store:     cfg.Store,
+		pingWire:  controlFrame(0x9, nil),
 	}
 	if s.store == nil {
 		for _, r := range cfg.Rules {
