@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +20,7 @@ import (
 // (int → decimal, int → text, text → json ...). Fields and indexes the workspace no longer
 // defines are kept and reported in notes.
 func (db *DB) Migrate(ctx context.Context, tables []*relaybase.Table, fixedIDs map[string]int64) ([]string, error) {
-	if err := validate(tables, fixedIDs); err != nil {
+	if err := relaybase.CheckTables(tables, fixedIDs, limits); err != nil {
 		return nil, err
 	}
 	tx, err := db.begin(ctx, true)
@@ -59,80 +57,6 @@ func (db *DB) Migrate(ctx context.Context, tables []*relaybase.Table, fixedIDs m
 		db.pool.Reset()
 	}
 	return m.notes, nil
-}
-
-// validate checks what can be checked without the database.
-func validate(tables []*relaybase.Table, fixedIDs map[string]int64) error {
-	names := map[string]string{}
-	fixedBy := map[int64]string{}
-	for _, t := range tables {
-		if t == nil {
-			return errors.New("postgres: migrate: nil table")
-		}
-		where := describe(t)
-		low := strings.ToLower(t.Name)
-		switch {
-		case t.Name == "" || !storableText(t.Name):
-			return fmt.Errorf("%s: invalid table name %q", where, t.Name)
-		case len(t.Name) > maxIdent:
-			return fmt.Errorf("%s: the table name %q is longer than PostgreSQL's %d bytes", where, t.Name, maxIdent)
-		case strings.HasPrefix(low, "_relaybase_") || strings.HasPrefix(low, "sqlite_"):
-			return fmt.Errorf("%s: the table name %q is reserved", where, t.Name)
-		}
-		if other, ok := names[low]; ok {
-			return fmt.Errorf("%s: table %q is defined twice (as %q too)", where, t.Name, other)
-		}
-		names[low] = t.Name
-		if id, ok := fixedIDs[t.Name]; ok {
-			if id <= 0 {
-				return fmt.Errorf("%s: table_ids gives table %q the id %d; ids are positive", where, t.Name, id)
-			}
-			if other, dup := fixedBy[id]; dup {
-				return fmt.Errorf("table_ids gives tables %q and %q the same id %d", other, t.Name, id)
-			}
-			fixedBy[id] = t.Name
-		}
-		fields := map[string]string{"id": "id"}
-		tt := newTable("", t)
-		for _, f := range t.Fields {
-			fl := strings.ToLower(f.Name)
-			switch {
-			case f.Name == "" || !storableText(f.Name):
-				return fmt.Errorf("%s: table %q: invalid field name %q", where, t.Name, f.Name)
-			case len(f.Name) > maxIdent:
-				return fmt.Errorf("%s: table %q: the field name %q is longer than PostgreSQL's %d bytes", where, t.Name, f.Name, maxIdent)
-			case fl == "id":
-				if f.Name != "id" || f.Type != relaybase.TypeInt || f.Array {
-					return fmt.Errorf("%s: table %q: field %q must be `int id` (the primary key)", where, t.Name, f.Name)
-				}
-				continue
-			}
-			if _, ok := kindOf(f.Type, f.Array); !ok {
-				return fmt.Errorf("%s: table %q, field %q: unknown type %q", where, t.Name, f.Name, f.Type)
-			}
-			if other, ok := fields[fl]; ok {
-				return fmt.Errorf("%s: table %q: field %q is defined twice (as %q too)", where, t.Name, f.Name, other)
-			}
-			fields[fl] = f.Name
-			c, _ := tt.column(f.Name)
-			if d := defaultValue(c, time.Now); d != nil {
-				if _, err := encode(tt, c, d); err != nil {
-					return fmt.Errorf("%s: table %q, field %q: bad default: %w", where, t.Name, f.Name, err)
-				}
-			}
-		}
-		for _, ix := range t.Index {
-			if len(ix.Fields) == 0 {
-				return fmt.Errorf("%s: table %q: an index names no field", where, t.Name)
-			}
-			for _, f := range ix.Fields {
-				if _, ok := tt.column(f); !ok {
-					return fmt.Errorf("%s: table %q: index on unknown field %q", where, t.Name, f)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 func describe(t *relaybase.Table) string {
@@ -473,10 +397,10 @@ func (m *migration) indexes(t *table, created bool) error {
 	}
 	wanted := map[string]bool{}
 	for _, ix := range t.def.Index {
-		if isPrimary(ix) {
+		if ix.IsPrimary() {
 			continue // the primary key on id always exists
 		}
-		unique := isUnique(ix)
+		unique := ix.IsUnique()
 		// A GIN index serves contains on jsonb (and has no size limit per value); it is
 		// made when asked for and every field is jsonb. Anything else is a btree.
 		gin := !unique && strings.Contains(ix.Type, "gin")

@@ -416,7 +416,7 @@ func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 	if err := db.usable(); err != nil {
 		return "", false, db.fail("meta "+key, err)
 	}
-	if !storableText(key) {
+	if !relaybase.StorableText(key) {
 		return "", false, nil
 	}
 	var v string
@@ -436,7 +436,7 @@ func (db *DB) InitMeta(ctx context.Context, key, value string) (string, error) {
 	if err := db.usable(); err != nil {
 		return "", db.fail("init meta "+key, err)
 	}
-	if !storableText(key) || !storableText(value) {
+	if !relaybase.StorableText(key) || !relaybase.StorableText(value) {
 		return "", fmt.Errorf("postgres: init meta: key and value must be UTF-8 text without NUL")
 	}
 	var v string
@@ -456,7 +456,7 @@ func (db *DB) History(ctx context.Context, channel string, after int64, limit in
 	if err := db.usable(); err != nil {
 		return page, db.fail("history", err)
 	}
-	if !storableText(channel) {
+	if !relaybase.StorableText(channel) {
 		return page, nil // no such channel can exist
 	}
 	var lim any // NULL: no limit

@@ -85,7 +85,7 @@ func operand(c *column, v any) (arg any, cast string, ok bool) {
 	}
 	switch c.kind {
 	case kindJSON:
-		if !storableJSON(v) {
+		if !relaybase.StorableJSON(v) {
 			return nil, "", false
 		}
 		b, err := value.EncodeJSON(v)
@@ -94,7 +94,7 @@ func operand(c *column, v any) (arg any, cast string, ok bool) {
 		}
 		return string(b), kindJSON.cast(), true
 	case kindInt:
-		if i, isInt := asInt(v); isInt {
+		if i, isInt := relaybase.AsInt(v); isInt {
 			return i, kindInt.cast(), true
 		}
 		if f, isNum := v.(float64); isNum && !math.IsNaN(f) {
@@ -110,7 +110,7 @@ func operand(c *column, v any) (arg any, cast string, ok bool) {
 			return x, kindBool.cast(), true
 		}
 	case kindText:
-		if s, isText := v.(string); isText && storableText(s) {
+		if s, isText := v.(string); isText && relaybase.StorableText(s) {
 			return s, kindText.cast(), true
 		}
 	}
@@ -181,7 +181,7 @@ func (b *builder) cmp(t *table, c *relaybase.Cmp) error {
 		}
 	case relaybase.OpIncludes:
 		s, ok := includesOperand(c.Value)
-		if !ok || !storableText(s) {
+		if !ok || !relaybase.StorableText(s) {
 			b.WriteString("FALSE")
 			return nil
 		}
@@ -203,7 +203,7 @@ func (b *builder) cmp(t *table, c *relaybase.Cmp) error {
 	case relaybase.OpContains:
 		if col.kind == kindText {
 			s, ok := c.Value.(string)
-			if !ok || !storableText(s) {
+			if !ok || !relaybase.StorableText(s) {
 				b.WriteString("FALSE")
 				return nil
 			}
@@ -217,7 +217,7 @@ func (b *builder) cmp(t *table, c *relaybase.Cmp) error {
 			return nil
 		}
 		v := value.Normalize(c.Value)
-		if !storableJSON(v) {
+		if !relaybase.StorableJSON(v) {
 			b.WriteString("FALSE")
 			return nil
 		}
@@ -241,7 +241,7 @@ func (b *builder) cmp(t *table, c *relaybase.Cmp) error {
 		if !ok {
 			return relaybase.InputError(c.Field, "overlaps needs an array (table %q, field %q).", t.name, c.Field)
 		}
-		if col.kind != kindJSON || len(list) == 0 || !storableJSON(list) {
+		if col.kind != kindJSON || len(list) == 0 || !relaybase.StorableJSON(list) {
 			b.WriteString("FALSE")
 			return nil
 		}

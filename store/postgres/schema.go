@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"fmt"
-	"math"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"relaybase"
 	"relaybase/value"
@@ -140,7 +137,7 @@ func newTable(nsp string, def *relaybase.Table) *table {
 	}
 	t.selCols = strings.Join(sel, ",")
 	for _, ix := range def.Index {
-		if isUnique(ix) && !isPrimary(ix) {
+		if ix.IsUnique() && !ix.IsPrimary() {
 			t.unique = true
 		}
 	}
@@ -159,162 +156,23 @@ func qualify(nsp, name string) string { return quoteIdent(nsp) + "." + quoteIden
 // are silently cut, so relaybase refuses them instead.
 const maxIdent = 63
 
-// fieldError is the error for a bad value for a field: an input error the runtime passes on.
-func fieldError(t *table, field, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return relaybase.InputError(field, "%s (table %q, field %q).", msg, t.name, field)
-}
+// limits are what PostgreSQL holds: names of at most 63 bytes, and text and names of valid
+// UTF-8 without NUL.
+var limits = relaybase.StoreLimits{Database: "PostgreSQL", MaxName: maxIdent, StrictText: true}
 
-func unknownField(t *table, field string) error {
-	return relaybase.InputError(field, "Table %q has no field %q.", t.name, field)
-}
-
-// storableText reports whether PostgreSQL's text type can hold s: valid UTF-8 without NUL.
-func storableText(s string) bool {
-	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
-}
-
-// storableJSON reports whether jsonb can hold v: no string or key contains NUL (jsonb
-// refuses \u0000; other invalid UTF-8 is replaced when the value is encoded).
-func storableJSON(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return strings.IndexByte(x, 0) < 0
-	case []any:
-		for _, e := range x {
-			if !storableJSON(e) {
-				return false
-			}
-		}
-	case *value.Object:
-		for _, k := range x.Keys() {
-			e, _ := x.Get(k)
-			if strings.IndexByte(k, 0) >= 0 || !storableJSON(e) {
-				return false
-			}
-		}
-	}
-	return true
-}
+func unknownField(t *table, field string) error { return t.def.UnknownField(field) }
 
 // encode turns a value into what the column stores (int64, float64, bool, string, or JSON
-// text for jsonb). The value must already have the field's type (int for int, text for
-// text ...); the only conversions are the lossless ones between the Go shapes of one model
-// type (int → int64, an integral decimal → int for int fields).
+// text for jsonb): the field's model form (see relaybase.Table.Coerce, which also refuses
+// text PostgreSQL can't hold).
 func encode(t *table, c *column, v any) (any, error) {
-	if v == nil {
-		return nil, nil
+	mv, err := t.def.Coerce(&c.field, v, limits)
+	if err != nil || mv == nil || c.kind != kindJSON {
+		return mv, err
 	}
-	if c.field.Array {
-		arr, ok := v.([]any)
-		if !ok {
-			return nil, fieldError(t, c.name, "Expected an array, got %s", value.TypeName(v))
-		}
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			ev, err := element(t, c, e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = ev
-		}
-		return jsonText(t, c, out)
-	}
-	switch c.field.Type {
-	case relaybase.TypeJSON:
-		return jsonText(t, c, value.Normalize(v))
-	case relaybase.TypeObject:
-		o, ok := v.(*value.Object)
-		if !ok {
-			return nil, fieldError(t, c.name, "Expected an object, got %s", value.TypeName(v))
-		}
-		return jsonText(t, c, o)
-	}
-	return element(t, c, v)
-}
-
-// element checks one scalar (or array element) against the field's type and returns it in
-// its model form.
-func element(t *table, c *column, v any) (any, error) {
-	ft := c.field.Type
-	if v == nil {
-		return nil, nil
-	}
-	switch ft {
-	case relaybase.TypeInt, relaybase.TypeTimestamp:
-		if i, ok := asInt(v); ok {
-			return i, nil
-		}
-	case relaybase.TypeDecimal:
-		switch n := v.(type) {
-		case float64:
-			if math.IsNaN(n) || math.IsInf(n, 0) {
-				return nil, fieldError(t, c.name, "Expected a finite decimal")
-			}
-			return n, nil
-		case int64:
-			return float64(n), nil
-		case int:
-			return float64(n), nil
-		}
-	case relaybase.TypeBool:
-		if b, ok := v.(bool); ok {
-			return b, nil
-		}
-	case relaybase.TypeEnum:
-		if s, ok := v.(string); ok {
-			if len(c.field.Values) > 0 && !contains(c.field.Values, s) {
-				return nil, fieldError(t, c.name, "Value %q is not one of %s", s, strings.Join(c.field.Values, ", "))
-			}
-			return s, nil
-		}
-	case relaybase.TypeText, relaybase.TypeEmail, relaybase.TypePassword, relaybase.TypeUUID, relaybase.TypeDate:
-		if s, ok := v.(string); ok {
-			if !c.field.Array && !storableText(s) {
-				return nil, fieldError(t, c.name, "Text can't contain the NUL character or invalid UTF-8")
-			}
-			return s, nil
-		}
-	case relaybase.TypeJSON:
-		return value.Normalize(v), nil
-	case relaybase.TypeObject:
-		if o, ok := v.(*value.Object); ok {
-			return o, nil
-		}
-	}
-	return nil, fieldError(t, c.name, "Expected %s, got %s", ft, value.TypeName(v))
-}
-
-func asInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case float64:
-		if n == math.Trunc(n) && n >= -(1<<63) && n < 1<<63 {
-			return int64(n), true
-		}
-	}
-	return 0, false
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
-func jsonText(t *table, c *column, v any) (any, error) {
-	if !storableJSON(v) {
-		return nil, fieldError(t, c.name, "JSON text can't contain the NUL character")
-	}
-	b, err := value.EncodeJSON(v)
+	b, err := value.EncodeJSON(mv)
 	if err != nil {
-		return nil, fieldError(t, c.name, "Value cannot be stored as JSON")
+		return nil, t.def.FieldError(c.name, "Value cannot be stored as JSON")
 	}
 	return string(b), nil
 }
@@ -334,30 +192,4 @@ func decodeJSON(c *column, raw []byte) (any, error) {
 		}
 	}
 	return v, nil
-}
-
-// defaultValue is what an omitted field gets on insert: its default ("now" is the clock's
-// time), else null.
-func defaultValue(c *column, now func() time.Time) any {
-	d := c.field.Default
-	if d == nil {
-		return nil
-	}
-	if s, ok := d.(string); ok && s == "now" {
-		switch c.field.Type {
-		case relaybase.TypeTimestamp, relaybase.TypeInt:
-			return now().UnixMilli()
-		case relaybase.TypeDate:
-			return now().UTC().Format(time.DateOnly)
-		}
-	}
-	return value.Clone(value.Normalize(d))
-}
-
-func isPrimary(ix relaybase.Index) bool {
-	return ix.Type == "primary" || (len(ix.Fields) == 1 && ix.Fields[0] == "id")
-}
-
-func isUnique(ix relaybase.Index) bool {
-	return ix.Unique || strings.Contains(ix.Type, "unique")
 }

@@ -98,7 +98,7 @@ func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (
 			continue
 		}
 		if !given {
-			v = defaultValue(c, tx.db.now)
+			v = c.field.DefaultValue(tx.db.now)
 			if v == nil && !c.field.Optional && !c.field.Nullable {
 				return nil, relaybase.InputError(c.name, "Missing field %q for table %q.", c.name, t.name)
 			}
@@ -275,7 +275,7 @@ func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep
 	if err := tx.writable("append history"); err != nil {
 		return 0, "", err
 	}
-	if !storableText(e.Channel) {
+	if !relaybase.StorableText(e.Channel) {
 		return 0, "", fmt.Errorf("postgres: append history: the channel name must be UTF-8 text without NUL")
 	}
 	frame := e.Frame

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"relaybase"
 	"relaybase/value"
@@ -115,137 +113,34 @@ func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// fieldError is the error for a bad value for a field: an input error the runtime passes on.
-func fieldError(t *table, field, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return relaybase.InputError(field, "%s (table %q, field %q).", msg, t.name, field)
-}
+// limits are what SQLite holds: any name without NUL, any text.
+var limits = relaybase.StoreLimits{Database: "SQLite"}
 
-func unknownField(t *table, field string) error {
-	return relaybase.InputError(field, "Table %q has no field %q.", t.name, field)
-}
+func unknownField(t *table, field string) error { return t.def.UnknownField(field) }
 
-// encode turns a value into what the column stores. The value must already have the field's
-// type (int for int, text for text ...); the only conversions are the lossless ones between
-// the Go shapes of one model type (int → int64, an integral decimal → int for int fields).
+// encode turns a value into what the column stores: the field's model form (see
+// relaybase.Table.Coerce), with bool as 0/1 and json, object and T[] as JSON text.
 func encode(t *table, c *column, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	if c.field.Array {
-		arr, ok := v.([]any)
-		if !ok {
-			return nil, fieldError(t, c.name, "Expected an array, got %s", value.TypeName(v))
-		}
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			ev, err := element(t, c, e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = ev
-		}
-		return jsonText(t, c, out)
-	}
-	switch c.field.Type {
-	case relaybase.TypeJSON:
-		return jsonText(t, c, value.Normalize(v))
-	case relaybase.TypeObject:
-		o, ok := v.(*value.Object)
-		if !ok {
-			return nil, fieldError(t, c.name, "Expected an object, got %s", value.TypeName(v))
-		}
-		return jsonText(t, c, o)
-	}
-	ev, err := element(t, c, v)
-	if err != nil {
+	mv, err := t.def.Coerce(&c.field, v, limits)
+	if err != nil || mv == nil {
 		return nil, err
 	}
-	if b, ok := ev.(bool); ok {
+	if c.kind == kindJSON {
+		return jsonText(t, c, mv)
+	}
+	if b, ok := mv.(bool); ok {
 		if b {
 			return int64(1), nil
 		}
 		return int64(0), nil
 	}
-	return ev, nil
-}
-
-// element checks one scalar (or array element) against the field's type and returns it in
-// its model form.
-func element(t *table, c *column, v any) (any, error) {
-	ft := c.field.Type
-	if v == nil {
-		return nil, nil
-	}
-	switch ft {
-	case relaybase.TypeInt, relaybase.TypeTimestamp:
-		if i, ok := asInt(v); ok {
-			return i, nil
-		}
-	case relaybase.TypeDecimal:
-		switch n := v.(type) {
-		case float64:
-			if math.IsNaN(n) || math.IsInf(n, 0) {
-				return nil, fieldError(t, c.name, "Expected a finite decimal")
-			}
-			return n, nil
-		case int64:
-			return float64(n), nil
-		case int:
-			return float64(n), nil
-		}
-	case relaybase.TypeBool:
-		if b, ok := v.(bool); ok {
-			return b, nil
-		}
-	case relaybase.TypeEnum:
-		if s, ok := v.(string); ok {
-			if len(c.field.Values) > 0 && !contains(c.field.Values, s) {
-				return nil, fieldError(t, c.name, "Value %q is not one of %s", s, strings.Join(c.field.Values, ", "))
-			}
-			return s, nil
-		}
-	case relaybase.TypeText, relaybase.TypeEmail, relaybase.TypePassword, relaybase.TypeUUID, relaybase.TypeDate:
-		if s, ok := v.(string); ok {
-			return s, nil
-		}
-	case relaybase.TypeJSON:
-		return value.Normalize(v), nil
-	case relaybase.TypeObject:
-		if o, ok := v.(*value.Object); ok {
-			return o, nil
-		}
-	}
-	return nil, fieldError(t, c.name, "Expected %s, got %s", ft, value.TypeName(v))
-}
-
-func asInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case float64:
-		if n == math.Trunc(n) && n >= -(1<<63) && n < 1<<63 {
-			return int64(n), true
-		}
-	}
-	return 0, false
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
+	return mv, nil
 }
 
 func jsonText(t *table, c *column, v any) (any, error) {
 	b, err := value.EncodeJSON(v)
 	if err != nil {
-		return nil, fieldError(t, c.name, "Value cannot be stored as JSON")
+		return nil, t.def.FieldError(c.name, "Value cannot be stored as JSON")
 	}
 	return string(b), nil
 }
@@ -317,22 +212,4 @@ func decode(c *column, raw any) (any, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("column %q holds %T, not a %s", c.name, raw, c.field.Type)
-}
-
-// defaultValue is what an omitted field gets on insert: its default ("now" is the clock's
-// time), else null.
-func defaultValue(c *column, now func() time.Time) any {
-	d := c.field.Default
-	if d == nil {
-		return nil
-	}
-	if s, ok := d.(string); ok && s == "now" {
-		switch c.field.Type {
-		case relaybase.TypeTimestamp, relaybase.TypeInt:
-			return now().UnixMilli()
-		case relaybase.TypeDate:
-			return now().UTC().Format(time.DateOnly)
-		}
-	}
-	return value.Clone(value.Normalize(d))
 }

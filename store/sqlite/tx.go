@@ -103,7 +103,7 @@ func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (
 			continue
 		}
 		if !given {
-			v = defaultValue(c, now)
+			v = c.field.DefaultValue(now)
 			if v == nil && !c.field.Optional && !c.field.Nullable {
 				return nil, relaybase.InputError(c.name, "Missing field %q for table %q.", c.name, t.name)
 			}
