@@ -69,25 +69,28 @@ func startRelaybase(t *testing.T, dir string) *testServer {
 	}
 	engine := memory.New()
 	t.Cleanup(func() { engine.Close() })
-	rt, err := realtime.New(realtime.Config{
-		Canonical: ws.Canonical,
-		Rules:     ws.Channels,
-		Store:     store,
-		Engine:    engine,
-		Tokens:    tokens,
-	})
+	channels, err := realtime.NewChannels(realtime.ChannelsConfig{Rules: ws.Channels, Store: store, Engine: engine})
 	if err != nil {
 		t.Fatal(err)
 	}
 	prog, more := stack.Compile(ws, stack.Options{
 		Store:     store,
-		Events:    rt,
+		Events:    channels,
 		Tokens:    tokens,
 		Passwords: auth.NewPasswords(),
 		Env:       ws.Env,
 	})
 	if workspace.HasErrors(more) {
 		t.Fatalf("compile %s: %v", dir, more)
+	}
+	rt, err := realtime.New(realtime.Config{
+		Canonical: ws.Canonical,
+		Channels:  channels,
+		Tokens:    tokens,
+		Triggers:  prog,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector())

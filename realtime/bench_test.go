@@ -145,7 +145,11 @@ func (d *discardConn) Close() error {
 // benchFanoutMemory: members write to in-memory connections, so the figure is the server's
 // own cost per delivery, without the system call.
 func benchFanoutMemory(b *testing.B) {
-	srv, err := New(Config{Canonical: canonical, Rules: testRules, Engine: memory.New()})
+	ch, err := NewChannels(ChannelsConfig{Rules: testRules, Engine: memory.New()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Config{Canonical: canonical, Channels: ch, Triggers: NoTriggers})
 	if err != nil {
 		b.Fatal(err)
 	}

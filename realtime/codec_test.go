@@ -125,8 +125,8 @@ func TestCheckRules(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{Canonical: "c", Engine: nil}); err == nil {
-		t.Fatal("New without an engine succeeded")
+	if _, err := NewChannels(ChannelsConfig{Engine: nil}); err == nil {
+		t.Fatal("NewChannels without an engine succeeded")
 	}
 }
 

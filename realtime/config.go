@@ -10,23 +10,17 @@ import (
 // Config is what a Server needs. Zero fields take the defaults noted.
 type Config struct {
 	// Canonical is the workspace's realtime canonical: the server answers /rt/{Canonical}
-	// and 404 for any other name.
+	// and 404 for any other name. Required.
 	Canonical string
-	// Rules are the workspace's realtime_channel rules (see CheckRules).
-	Rules []relaybase.ChannelRule
-	// Store keeps history and offsets. Nil: no channel keeps history (a warning is logged
-	// when a rule asks for some).
-	Store relaybase.Store
-	// Engine carries frames and presence between nodes. Required.
-	Engine relaybase.Engine
+	// Channels are the workspace's channels (rules, history, engine). Required.
+	Channels *Channels
 	// Tokens verifies the tokens clients offer. Nil: every token is refused.
 	Tokens relaybase.Tokens
-	// Triggers runs realtime_trigger stacks on join and message. Nil: none.
+	// Triggers runs realtime_trigger stacks on join and message. Required: NoTriggers when
+	// there are none.
 	Triggers relaybase.Triggers
 	// Logger (nil: discard).
 	Logger *slog.Logger
-	// Now is the clock (nil: time.Now).
-	Now func() time.Time
 	// Limits of REALTIME.md §5.
 	Limits Limits
 }

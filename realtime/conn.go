@@ -848,9 +848,6 @@ func (c *conn) history(f *clientFrame) {
 // with forbidden (the trigger's message); any other failure with internal.
 func (c *conn) trigger(action string, f *clientFrame) bool {
 	t := c.srv.cfg.Triggers
-	if t == nil {
-		return true
-	}
 	if m, ok := t.(relaybase.TriggerMatcher); ok && !m.HasRealtimeTrigger(f.Channel, action) {
 		return true // no stack to run: don't decode its input
 	}

@@ -1,7 +1,9 @@
 // Package realtime is relaybase's realtime side: WebSocket connections at /rt/{canonical}
 // speaking the protocol of Xano's realtime (REALTIME.md), channel rules, presence, history
 // and resume, the frame codec, and the limits that keep one client from hurting others.
-// It implements relaybase.Events for the function-stack runtime.
+// Channels (the rules, the event codec and the history of a workspace's channels) implements
+// relaybase.Events for the function-stack runtime and exists before the Server, which is
+// built with the program's realtime triggers: New refuses to build a server without them.
 //
 // The model is centrifuge's: the Server is the node; a sharded hub maps channel names to
 // this node's members; each conn is one connection with one reader goroutine and a bounded

@@ -13,12 +13,12 @@ import (
 // an active rule matches; the event frame is encoded once here; when the channel keeps
 // history it is stored within tx (nil tx: not stored) and gets its offset. Nothing is sent
 // until Publish.
-func (s *Server) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
+func (ch *Channels) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
 	if !validChannelName(ev.Channel) {
 		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
 			"api.realtime_event: the channel must be a name of 1 to %d bytes of printable text, got %s.", MaxChannelName, strconv.Quote(truncate(ev.Channel, 80)))
 	}
-	rule, ok := s.Match(ev.Channel)
+	rule, ok := ch.Match(ev.Channel)
 	if !ok {
 		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
 			"api.realtime_event: no active realtime_channel matches the channel %s.", strconv.Quote(ev.Channel))
@@ -35,10 +35,10 @@ func (s *Server) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event)
 	}
 	frame := appendEvent(make([]byte, 0, len(data)+len(sender)+len(ev.Channel)+64), sender, ev.Channel, data)
 	st := relaybase.StagedEvent{Channel: ev.Channel, Frame: frame, SenderAuthenticated: authed}
-	if tx != nil && s.keepsHistory(rule) {
+	if tx != nil && ch.keepsHistory(rule) {
 		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{
 			Channel:             ev.Channel,
-			CreatedAt:           s.now().UnixMilli(),
+			CreatedAt:           ch.now().UnixMilli(),
 			SenderAuthenticated: authed,
 			Frame:               slices.Clone(frame),
 		}, rule.History)
@@ -63,9 +63,9 @@ func eventSender(id relaybase.Identity) []byte {
 // Publish sends staged events to every member of their channels on every node, in order;
 // call it once the transaction that staged them has committed. Failures are logged (the
 // events are stored; members can still read them from history).
-func (s *Server) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
+func (ch *Channels) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
 	for _, st := range staged {
-		rule, ok := s.Match(st.Channel)
+		rule, ok := ch.Match(st.Channel)
 		if !ok {
 			continue
 		}
@@ -74,11 +74,8 @@ func (s *Server) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
 			flags = flagAuthOnly
 		}
 		b := append(newFrame(len(st.Frame)), st.Frame...)
-		if err := s.engine.Publish(ctx, st.Channel, seal(b, kindBroadcast, flags, st.Offset, "")); err != nil {
-			s.log.Error("realtime: publish event failed", "channel", st.Channel, "offset", st.Offset, "err", err)
+		if err := ch.engine.Publish(ctx, st.Channel, seal(b, kindBroadcast, flags, st.Offset, "")); err != nil {
+			ch.log.Error("realtime: publish event failed", "channel", st.Channel, "offset", st.Offset, "err", err)
 		}
 	}
 }
-
-// bgCtx is the context for Engine calls that must happen even while shutting down.
-func (s *Server) bgCtx() context.Context { return context.WithoutCancel(s.ctx) }

@@ -71,14 +71,22 @@ type env struct {
 	engine relaybase.Engine
 }
 
-type option func(*Config)
-
-func withLimits(l Limits) option         { return func(c *Config) { c.Limits = l } }
-func withStore(s relaybase.Store) option { return func(c *Config) { c.Store = s } }
-func withEngine(e relaybase.Engine) option {
-	return func(c *Config) { c.Engine = e }
+// envConfig is what newEnv builds a server from; options change it.
+type envConfig struct {
+	channels ChannelsConfig
+	server   Config
 }
-func withTriggers(tr relaybase.Triggers) option { return func(c *Config) { c.Triggers = tr } }
+
+type option func(*envConfig)
+
+func withLimits(l Limits) option         { return func(c *envConfig) { c.server.Limits = l } }
+func withStore(s relaybase.Store) option { return func(c *envConfig) { c.channels.Store = s } }
+func withEngine(e relaybase.Engine) option {
+	return func(c *envConfig) { c.channels.Engine = e }
+}
+func withTriggers(tr relaybase.Triggers) option {
+	return func(c *envConfig) { c.server.Triggers = tr }
+}
 
 // openStore opens a real SQLite store in the test's temporary directory.
 func openStore(t testing.TB) relaybase.Store {
@@ -93,24 +101,27 @@ func openStore(t testing.TB) relaybase.Store {
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	cfg := Config{
-		Canonical: canonical,
-		Rules:     testRules,
-		Engine:    memory.New(),
-		Tokens:    fakeTokens{},
+	cfg := envConfig{
+		channels: ChannelsConfig{Rules: testRules, Engine: memory.New()},
+		server:   Config{Canonical: canonical, Tokens: fakeTokens{}, Triggers: NoTriggers},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.Store == nil {
-		cfg.Store = openStore(t)
+	if cfg.channels.Store == nil {
+		cfg.channels.Store = openStore(t)
 	}
-	srv, err := New(cfg)
+	ch, err := NewChannels(cfg.channels)
+	if err != nil {
+		t.Fatalf("NewChannels: %v", err)
+	}
+	cfg.server.Channels = ch
+	srv, err := New(cfg.server)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	hs := httptest.NewServer(srv)
-	e := &env{t: t, srv: srv, hs: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/rt/" + canonical, store: cfg.Store, engine: cfg.Engine}
+	e := &env{t: t, srv: srv, hs: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/rt/" + canonical, store: cfg.channels.Store, engine: cfg.channels.Engine}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -33,7 +33,7 @@ func offsetOf(f frame) int64 {
 }
 
 func TestHistory(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Now = fixedClock() })
+	e := newEnv(t, func(c *envConfig) { c.channels.Now = fixedClock() })
 	a := e.dial("user-1")
 	a.join("history", nil)
 	for i := 1; i <= 3; i++ {
@@ -318,7 +318,7 @@ func stage(t *testing.T, e *env, ev relaybase.Event, commit bool) relaybase.Stag
 }
 
 func TestEvents(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Now = fixedClock() })
+	e := newEnv(t, func(c *envConfig) { c.channels.Now = fixedClock() })
 	user, anon := e.dial("user-1"), e.dial("")
 	for _, ch := range []string{"public", "authchan"} {
 		user.join(ch, nil)

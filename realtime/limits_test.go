@@ -13,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"relaybase"
+	"relaybase/engine/memory"
 	"relaybase/value"
 )
 
@@ -275,6 +276,35 @@ func TestTriggers(t *testing.T) {
 	c.join("room/open", nil)
 	if tr.calls.Load() != n {
 		t.Fatalf("a repeated join ran the trigger again")
+	}
+}
+
+// TestNewRequiresTriggers: a server cannot be built without its triggers, so there is no
+// moment in which it serves joins and messages that a realtime_trigger should have judged
+// (allowing everything takes NoTriggers, written down), nor without its channels.
+func TestNewRequiresTriggers(t *testing.T) {
+	ch, err := NewChannels(ChannelsConfig{Rules: testRules, Engine: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no triggers", Config{Canonical: canonical, Channels: ch}, "Triggers is required"},
+		{"no channels", Config{Canonical: canonical, Triggers: NoTriggers}, "Channels is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := New(tc.cfg)
+			if err == nil {
+				_ = srv.Shutdown(context.Background())
+				t.Fatal("New succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want it to say %q", err, tc.want)
+			}
+		})
 	}
 }
 

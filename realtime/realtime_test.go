@@ -381,7 +381,7 @@ func TestBadToken(t *testing.T) {
 	}
 
 	// Without a Tokens, every token is refused; no token is still anonymous.
-	e2 := newEnv(t, func(c *Config) { c.Tokens = nil })
+	e2 := newEnv(t, func(c *envConfig) { c.server.Tokens = nil })
 	c = e2.dial("user-1")
 	c.expectError(codeUnauthorized, "")
 	if code, _ := c.waitClose(); code != 4401 {

@@ -23,18 +23,19 @@ import (
 
 // Server is one node's realtime side: it accepts WebSocket connections at
 // /rt/{canonical}, keeps their channel memberships in a sharded hub, and moves frames and
-// presence through the Engine. It implements http.Handler and relaybase.Events.
+// presence through the Engine of its Channels. It implements http.Handler, and through its
+// Channels relaybase.Events.
 type Server struct {
+	// The server's channels: their rules, store, engine and clock (and Stage, Publish and
+	// Match) are the server's own.
+	*Channels
+
 	cfg Config
 	lim Limits
 	log *slog.Logger
-	now func() time.Time
 	// afterFunc arms a channel's reorder wait: time.AfterFunc, replaced by tests that fire
 	// the wait by hand.
 	afterFunc func(time.Duration, func()) stopper
-	rules     *matcher
-	engine    relaybase.Engine
-	store     relaybase.Store
 
 	hub     hub
 	conns   registry
@@ -58,11 +59,15 @@ type stopper interface{ Stop() bool }
 var _ relaybase.Events = (*Server)(nil)
 var _ http.Handler = (*Server)(nil)
 
-// New checks the rules (warnings go to the log), starts engine delivery and the keep-alive
-// pinger, and returns a server ready to be mounted at /rt/.
+// New starts engine delivery and the keep-alive pinger for cfg.Channels, and returns a
+// server ready to be mounted at /rt/. Channels and Triggers are required: a server never
+// runs, not even for a moment, without the triggers that may refuse its joins and messages.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil {
-		return nil, errors.New("realtime: Config.Engine is required")
+	if cfg.Channels == nil {
+		return nil, errors.New("realtime: Config.Channels is required")
+	}
+	if cfg.Triggers == nil {
+		return nil, errors.New("realtime: Config.Triggers is required (realtime.NoTriggers when the workspace has no realtime_trigger)")
 	}
 	if cfg.Canonical == "" {
 		return nil, errors.New("realtime: Config.Canonical is required")
@@ -71,35 +76,13 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	warnings, err := CheckRules(cfg.Rules)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range warnings {
-		log.Warn(w)
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	s := &Server{
+		Channels:  cfg.Channels,
 		cfg:       cfg,
 		lim:       cfg.Limits.withDefaults(),
 		log:       log,
-		now:       now,
 		afterFunc: func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
-		rules:     newMatcher(cfg.Rules),
-		engine:    cfg.Engine,
-		store:     cfg.Store,
 		pingWire:  controlFrame(0x9, nil),
-	}
-	if s.store == nil {
-		for _, r := range cfg.Rules {
-			if r.Active && r.History > 0 {
-				log.Warn("realtime: no store configured, so no channel keeps history", "pattern", r.Pattern)
-				break
-			}
-		}
 	}
 	s.hub.init()
 	s.conns.init()
@@ -131,17 +114,8 @@ func (s *Server) announceExpired(channel, socketID string, member []byte) {
 	}
 }
 
-// Match returns the rule for a concrete channel name (REALTIME.md §3): an exact pattern
-// wins, then the longest prefix pattern; inactive rules match nothing. The rule is the
-// server's own copy: read it, don't change it.
-func (s *Server) Match(channel string) (*relaybase.ChannelRule, bool) {
-	return s.rules.match(channel)
-}
-
-// keepsHistory reports whether channels of r store frames.
-func (s *Server) keepsHistory(r *relaybase.ChannelRule) bool {
-	return r.History > 0 && s.store != nil
-}
+// bgCtx is the context for Engine calls that must happen even while shutting down.
+func (s *Server) bgCtx() context.Context { return context.WithoutCancel(s.ctx) }
 
 // ServeHTTP upgrades GET /rt/{canonical} to a WebSocket connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -172,33 +172,22 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		return nil, nil, diags, fmt.Errorf("engine %q: want memory or a redis:// URL", redactURL(e))
 	}
 
-	triggers := &lateTriggers{}
-	n.realtime, err = realtime.New(realtime.Config{
-		Canonical: canonical,
-		Rules:     ws.Channels,
-		Store:     n.store,
-		Engine:    n.engine,
-		Tokens:    tokens,
-		Triggers:  triggers,
-		Logger:    log,
-		Limits: realtime.Limits{
-			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
-			HardFrame:   int(cfg.bytes("rt_hard_frame")),
-			MaxChannels: cfg.int("rt_max_channels"),
-			OutQueue:    int(cfg.bytes("rt_out_queue")),
-			Rate:        cfg.int("rt_rate"),
-			Burst:       cfg.int("rt_burst"),
-			Ping:        cfg.duration("rt_ping"),
-			IdleTimeout: cfg.duration("rt_idle_timeout"),
-		},
+	// The parts are built in the order they need each other, so that none ever runs
+	// half-wired: the channels (rules, history, engine) first; then the program, which
+	// stages and publishes events through them; then the realtime server, which runs the
+	// program's realtime triggers from its first connection on.
+	channels, err := realtime.NewChannels(realtime.ChannelsConfig{
+		Rules:  ws.Channels,
+		Store:  n.store,
+		Engine: n.engine,
+		Logger: log,
 	})
 	if err != nil {
 		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
 	}
-
 	prog, more := stack.Compile(ws, stack.Options{
 		Store:     n.store,
-		Events:    n.realtime,
+		Events:    channels,
 		Tokens:    tokens,
 		Passwords: passwords,
 		Env:       mergeEnv(ws.Env, getenv),
@@ -216,7 +205,26 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 			}
 		}
 	}
-	triggers.set(prog)
+	n.realtime, err = realtime.New(realtime.Config{
+		Canonical: canonical,
+		Channels:  channels,
+		Tokens:    tokens,
+		Triggers:  prog,
+		Logger:    log,
+		Limits: realtime.Limits{
+			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
+			HardFrame:   int(cfg.bytes("rt_hard_frame")),
+			MaxChannels: cfg.int("rt_max_channels"),
+			OutQueue:    int(cfg.bytes("rt_out_queue")),
+			Rate:        cfg.int("rt_rate"),
+			Burst:       cfg.int("rt_burst"),
+			Ping:        cfg.duration("rt_ping"),
+			IdleTimeout: cfg.duration("rt_idle_timeout"),
+		},
+	})
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
+	}
 
 	api := httpapi.New(httpapi.Config{
 		Program:     prog,
@@ -248,23 +256,6 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return n, prog, diags, nil
-}
-
-// lateTriggers lets the realtime server, built before the program, call the program's
-// realtime triggers once it is compiled (the program needs the server as its Events).
-type lateTriggers struct{ p *stack.Program }
-
-func (t *lateTriggers) set(p *stack.Program) { t.p = p }
-
-func (t *lateTriggers) RunRealtimeTrigger(ctx context.Context, call *relaybase.TriggerCall) error {
-	if t.p == nil {
-		return nil
-	}
-	return t.p.RunRealtimeTrigger(ctx, call)
-}
-
-func (t *lateTriggers) HasRealtimeTrigger(channel, action string) bool {
-	return t.p != nil && t.p.HasRealtimeTrigger(channel, action)
 }
 
 func (n *node) ready(ctx context.Context) error {

@@ -58,12 +58,15 @@ type node struct {
 
 func newNode(t *testing.T, store relaybase.Store, engine *redis.Engine) *node {
 	t.Helper()
+	channels, err := realtime.NewChannels(realtime.ChannelsConfig{Rules: rules, Store: store, Engine: engine})
+	if err != nil {
+		t.Fatalf("realtime.NewChannels: %v", err)
+	}
 	srv, err := realtime.New(realtime.Config{
 		Canonical: canonical,
-		Rules:     rules,
-		Store:     store,
-		Engine:    engine,
+		Channels:  channels,
 		Tokens:    fakeTokens{},
+		Triggers:  realtime.NoTriggers,
 	})
 	if err != nil {
 		t.Fatalf("realtime.New: %v", err)
