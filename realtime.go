@@ -53,6 +53,9 @@ type StagedEvent struct {
 	Frame               json.RawMessage // the frame as delivered, offset included when stored
 	SenderAuthenticated bool
 	Offset              int64 // the offset it was stored under; 0 when the channel keeps no history
+	// Deliver, when set, sends the event instead of Events.Publish: events of Xano's
+	// current realtime (realtime.publish, message handlers) carry their own delivery.
+	Deliver func(ctx context.Context)
 }
 
 // Engine carries published frames between relaybase nodes and keeps presence across them

@@ -93,6 +93,12 @@ func (c *compiler) compileAll() {
 	for _, ep := range ws.Endpoints {
 		c.compileEndpoint(ep)
 	}
+	for _, m := range ws.RealtimeMessages {
+		c.compileRealtimeMessage(m)
+	}
+	for _, t := range ws.LifecycleTriggers {
+		c.compileLifecycleTrigger(t)
+	}
 	c.propagate()
 }
 

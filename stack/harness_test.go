@@ -74,6 +74,7 @@ type tenv struct {
 	p      *Program
 	db     *sqlite.DB
 	events *recordingEvents
+	pub    *recordingPublisher
 	logs   *syncBuffer
 	diags  []xs.Diagnostic
 	tokens *auth.Tokens
@@ -146,16 +147,18 @@ func loadEnv(t testing.TB, files map[string]string) *tenv {
 	}
 	logs := &syncBuffer{}
 	ev := &recordingEvents{}
+	pub := &recordingPublisher{}
 	p, cdiags := Compile(ws, Options{
 		Store:     db,
 		Events:    ev,
+		Publisher: pub,
 		Tokens:    tokens,
 		Passwords: auth.NewPasswords(auth.WithParams(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})),
 		Env:       map[string]any{"GREETING": "hello", "LIMIT": 3},
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:       func() time.Time { return fixedNow },
 	})
-	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, logs: logs, diags: cdiags, tokens: tokens}
+	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, pub: pub, logs: logs, diags: cdiags, tokens: tokens}
 }
 
 // endpoint finds an endpoint by verb and path.

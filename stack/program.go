@@ -17,8 +17,10 @@ import (
 
 // Options are what a Program runs against. Only Store is required.
 type Options struct {
-	Store     relaybase.Store
-	Events    relaybase.Events    // nil: api.realtime_event fails with a clear error
+	Store  relaybase.Store
+	Events relaybase.Events // nil: api.realtime_event fails with a clear error
+	// Publisher is the current realtime's side of realtime.publish (nil: it fails clearly).
+	Publisher relaybase.RealtimePublisher
 	Tokens    relaybase.Tokens    // nil: security.create_auth_token fails clearly
 	Passwords relaybase.Passwords // nil: password fields and check_password fail clearly
 	Env       map[string]any      // workspace env, already merged with RELAYBASE_ENV_* overrides
@@ -44,6 +46,8 @@ type Program struct {
 	funcs            map[string]*unit
 	tableTriggers    map[*relaybase.Table][]*tableTrigger
 	realtimeTriggers []*realtimeTrigger
+	messages         map[messageKey]*messageHandler
+	lifecycle        []*lifecycleTrigger
 	// hasSecrets: some table has a password field, so outgoing values are scanned.
 	hasSecrets bool
 }

@@ -58,6 +58,9 @@ type run struct {
 	req    *Request // nil for realtime triggers
 	staged []relaybase.StagedEvent
 	depth  int
+	// session is the realtime socket a message handler or trigger runs for
+	// (realtime.get_session); nil elsewhere.
+	session *relaybase.RealtimeSession
 
 	// secretKeys maps objects that carry secrets (rows of tables with password fields,
 	// $input objects with password inputs) to the keys that must not leave the stack.
@@ -107,9 +110,29 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 	}
 	if len(r.staged) > 0 {
 		// The write is durable: the events must go out even if the client went away.
-		r.p.opts.Events.Publish(context.WithoutCancel(r.ctx), r.staged)
+		r.publish(context.WithoutCancel(r.ctx))
 	}
 	return out, nil
+}
+
+// publish sends what the committed transaction staged, in order: events of the current
+// realtime deliver themselves, the legacy ones go through Events.Publish in runs.
+func (r *run) publish(ctx context.Context) {
+	start := 0
+	flush := func(end int) {
+		if end > start && r.p.opts.Events != nil {
+			r.p.opts.Events.Publish(ctx, r.staged[start:end])
+		}
+	}
+	for i, st := range r.staged {
+		if st.Deliver == nil {
+			continue
+		}
+		flush(i)
+		st.Deliver(ctx)
+		start = i + 1
+	}
+	flush(len(r.staged))
 }
 
 // guard runs fn and turns a panic (a bug, never a user's mistake) into a 500 so that the

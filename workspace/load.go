@@ -61,6 +61,7 @@ func Load(dir string) (*Workspace, []xs.Diagnostic, error) {
 		}
 	}
 	l.resolveQueries(queries)
+	l.resolveRealtime()
 	l.checkTables()
 	l.checkRoutes()
 	if st, err := os.Stat(filepath.Join(dir, "static")); err == nil && st.IsDir() {
@@ -123,6 +124,7 @@ func sourceFiles(dir string) ([]string, error) {
 type loader struct {
 	ws    *Workspace
 	diags []xs.Diagnostic
+	rt    realtime
 }
 
 type pendingQuery struct {
@@ -205,6 +207,16 @@ func (l *loader) object(file string, n *xs.Node) *pendingQuery {
 		}
 	case "realtime_trigger":
 		l.ws.RealtimeTriggers = append(l.ws.RealtimeTriggers, &Object{Name: n.Name, File: file, Node: n})
+	case "realtime_server":
+		l.realtimeServer(file, n)
+	case "channel":
+		l.realtimeChannel(file, n)
+	case "message":
+		l.realtimeMessage(file, n)
+	case "channel_trigger":
+		l.realtimeTrigger(file, n, true)
+	case "realtime_server_trigger":
+		l.realtimeTrigger(file, n, false)
 	default:
 		l.diags = append(l.diags, xs.Diagnostic{Pos: n.Pos, Severity: xs.Unsupported,
 			Message: fmt.Sprintf("%s: object kind not run by relaybase; it is not served", n.Keyword)})

@@ -27,6 +27,12 @@ type Workspace struct {
 	Channels         []relaybase.ChannelRule
 	RealtimeTriggers []*Object
 
+	// Xano's current realtime: servers (with their channels and messages' definitions),
+	// the message handlers' nodes, and channel_trigger / realtime_server_trigger objects.
+	RealtimeServers   []*relaybase.RealtimeServer
+	RealtimeMessages  []*RealtimeMessage
+	LifecycleTriggers []*RealtimeTrigger
+
 	// TableIDs fixes table ids to Xano's (relaybase.yaml table_ids); numeric table
 	// references ("37") resolve through it.
 	TableIDs map[string]int64
