@@ -19,7 +19,11 @@
 // [ErrExpired]. Issue encrypts with go-jose; Verify, which runs on every request and every
 // realtime connect, checks the header itself and then uses go-jose's key-unwrap and
 // CBC-HMAC primitives directly, skipping go-jose's general JSON header handling (most of its
-// cost); the tests hold the two paths to each other. The key comes from [ParseKey] (base64url text, as RELAYBASE_AUTH_KEY and key
+// cost); the tests hold the two paths to each other. A token that verified is remembered, by
+// the SHA-256 of its text, in a bounded cache ([WithVerifyCache], [DefaultVerifyCache] entries
+// by default) until it expires or is crowded out, so the same client reconnecting or calling
+// again costs a digest and a map lookup; its expiry is checked on every hit, a token that
+// failed is never remembered, and the extras handed out are always a fresh copy. The key comes from [ParseKey] (base64url text, as RELAYBASE_AUTH_KEY and key
 // files hold it) or [GenerateKey].
 //
 // # Passwords

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,8 @@ type Tokens struct {
 	defaultTTL time.Duration
 	enc        jose.Encrypter // stateless per call; holds the key
 	kek        cipher.Block   // the key's AES block, expanded once rather than per Verify
+	cacheSize  int
+	cache      *verifyCache // nil: every Verify does the whole work
 }
 
 // TokenOption configures NewTokens.
@@ -71,6 +74,14 @@ func WithDefaultTTL(d time.Duration) TokenOption {
 	}
 }
 
+// WithVerifyCache sets how many recently verified tokens Verify remembers (default
+// DefaultVerifyCache; 0 or less: none). A remembered token is answered from memory, its
+// expiry checked again, until it expires or is crowded out; only tokens that verified are
+// remembered.
+func WithVerifyCache(entries int) TokenOption {
+	return func(t *Tokens) { t.cacheSize = entries }
+}
+
 var _ relaybase.Tokens = (*Tokens)(nil)
 
 // NewTokens returns Tokens that encrypt to and decrypt with key, which must be KeySize bytes
@@ -88,10 +99,11 @@ func NewTokens(key []byte, opts ...TokenOption) (*Tokens, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new tokens: %w", err)
 	}
-	t := &Tokens{now: time.Now, defaultTTL: DefaultTTL, enc: enc, kek: block}
+	t := &Tokens{now: time.Now, defaultTTL: DefaultTTL, enc: enc, kek: block, cacheSize: DefaultVerifyCache}
 	for _, o := range opts {
 		o(t)
 	}
+	t.cache = newVerifyCache(t.cacheSize)
 	return t, nil
 }
 
@@ -154,7 +166,22 @@ func (t *Tokens) Issue(id relaybase.Identity, ttl time.Duration) (string, error)
 // with the key's cached AES block, and A256CBC-HS512 (RFC 7518 §5.2.5) with the ASCII of the
 // header segment as additional authenticated data (RFC 7516 §5.2). The tests hold this path
 // to go-jose's Decrypt, both ways.
+//
+// A token that verified is remembered (WithVerifyCache) by its digest, and verifies again from
+// memory until its expiry: a client reconnecting with the same token costs a SHA-256.
 func (t *Tokens) Verify(token string) (relaybase.Identity, error) {
+	var digest [sha256.Size]byte
+	cached := t.cache != nil && len(token) <= cacheMaxToken
+	if cached {
+		digest = tokenDigest(token)
+		id, ok, expired := t.cache.get(digest, t.now().Unix())
+		switch {
+		case ok:
+			return id, nil
+		case expired:
+			return relaybase.Identity{}, ErrExpired
+		}
+	}
 	plain, err := t.open(token)
 	if err != nil {
 		return relaybase.Identity{}, err
@@ -167,6 +194,13 @@ func (t *Tokens) Verify(token string) (relaybase.Identity, error) {
 	}
 	if t.now().Unix() >= exp {
 		return relaybase.Identity{}, ErrExpired
+	}
+	if cached {
+		keep := id
+		if keep.Extras != nil {
+			keep.Extras = value.Clone(keep.Extras).(*value.Object) // the caller owns id's
+		}
+		t.cache.put(digest, keep, exp)
 	}
 	return id, nil
 }
