@@ -49,7 +49,10 @@ type Node struct {
 	// AsIndex is the second variable of "each as $item, $index" ("index"), "" when absent.
 	AsIndex    string
 	AsIndexPos Pos
-	Field      *FieldDecl // set for a field declaration inside input { } or schema { }
+	// AsFilters are filters written after the variable, `as $i|add:1`: they apply to the
+	// statement's result before it is stored in the variable.
+	AsFilters []*FilterCall
+	Field     *FieldDecl // set for a field declaration inside input { } or schema { }
 }
 
 // Attr is "key = expr" (inside a body) or "key=expr" (inline on the header line).

@@ -29,6 +29,10 @@
 //   - Bare words used as values (now, GET in verb=GET, unquoted timestamps such as
 //     2025-01-01 00:00:00+0000 in a schedule) are *Ident; a dotted bare word (a.b) is one
 //     Ident. name(args) is a *Call.
+//   - Keywords are names wherever a name is expected (Xano exports `api_group as { }`):
+//     "as" after a keyword starts the result clause only when a variable follows it
+//     (`function.run as as $r` is the function named "as"); after a body it can only be
+//     the clause. Filters after the clause's variable (`as $i|add:1`) are Node.AsFilters.
 //   - Triple-quoted strings keep their content verbatim (no escapes); `expr` and
 //     ```expr``` are parsed as the expression they hold (no wrapper node).
 package xs

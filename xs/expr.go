@@ -175,24 +175,34 @@ func (p *parser) filtered() Expr {
 			p.next()
 		}
 		p.next() // |
-		nt := p.peek()
-		if nt.kind != tIdent {
-			p.expected(nt, "a filter name after |")
+		fc := p.filterCall()
+		if fc == nil {
 			return x
-		}
-		p.next()
-		fc := &FilterCall{Pos: p.pos(nt), Name: nt.text}
-		for !p.bad {
-			c := p.peek()
-			if !isOp(c, ":") || !p.adjacent(c) {
-				break
-			}
-			p.next()
-			fc.Args = append(fc.Args, p.filterArg())
 		}
 		x = &Filter{Pos: x.Position(), X: x, Call: fc}
 	}
 	return x
+}
+
+// filterCall reads a filter's name and its arguments, just after the "|"; nil (and an
+// error reported) when no name follows.
+func (p *parser) filterCall() *FilterCall {
+	nt := p.peek()
+	if nt.kind != tIdent {
+		p.expected(nt, "a filter name after |")
+		return nil
+	}
+	p.next()
+	fc := &FilterCall{Pos: p.pos(nt), Name: nt.text}
+	for !p.bad {
+		c := p.peek()
+		if !isOp(c, ":") || !p.adjacent(c) {
+			break
+		}
+		p.next()
+		fc.Args = append(fc.Args, p.filterArg())
+	}
+	return fc
 }
 
 // filterArg reads one filter argument: a primary, or a lambda when it starts with $$.

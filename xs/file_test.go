@@ -103,6 +103,23 @@ func TestFiles(t *testing.T) {
 			expectHead(t, n, "api_group", "Authentication")
 			expectExpr(t, n.Body.Attr("canonical").Value, `"auth-abc"`)
 		}},
+		{"api_group_as.xs", func(t *testing.T, n *Node) {
+			expectHead(t, n, "api_group", "as")
+			expectExpr(t, n.Body.Attr("canonical").Value, `"aB3xYz9q"`)
+		}},
+		{"function_keywords.xs", func(t *testing.T, n *Node) {
+			expectHead(t, n, "function", "as/in")
+			in := n.Body.Node("input").Body.Nodes
+			if len(in) != 3 || in[0].Field.Name != "as" || in[1].Field.Name != "if" || in[2].Field.Name != "not" {
+				t.Errorf("inputs %s", dump(in))
+			}
+			st := n.Body.Node("stack").Body.Nodes
+			if got := dump(st[1:]); got != "array.find_index if=(== var(this).as var($input).if) (var(rows)) as x2|add:1\n"+
+				"db.get as as row|get:\"not\":<nil>\n  field_name = \"id\"\n  field_value = var(x2)\n"+
+				"function.run as as nested|first_notnull:0\n" {
+				t.Errorf("got\n%s", got)
+			}
+		}},
 		{"workspace.xs", func(t *testing.T, n *Node) {
 			expectHead(t, n, "workspace", "chat_app")
 			expectExpr(t, n.Body.Attr("env").Value, `{APP_NAME:"Chat" MAX_ROOMS:10 DEBUG:false}`)

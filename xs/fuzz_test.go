@@ -65,6 +65,12 @@ func walk(nodes []*Node, fn func(Pos)) {
 		if n.AsIndex != "" {
 			fn(n.AsIndexPos)
 		}
+		for _, fc := range n.AsFilters {
+			fn(fc.Pos)
+			for _, a := range fc.Args {
+				walkExpr(a, fn)
+			}
+		}
 		for _, a := range n.Inline {
 			fn(a.Pos)
 			walkExpr(a.Value, fn)

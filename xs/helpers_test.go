@@ -119,6 +119,12 @@ func dumpNode(b *strings.Builder, n *Node, ind string) {
 	if n.AsIndex != "" {
 		b.WriteString(", " + n.AsIndex)
 	}
+	for _, f := range n.AsFilters {
+		b.WriteString("|" + f.Name)
+		for _, a := range f.Args {
+			b.WriteString(":" + sexpr(a))
+		}
+	}
 	b.WriteString("\n")
 	if n.Body != nil {
 		for _, a := range n.Body.Attrs {

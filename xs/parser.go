@@ -424,15 +424,40 @@ func (p *parser) node() *Node {
 			return n
 		}
 		// "as $x" may follow the body, on the same line or the next.
-		if t := p.peek(); t.kind == tNewline && isAs(p.peekAt(1)) {
+		if t := p.peek(); t.kind == tNewline && p.asClauseAt(1) {
 			p.next()
 		}
-		p.as(n)
+		// After a body the word can only be the clause: a name comes before the body.
+		if isAs(p.peek()) {
+			p.asClause(n)
+		}
 	}
 	return n
 }
 
 func isAs(t *token) bool { return t.kind == tIdent && t.text == "as" }
+
+// asClauseAt reports whether the k-th token ahead starts an "as $x" clause rather than
+// being the word "as" used as a name. Keywords are valid names wherever a name is
+// expected (Xano exports `api_group as { ... }`), so the word is the keyword only when
+// what follows can continue a clause: a variable, or a word or string that is not the
+// key of an inline attribute (`each as item` is a clause missing its "$", reported
+// as such, while `query as verb=GET` is a query named "as").
+func (p *parser) asClauseAt(k int) bool {
+	if !isAs(p.peekAt(k)) {
+		return false
+	}
+	switch u := p.peekAt(k + 1); u.kind {
+	case tVar:
+		return true
+	case tIdent, tString, tInt:
+		if isAs(u) && p.peekAt(k+2).kind == tVar {
+			return false // `function.run as as $r`: the first is the name
+		}
+		return !isOp(p.peekAt(k+2), "=")
+	}
+	return false
+}
 
 // ifClause reads the condition of the array statements, `array.find $list if ($this > 1)`
 // (or `array.find ($list) if (...)`), as the inline attribute "if".
@@ -453,8 +478,16 @@ func (p *parser) ifClause(n *Node) {
 	n.Inline = append(n.Inline, &Attr{Pos: pos, Key: "if", Value: e})
 }
 
+// as reads an "as $x" clause when one starts here.
 func (p *parser) as(n *Node) {
-	if !isAs(p.peek()) || n.As != "" {
+	if p.asClauseAt(0) {
+		p.asClause(n)
+	}
+}
+
+// asClause reads "as $x[, $i][|filter...]", the next token being "as".
+func (p *parser) asClause(n *Node) {
+	if n.As != "" {
 		return
 	}
 	p.next()
@@ -470,6 +503,16 @@ func (p *parser) as(n *Node) {
 		p.next()
 		p.next()
 		n.AsIndex, n.AsIndexPos = w.text, p.pos(w)
+	}
+	// Filters after the variable (`as $i|add:1`, as Xano exports write them) apply to the
+	// statement's result before it is stored.
+	for !p.bad && p.at("|") {
+		p.next()
+		fc := p.filterCall()
+		if fc == nil {
+			return
+		}
+		n.AsFilters = append(n.AsFilters, fc)
 	}
 }
 
@@ -500,7 +543,7 @@ func (p *parser) name(n *Node) {
 		}
 		n.Name = b.String()
 	case tIdent, tInt:
-		if isAs(t) || isOp(p.peekAt(1), "=") {
+		if p.asClauseAt(0) || isOp(p.peekAt(1), "=") {
 			return
 		}
 		p.next()
@@ -538,7 +581,7 @@ func (p *parser) name(n *Node) {
 func (p *parser) inline(n *Node) {
 	for !p.bad {
 		t := p.peek()
-		if t.kind != tIdent || isAs(t) || !isOp(p.peekAt(1), "=") {
+		if t.kind != tIdent || !isOp(p.peekAt(1), "=") {
 			return
 		}
 		p.next()
@@ -553,7 +596,7 @@ func (p *parser) cond(n *Node) {
 	p.nlSkip++
 	defer func() { p.nlSkip-- }()
 	n.Cond = p.expr()
-	if !p.bad && isAs(p.peek()) {
+	if !p.bad && p.asClauseAt(0) {
 		p.as(n)
 	}
 	if !p.bad {
