@@ -84,7 +84,7 @@ func (c *compiler) tableRef(n *xs.Node, keys ...string) (func(f *frame) (*relayb
 	ev, pos, ws := c.expr(e), e.Position(), c.ws
 	return func(f *frame) (*relaybase.Table, bool, error) {
 		v, err := ev(f)
-		if err != nil || v == nil || v == "" {
+		if err != nil || v == nil || noTable(value.ToText(v)) {
 			return nil, false, err
 		}
 		t, ok := ws.Table(value.ToText(v))
@@ -94,6 +94,11 @@ func (c *compiler) tableRef(n *xs.Node, keys ...string) (func(f *frame) (*relayb
 		return t, true, nil
 	}, true
 }
+
+// noTable reports whether a table reference names no table: empty, or the table id 0
+// that Xano exports for "none" (`auth_table = "0"` in an api.realtime_event without a
+// sender identity).
+func noTable(ref string) bool { return ref == "" || ref == "0" }
 
 func (c *compiler) stmtCreateAuthToken(n *xs.Node) execFn {
 	table, ok := c.tableRef(n, "table", "dbtable")
@@ -318,7 +323,11 @@ func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
 		c.warnf(e.Position(), "api.realtime_event: event has no effect in the realtime protocol relaybase speaks; the frame's action is always \"event\"")
 	}
 	channel, data := c.expr(attrOf(n, "channel")), c.expr(attrOf(n, "data"))
-	table, hasTable := c.tableRef(n, "auth_table")
+	var table func(f *frame) (*relaybase.Table, bool, error)
+	hasTable := false
+	if ref, ok := c.constText(attrOf(n, "auth_table")); !ok || !noTable(ref) {
+		table, hasTable = c.tableRef(n, "auth_table")
+	}
 	id := c.expr(attrOf(n, "auth_id"))
 	pos := n.Pos
 	return func(f *frame) (ctl, error) {

@@ -91,6 +91,11 @@ func (c *compiler) compileAll() {
 		c.compileRealtimeTrigger(o)
 	}
 	for _, ep := range ws.Endpoints {
+		c.p.endpoints = append(c.p.endpoints, c.compileEndpoint(ep))
+	}
+	// A query without its api_group is never served, but its stack is checked all the
+	// same, so that one missing group does not hide the other problems of the stack.
+	for _, ep := range ws.Unrouted {
 		c.compileEndpoint(ep)
 	}
 	for _, m := range ws.RealtimeMessages {
@@ -125,7 +130,7 @@ func (c *compiler) compileUnit(u *unit, n *xs.Node) {
 	}
 }
 
-func (c *compiler) compileEndpoint(ep *workspace.Endpoint) {
+func (c *compiler) compileEndpoint(ep *workspace.Endpoint) *Endpoint {
 	e := &Endpoint{
 		Path: ep.Path, Verb: ep.Verb, Auth: ep.Auth, File: ep.File, p: c.p,
 	}
@@ -144,7 +149,7 @@ func (c *compiler) compileEndpoint(ep *workspace.Endpoint) {
 	}
 	c.compileUnit(e.u, ep.Node)
 	e.Inputs = describeInputs(e.u.inputs)
-	c.p.endpoints = append(c.p.endpoints, e)
+	return e
 }
 
 func (c *compiler) compileTableTrigger(o *workspace.Object) {
@@ -154,6 +159,8 @@ func (c *compiler) compileTableTrigger(o *workspace.Object) {
 	t, ok := c.ws.Table(ref)
 	if !ok {
 		c.errorf(n.Pos, "table_trigger %s: table %q does not exist", o.Name, ref)
+		// Its stack is still checked, so that every other problem in it is reported too.
+		c.compileUnit(u, n)
 		return
 	}
 	if !c.active(n) {
@@ -171,6 +178,7 @@ func (c *compiler) compileRealtimeTrigger(o *workspace.Object) {
 	ch, ok := c.constText(attrOf(n, "channel"))
 	if !ok || ch == "" {
 		c.errorf(n.Pos, "realtime_trigger %s: channel must be a text", o.Name)
+		c.compileUnit(u, n) // still checked: see compileTableTrigger
 		return
 	}
 	if !c.active(n) {

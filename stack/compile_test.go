@@ -23,7 +23,7 @@ func TestUnsupportedConstructs(t *testing.T) {
   response = $r`),
 		endpointFile("filter", "GET"): endpointSrc("filter", "GET", `
   stack {
-    var $x { value = "a"|no_such_filter }
+    var $x { value = "a"|detect_encoding }
   }
   response = $x`),
 		"function/uses_redis.xs": `function uses_redis {
@@ -53,7 +53,7 @@ func TestUnsupportedConstructs(t *testing.T) {
 	}
 	want := []string{
 		"api/t/ai_post.xs:5:5: unsupported: statement ai.agent.run is not supported by relaybase",
-		"api/t/filter_get.xs:4:26: unsupported: filter no_such_filter is not supported by relaybase",
+		"api/t/filter_get.xs:4:26: unsupported: filter detect_encoding is not supported by relaybase",
 		"function/uses_redis.xs:4:5: unsupported: statement redis.get is not supported by relaybase",
 	}
 	slices.Sort(unsupported)
@@ -62,7 +62,7 @@ func TestUnsupportedConstructs(t *testing.T) {
 	}
 	for _, c := range []struct{ verb, path, at string }{
 		{"POST", "ai", "ai.agent.run (at api/t/ai_post.xs:5:5)"},
-		{"GET", "filter", "filter no_such_filter (at api/t/filter_get.xs:4:26)"},
+		{"GET", "filter", "filter detect_encoding (at api/t/filter_get.xs:4:26)"},
 		{"GET", "indirect", "redis.get (at function/uses_redis.xs:4:5)"},
 	} {
 		_, err := e.call(c.verb, c.path, "")

@@ -16,12 +16,33 @@ func (c *compiler) dbTable(n *xs.Node) *relaybase.Table {
 	if ref == "" {
 		ref, _ = c.constText(attrOf(n, "table"))
 	}
+	if ref == "" {
+		// Xano exports a statement whose table was never picked as `db.get "" { ... }`.
+		c.errorf(n.Pos, "%s: no table chosen", n.Keyword)
+		c.checkAttrs(n)
+		return nil
+	}
 	t, ok := c.ws.Table(ref)
 	if !ok {
 		c.errorf(n.Pos, "%s: table %q does not exist", n.Keyword, ref)
+		c.checkAttrs(n)
 		return nil
 	}
 	return t
+}
+
+// checkAttrs compiles the attributes of a statement that cannot run, only to report the
+// problems their expressions hold as well. A where or sort refers to the missing table's
+// fields, so those are left out.
+func (c *compiler) checkAttrs(n *xs.Node) {
+	if n.Body == nil {
+		return
+	}
+	for _, a := range n.Body.Attrs {
+		if !a.Disabled && a.Key != "where" && a.Key != "sort" {
+			c.expr(a.Value)
+		}
+	}
 }
 
 // hasField reports whether t has field (id always exists).

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -385,16 +386,19 @@ func (c *compiler) binary(x *xs.Binary) evalFn {
 // filter compiles X|name:args. A lambda filter (map, filter, find ...) gets its first
 // argument as a filter.Lambda that evaluates the expression with $$ bound to an element.
 func (c *compiler) filter(x *xs.Filter) evalFn {
-	call := x.Call
+	return c.filterCall(x.Call, c.expr(x.X))
+}
+
+// filterCall compiles one filter applied to what inner evaluates.
+func (c *compiler) filterCall(call *xs.FilterCall, inner evalFn) evalFn {
 	def, ok := filter.Lookup(call.Name)
 	if !ok {
-		return c.unsupportedExpr(call.Pos, "filter "+call.Name)
+		return c.unknownFilter(call)
 	}
 	n := len(call.Args)
 	if n < def.MinArgs || (def.MaxArgs >= 0 && n > def.MaxArgs) {
 		c.errorf(call.Pos, "filter %s takes %s, got %d", call.Name, argCount(def.MinArgs, def.MaxArgs), n)
 	}
-	inner := c.expr(x.X)
 	args := make([]evalFn, n)
 	first := 0
 	var body evalFn
@@ -432,6 +436,21 @@ func (c *compiler) filter(x *xs.Filter) evalFn {
 		}
 		return out, nil
 	}
+}
+
+// unknownFilter reports a filter relaybase does not run: a Xano filter it lacks is
+// unsupported (the endpoint answers 501); a name that is no Xano filter at all is a
+// mistake in the workspace (an error, with the nearest filter relaybase runs).
+func (c *compiler) unknownFilter(call *xs.FilterCall) evalFn {
+	if filter.IsXano(call.Name) {
+		return c.unsupportedExpr(call.Pos, "filter "+call.Name)
+	}
+	hint := ""
+	if s := filter.Suggest(call.Name); s != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	c.errorf(call.Pos, "unknown filter %s: Xano has no filter of that name%s", call.Name, hint)
+	return func(*frame) (any, error) { return nil, errorAt(call.Pos, "unknown filter %s", call.Name) }
 }
 
 func argCount(lo, hi int) string {

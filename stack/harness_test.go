@@ -95,7 +95,6 @@ func newEnv(t testing.TB, files map[string]string) *tenv {
 
 func loadEnv(t testing.TB, files map[string]string) *tenv {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	all := map[string]string{}
 	for k, v := range baseFiles {
@@ -116,7 +115,16 @@ func loadEnv(t testing.TB, files map[string]string) *tenv {
 			t.Fatal(err)
 		}
 	}
-	ws, diags, err := workspace.Load(filepath.Join(dir, "ws"))
+	return envFromDir(t, filepath.Join(dir, "ws"), dir)
+}
+
+// envFromDir loads the workspace in wsDir, migrates a SQLite database in dataDir and
+// compiles the workspace; load errors fail the test, compile diagnostics are kept.
+func envFromDir(t testing.TB, wsDir, dataDir string) *tenv {
+	t.Helper()
+	ctx := context.Background()
+	dir := dataDir
+	ws, diags, err := workspace.Load(wsDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,10 +111,41 @@ func (c *compiler) block(b *xs.Block) execFn {
 }
 
 func (c *compiler) stmt(n *xs.Node) execFn {
-	if h, ok := statements_[n.Keyword]; ok {
-		return h(c, n)
+	h, ok := statements_[n.Keyword]
+	if !ok {
+		return c.unsupportedStmt(n.Pos, "statement "+n.Keyword)
 	}
-	return c.unsupportedStmt(n.Pos, "statement "+n.Keyword)
+	exec := h(c, n)
+	if len(n.AsFilters) > 0 {
+		exec = c.asFilters(n, exec)
+	}
+	return exec
+}
+
+// asFilters applies the filters written after a statement's result variable (`as
+// $i|add:1`) to the result the statement stored there.
+func (c *compiler) asFilters(n *xs.Node, exec execFn) execFn {
+	name := varName(n.As)
+	if name == "" {
+		return exec
+	}
+	slot := c.slot(name)
+	chain := evalFn(func(f *frame) (any, error) { return f.slots[slot], nil })
+	for _, fc := range n.AsFilters {
+		chain = c.filterCall(fc, chain)
+	}
+	return func(f *frame) (ctl, error) {
+		k, err := exec(f)
+		if err != nil {
+			return k, err
+		}
+		v, err := chain(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		f.slots[slot] = v
+		return k, nil
+	}
 }
 
 func ctlStmt(k ctl) execFn { return func(*frame) (ctl, error) { return k, nil } }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -411,6 +412,16 @@ func (l *loader) indexes(t *relaybase.Table, a *xs.Attr) []relaybase.Index {
 		if ix.Type == "primary" {
 			continue // every table's primary key is id
 		}
+		if slices.Contains(ix.Fields, xanoRowColumn) {
+			if _, declared := t.Field(xanoRowColumn); !declared {
+				// Xano adds {type: "gin", field: [{name: "xdo", op: "jsonb_path_op"}]} to many
+				// exported tables: an index over its internal column holding the whole row as
+				// JSON. relaybase stores each field in its own column and keeps no such
+				// column, so there is nothing to index, on SQLite or PostgreSQL.
+				l.warnf(a.Pos, "table %s: index over Xano's internal row column %s skipped: relaybase keeps no such column", t.Name, xanoRowColumn)
+				continue
+			}
+		}
 		for _, f := range ix.Fields {
 			if _, ok := t.Field(f); !ok && f != "id" {
 				l.errorf(a.Pos, "table %s: index names unknown field %s", t.Name, f)
@@ -420,6 +431,9 @@ func (l *loader) indexes(t *relaybase.Table, a *xs.Attr) []relaybase.Index {
 	}
 	return out
 }
+
+// xanoRowColumn is the column in which Xano keeps each row as JSON; its exports index it.
+const xanoRowColumn = "xdo"
 
 var verbs = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
@@ -436,6 +450,9 @@ func (l *loader) query(file string, n *xs.Node) *pendingQuery {
 	if a := n.Body.Attr("auth"); a != nil {
 		if lit, ok := a.Value.(*xs.Lit); !ok || lit.Value != nil {
 			ep.Auth, _ = l.text(a.Value, "auth")
+		}
+		if strings.EqualFold(ep.Auth, "none") {
+			ep.Auth = "" // Xano's spelling of a public endpoint
 		}
 	}
 	q := &pendingQuery{ep: ep}
@@ -463,6 +480,7 @@ func (l *loader) resolveQueries(qs []*pendingQuery) {
 			}
 			if q.ep.Group == nil {
 				l.errorf(q.groupPos, "api_group %q is not defined (no api_group.xs has that name)", q.groupName)
+				l.ws.Unrouted = append(l.ws.Unrouted, q.ep)
 				continue
 			}
 		} else {
@@ -477,6 +495,7 @@ func (l *loader) resolveQueries(qs []*pendingQuery) {
 			}
 			if q.ep.Group == nil {
 				l.errorf(q.ep.Node.Pos, "query %q belongs to no api_group: add api_group = \"...\" or an api_group.xs in its folder", q.ep.Path)
+				l.ws.Unrouted = append(l.ws.Unrouted, q.ep)
 				continue
 			}
 		}
@@ -494,7 +513,7 @@ func (l *loader) checkTables() {
 		}
 		seen[t.Name] = t.File
 	}
-	for _, ep := range l.ws.Endpoints {
+	for _, ep := range slices.Concat(l.ws.Endpoints, l.ws.Unrouted) {
 		if ep.Auth == "" {
 			continue
 		}

@@ -1,6 +1,8 @@
 package workspace
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,6 +133,64 @@ func TestCollide(t *testing.T) {
 	for _, tc := range tests {
 		if got := Collide(tc.a, tc.b); got != tc.want {
 			t.Errorf("Collide(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// TestLoadXanoExport loads testdata/xano_export, valid Xano output: a group named "as",
+// auth = "none" meaning a public endpoint, and Xano's index over its internal row column
+// xdo, which is skipped with a warning (relaybase keeps no such column).
+func TestLoadXanoExport(t *testing.T) {
+	ws, diags, err := Load("testdata/xano_export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diags) != 1 || diags[0].Severity != xs.Warning || !strings.Contains(diags[0].Message, "xdo skipped") ||
+		diags[0].Pos.String() != "table/thing.xs:10:3" {
+		t.Fatalf("diagnostics %v, want only the warning about xdo", diags)
+	}
+	thing, _ := ws.Table("thing")
+	if len(thing.Index) != 1 || thing.Index[0].Fields[0] != "created_at" {
+		t.Errorf("index %+v", thing.Index)
+	}
+	if len(ws.Groups) != 1 || ws.Groups[0].Name != "as" || len(ws.Endpoints) != 2 {
+		t.Fatalf("groups %+v endpoints %d", ws.Groups, len(ws.Endpoints))
+	}
+	for _, ep := range ws.Endpoints {
+		if ep.Auth != "" || ep.Group != ws.Groups[0] {
+			t.Errorf("%s %s: auth %q", ep.Verb, ep.Path, ep.Auth)
+		}
+	}
+}
+
+// TestXdoIndexOverADeclaredField: a table that declares a field named xdo keeps its index.
+func TestXdoIndexOverADeclaredField(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"table/t.xs": `table t {
+  schema {
+    int id
+    json xdo
+  }
+  index = [{type: "gin", field: [{name: "xdo", op: "jsonb_path_op"}]}]
+}`})
+	ws, diags, err := Load(dir)
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("%v %v", err, diags)
+	}
+	if tb, _ := ws.Table("t"); len(tb.Index) != 1 {
+		t.Errorf("index %+v", tb.Index)
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, src := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -19,10 +19,14 @@ type Workspace struct {
 	Env       map[string]any // the workspace's env = {...}, values of package value
 	Canonical string         // realtime = {canonical: "..."}, "" when absent
 
-	Tables           []*relaybase.Table
-	TableTriggers    []*Object
-	Groups           []*Group
-	Endpoints        []*Endpoint
+	Tables        []*relaybase.Table
+	TableTriggers []*Object
+	Groups        []*Group
+	Endpoints     []*Endpoint
+	// Unrouted are the queries whose api_group is missing (an error Load reports). They
+	// are never served, but package stack still compiles them, so that a check reports
+	// every other problem of their stacks too.
+	Unrouted         []*Endpoint
 	Functions        []*Object // Name is the function's full name ("auth/hash" or "my_function")
 	Channels         []relaybase.ChannelRule
 	RealtimeTriggers []*Object

@@ -1,0 +1,6 @@
+table item {
+  schema {
+    int id
+    text name
+  }
+}
