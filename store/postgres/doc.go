@@ -71,9 +71,10 @@
 //
 // # Values
 //
-// SQL text is built only from identifiers that table definitions declared (always quoted)
-// and from this package's constants; every value travels as a parameter with an explicit
-// cast. Rows come back with the declared types (see relaybase/value); comparisons follow
+// Where clauses and the statements of Tx come from internal/sqlbuild, the builder both stores
+// share, with its PostgreSQL dialect. SQL text is built only from identifiers that table
+// definitions declared (always quoted) and from constants; every value travels as a
+// parameter with an explicit cast. Rows come back with the declared types (see relaybase/value); comparisons follow
 // XanoScript, not SQL: == null matches null, != v matches null (IS DISTINCT FROM), a value
 // of another type never matches, and Not is "IS NOT TRUE" so that !(x < 5) holds for a null
 // x. includes is ILIKE (wildcards escaped) under the first collation among C.utf8,

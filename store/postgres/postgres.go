@@ -23,19 +23,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 )
 
 // DB is a relaybase.Store on one PostgreSQL schema. It is safe for concurrent use, and
 // several DBs (nodes) may share the schema.
 type DB struct {
-	pool   *pgxpool.Pool
-	where  string // host:port/database, for messages (never the password)
-	nsp    string // the schema that holds every table
-	q      string // nsp quoted
-	lockID int64  // the advisory lock of writers to this schema
-	fold   string // quoted collation whose lower() folds Unicode (for includes)
-	now    func() time.Time
-	schema atomic.Pointer[schema]
+	pool    *pgxpool.Pool
+	where   string           // host:port/database, for messages (never the password)
+	nsp     string           // the schema that holds every table
+	q       string           // nsp quoted
+	lockID  int64            // the advisory lock of writers to this schema
+	dialect sqlbuild.Dialect // with the collation whose lower() folds Unicode (for includes)
+	now     func() time.Time
+	schema  atomic.Pointer[schema]
 
 	wsem chan struct{} // a token while no Tx of this DB holds or waits for the write lock
 
@@ -218,7 +219,7 @@ func (db *DB) inspect(ctx context.Context) error {
 	if !nsp.Valid {
 		return errors.New("no schema in the search_path exists; create it, or set search_path in the URL")
 	}
-	db.nsp, db.q = nsp.String, quoteIdent(nsp.String)
+	db.nsp, db.q = nsp.String, sqlbuild.QuoteIdent(nsp.String)
 	h := fnv.New64a()
 	h.Write([]byte("relaybase\x00" + db.nsp))
 	db.lockID = int64(h.Sum64())
@@ -247,17 +248,18 @@ func (db *DB) inspect(ctx context.Context) error {
 			names = append(names, n)
 		}
 	}
-	db.fold = `"default"`
+	fold := `"default"`
 	for _, n := range names {
 		var folds bool
-		if err := c.QueryRow(ctx, "SELECT lower('ÀÉÎÕÜΣÄ' COLLATE "+quoteIdent(n)+") = 'àéîõüσä'").Scan(&folds); err != nil {
+		if err := c.QueryRow(ctx, "SELECT lower('ÀÉÎÕÜΣÄ' COLLATE "+sqlbuild.QuoteIdent(n)+") = 'àéîõüσä'").Scan(&folds); err != nil {
 			return err
 		}
 		if folds {
-			db.fold = quoteIdent(n)
+			fold = sqlbuild.QuoteIdent(n)
 			break
 		}
 	}
+	db.dialect = sqlbuild.Postgres(fold)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 	"relaybase/value"
 )
 
@@ -54,13 +54,13 @@ func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.O
 	if err != nil {
 		return nil, err
 	}
-	b := builder{fold: tx.db.fold}
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
+	st, err := sqlbuild.Get(tx.db.dialect, t, field, v)
+	if err != nil {
 		return nil, err
 	}
-	found, err := tx.queryRows(ctx, t, "SELECT "+t.selCols+" FROM "+t.quoted+" WHERE "+b.String()+` ORDER BY "id" LIMIT 1`, b.args...)
+	found, err := tx.queryRows(ctx, t, st.SQL, st.Args...)
 	if err != nil {
-		return nil, tx.db.fail("get from "+t.name, err)
+		return nil, tx.db.fail("get from "+t.Name, err)
 	}
 	if len(found) == 0 {
 		return nil, nil
@@ -78,64 +78,26 @@ func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.writable("insert into " + t.name); err != nil {
+	if err := tx.writable("insert into " + t.Name); err != nil {
 		return nil, err
 	}
-	for _, k := range row.Keys() {
-		if _, ok := t.byName[k]; !ok {
-			return nil, unknownField(t, k)
-		}
-	}
-	var (
-		names    strings.Builder
-		b        = builder{fold: tx.db.fold}
-		explicit any // an id given in row
-	)
-	for i := range t.cols {
-		c := &t.cols[i]
-		v, given := row.Get(c.name)
-		if c.name == "id" && (!given || v == nil) {
-			continue
-		}
-		if !given {
-			v = c.field.DefaultValue(tx.db.now)
-			if v == nil && !c.field.Optional && !c.field.Nullable {
-				return nil, relaybase.InputError(c.name, "Missing field %q for table %q.", c.name, t.name)
-			}
-		}
-		sv, err := encode(t, c, v)
-		if err != nil {
-			return nil, err
-		}
-		if c.name == "id" {
-			explicit = sv
-		}
-		if len(b.args) > 0 {
-			names.WriteByte(',')
-			b.WriteByte(',')
-		}
-		names.WriteString(c.quoted)
-		b.param(sv, c.kind.cast())
-	}
-	var q string
-	if len(b.args) == 0 {
-		q = "INSERT INTO " + t.quoted + " DEFAULT VALUES ON CONFLICT DO NOTHING RETURNING " + t.selCols
-	} else {
-		q = "INSERT INTO " + t.quoted + " (" + names.String() + ") VALUES (" + b.String() + ") ON CONFLICT DO NOTHING RETURNING " + t.selCols
-	}
-	found, err := tx.queryRows(ctx, t, q, b.args...)
+	st, err := sqlbuild.Insert(tx.db.dialect, t, row, tx.db.now, " ON CONFLICT DO NOTHING RETURNING "+t.SelCols)
 	if err != nil {
-		return nil, tx.db.fail("insert into "+t.name, err)
+		return nil, err
+	}
+	found, err := tx.queryRows(ctx, t, st.SQL, st.Args...)
+	if err != nil {
+		return nil, tx.db.fail("insert into "+t.Name, err)
 	}
 	if len(found) == 0 {
-		return nil, fmt.Errorf("postgres: insert into %s: %w: a unique index already holds one of its values", t.name, relaybase.ErrConflict)
+		return nil, fmt.Errorf("postgres: insert into %s: %w: a unique index already holds one of its values", t.Name, relaybase.ErrConflict)
 	}
-	if explicit != nil && t.seq != "" {
+	if seq := tx.schema.seqs[t.Name]; st.Stored[0] != nil && seq != "" {
 		// Ids the sequence hands out later must not meet this one. setval is not undone by
 		// a rollback, which only skips ids.
 		if _, err := tx.c.Exec(ctx, "SELECT setval($1::regclass, $2::bigint) WHERE $2::bigint > coalesce(pg_sequence_last_value($1::regclass), 0)",
-			t.seq, explicit); err != nil {
-			return nil, tx.db.fail("insert into "+t.name, err)
+			seq, st.Stored[0]); err != nil {
+			return nil, tx.db.fail("insert into "+t.Name, err)
 		}
 	}
 	return found[0], nil
@@ -150,47 +112,26 @@ func (tx *Tx) Update(ctx context.Context, tableName, field string, v any, change
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.writable("update " + t.name); err != nil {
+	if err := tx.writable("update " + t.Name); err != nil {
 		return nil, err
 	}
-	b := builder{fold: tx.db.fold}
-	for _, k := range changes.Keys() {
-		c, ok := t.column(k)
-		if !ok {
-			return nil, unknownField(t, k)
-		}
-		if k == "id" {
-			continue
-		}
-		cv, _ := changes.Get(k)
-		sv, err := encode(t, c, cv)
-		if err != nil {
-			return nil, err
-		}
-		if len(b.args) > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(c.quoted + " = ")
-		b.param(sv, c.kind.cast())
+	set, cond, args, err := sqlbuild.Update(tx.db.dialect, t, field, v, changes)
+	if err != nil {
+		return nil, err
 	}
-	if len(b.args) == 0 {
+	if set == "" {
 		return tx.Get(ctx, tableName, field, v)
 	}
-	set := b.String()
-	b.Reset()
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
-		return nil, err
-	}
-	q := "WITH u AS (UPDATE " + t.quoted + " SET " + set + " WHERE " + b.String() + " RETURNING " + t.selCols + ") " +
-		"SELECT " + t.selCols + ` FROM u ORDER BY "id" LIMIT 1`
+	q := "WITH u AS (UPDATE " + t.Quoted + " SET " + set + " WHERE " + cond + " RETURNING " + t.SelCols + ") " +
+		"SELECT " + t.SelCols + ` FROM u ORDER BY "id" LIMIT 1`
 	var found []*value.Object
-	if t.unique {
-		found, err = tx.guarded(ctx, t, q, b.args)
+	if t.Unique {
+		found, err = tx.guarded(ctx, t, q, args)
 	} else {
-		found, err = tx.queryRows(ctx, t, q, b.args...)
+		found, err = tx.queryRows(ctx, t, q, args...)
 	}
 	if err != nil {
-		return nil, tx.db.fail("update "+t.name, err)
+		return nil, tx.db.fail("update "+t.Name, err)
 	}
 	if len(found) == 0 {
 		return nil, nil
@@ -225,16 +166,16 @@ func (tx *Tx) Delete(ctx context.Context, tableName, field string, v any) (int64
 	if err != nil {
 		return 0, err
 	}
-	if err := tx.writable("delete from " + t.name); err != nil {
+	if err := tx.writable("delete from " + t.Name); err != nil {
 		return 0, err
 	}
-	b := builder{fold: tx.db.fold}
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
-		return 0, err
-	}
-	tag, err := tx.c.Exec(ctx, "DELETE FROM "+t.quoted+" WHERE "+b.String(), b.args...)
+	st, err := sqlbuild.Delete(tx.db.dialect, t, field, v)
 	if err != nil {
-		return 0, tx.db.fail("delete from "+t.name, err)
+		return 0, err
+	}
+	tag, err := tx.c.Exec(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return 0, tx.db.fail("delete from "+t.Name, err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -247,15 +188,15 @@ func (tx *Tx) Truncate(ctx context.Context, tableName string, resetID bool) erro
 	if err != nil {
 		return err
 	}
-	if err := tx.writable("truncate " + t.name); err != nil {
+	if err := tx.writable("truncate " + t.Name); err != nil {
 		return err
 	}
-	if _, err := tx.c.Exec(ctx, "DELETE FROM "+t.quoted); err != nil {
-		return tx.db.fail("truncate "+t.name, err)
+	if _, err := tx.c.Exec(ctx, "DELETE FROM "+t.Quoted); err != nil {
+		return tx.db.fail("truncate "+t.Name, err)
 	}
 	if resetID {
-		if _, err := tx.c.Exec(ctx, "ALTER TABLE "+t.quoted+` ALTER COLUMN "id" RESTART WITH 1`); err != nil {
-			return tx.db.fail("truncate "+t.name, err)
+		if _, err := tx.c.Exec(ctx, "ALTER TABLE "+t.Quoted+` ALTER COLUMN "id" RESTART WITH 1`); err != nil {
+			return tx.db.fail("truncate "+t.Name, err)
 		}
 	}
 	return nil
@@ -432,19 +373,19 @@ type cell struct {
 }
 
 func newRowScanner(t *table) *rowScanner {
-	s := &rowScanner{t: t, cell: make([]cell, len(t.cols)), dest: make([]any, len(t.cols))}
-	for i := range t.cols {
+	s := &rowScanner{t: t, cell: make([]cell, len(t.Cols)), dest: make([]any, len(t.Cols))}
+	for i := range t.Cols {
 		c := &s.cell[i]
-		switch t.cols[i].kind {
-		case kindInt:
+		switch t.Cols[i].Kind {
+		case sqlbuild.KindInt:
 			s.dest[i] = &c.i
-		case kindReal:
+		case sqlbuild.KindReal:
 			s.dest[i] = &c.f
-		case kindBool:
+		case sqlbuild.KindBool:
 			s.dest[i] = &c.b
-		case kindText:
+		case sqlbuild.KindText:
 			s.dest[i] = &c.s
-		case kindJSON:
+		case sqlbuild.KindJSON:
 			s.dest[i] = &c.j
 		}
 	}
@@ -455,36 +396,36 @@ func (s *rowScanner) scan(rows pgx.Rows) (*value.Object, error) {
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, err
 	}
-	o := value.NewObject(len(s.t.cols))
-	for i := range s.t.cols {
-		col, c := &s.t.cols[i], &s.cell[i]
+	o := value.NewObject(len(s.t.Cols))
+	for i := range s.t.Cols {
+		col, c := &s.t.Cols[i], &s.cell[i]
 		var v any
-		switch col.kind {
-		case kindInt:
+		switch col.Kind {
+		case sqlbuild.KindInt:
 			if c.i.Valid {
 				v = c.i.Int64
 			}
-		case kindReal:
+		case sqlbuild.KindReal:
 			if c.f.Valid {
 				v = c.f.Float64
 			}
-		case kindBool:
+		case sqlbuild.KindBool:
 			if c.b.Valid {
 				v = c.b.Bool
 			}
-		case kindText:
+		case sqlbuild.KindText:
 			if c.s.Valid {
 				v = c.s.String
 			}
-		case kindJSON:
+		case sqlbuild.KindJSON:
 			if c.j != nil {
 				var err error
-				if v, err = decodeJSON(col, c.j); err != nil {
+				if v, err = sqlbuild.DecodeJSON(col, c.j); err != nil {
 					return nil, err
 				}
 			}
 		}
-		o.Set(col.name, v)
+		o.Set(col.Name, v)
 	}
 	return o, nil
 }

@@ -30,8 +30,9 @@
 //
 // # Values
 //
-// SQL text is built only from identifiers that table definitions declared (always quoted)
-// and from this package's constants; every value travels as a parameter. Rows come back
+// Where clauses and the statements of Tx come from internal/sqlbuild, the builder both stores
+// share, with its SQLite dialect. SQL text is built only from identifiers that table
+// definitions declared (always quoted) and from constants; every value travels as a parameter. Rows come back
 // with the declared types (see relaybase/value); comparisons follow XanoScript, not SQL:
 // == null matches null, != v matches null, a value of another type never matches.
 //

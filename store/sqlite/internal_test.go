@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 	"relaybase/value"
 )
 
@@ -58,11 +59,11 @@ func TestGetUsesIndex(t *testing.T) {
 	}
 	defer db.release(c)
 	for _, field := range []string{"email", "name"} {
-		var b builder
-		if err := b.cond(tb, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: "x"}); err != nil {
+		st, err := sqlbuild.Get(sq, tb, field, "x")
+		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := c.c.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+selectFirst(tb, b.String()), b.args...)
+		rows, err := c.c.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+st.SQL, st.Args...)
 		if err != nil {
 			t.Fatal(err)
 		}

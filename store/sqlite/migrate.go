@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 )
 
 // Migrate creates the workspace's tables and adds missing fields and indexes, inside one
@@ -17,7 +18,7 @@ import (
 // when its type changes without losing data (int → decimal, int → text, text → json ...).
 // Fields and indexes the workspace no longer defines are kept and reported in notes.
 func (db *DB) Migrate(ctx context.Context, tables []*relaybase.Table, fixedIDs map[string]int64) ([]string, error) {
-	if err := relaybase.CheckTables(tables, fixedIDs, limits); err != nil {
+	if err := relaybase.CheckTables(tables, fixedIDs, sq.Limits()); err != nil {
 		return nil, err
 	}
 	tx, err := db.begin(ctx, true)
@@ -178,13 +179,13 @@ func (m *migration) table(t *relaybase.Table) error {
 
 func (m *migration) create(t *relaybase.Table) error {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE " + quoteIdent(t.Name) + ` ("id" INTEGER PRIMARY KEY AUTOINCREMENT`)
+	b.WriteString("CREATE TABLE " + sqlbuild.QuoteIdent(t.Name) + ` ("id" INTEGER PRIMARY KEY AUTOINCREMENT`)
 	for _, f := range t.Fields {
 		if f.Name == "id" {
 			continue
 		}
-		k, _ := kindOf(f.Type, f.Array)
-		b.WriteString(", " + quoteIdent(f.Name) + " " + k.sqlType())
+		k, _ := sqlbuild.KindOf(f.Type, f.Array)
+		b.WriteString(", " + sqlbuild.QuoteIdent(f.Name) + " " + sqlType(k))
 	}
 	b.WriteString(")")
 	return m.exec(b.String())
@@ -240,10 +241,10 @@ func (m *migration) alter(t *relaybase.Table) error {
 		}
 		low := strings.ToLower(f.Name)
 		declared[low] = true
-		k, _ := kindOf(f.Type, f.Array)
+		k, _ := sqlbuild.KindOf(f.Type, f.Array)
 		col, exists := cols[low]
 		if !exists {
-			if err := m.exec("ALTER TABLE " + quoteIdent(t.Name) + " ADD COLUMN " + quoteIdent(f.Name) + " " + k.sqlType()); err != nil {
+			if err := m.exec("ALTER TABLE " + sqlbuild.QuoteIdent(t.Name) + " ADD COLUMN " + sqlbuild.QuoteIdent(f.Name) + " " + sqlType(k)); err != nil {
 				return fmt.Errorf("%s: table %q: add field %q: %w", where, t.Name, f.Name, err)
 			}
 			m.note("table %q: added field %q", t.Name, f.Name)
@@ -288,16 +289,16 @@ func typeName(f storedField) string {
 // value of a non-null x, "" when the stored data stays as it is. ok is false when some
 // value would be lost.
 func conversion(from, to storedField) (expr string, ok bool) {
-	fk, _ := kindOf(from.typ, from.array)
-	tk, _ := kindOf(to.typ, to.array)
+	fk, _ := sqlbuild.KindOf(from.typ, from.array)
+	tk, _ := sqlbuild.KindOf(to.typ, to.array)
 	if from.array || to.array {
 		switch {
 		case from.array && to.array && from.typ == to.typ:
 			return "", true
 		case from.array && to.array && fk == tk:
 			// Same storage per element (int[] ↔ timestamp[], text[] ↔ email[] ...).
-			fe, _ := scalarKind(from.typ)
-			te, _ := scalarKind(to.typ)
+			fe, _ := sqlbuild.ScalarKind(from.typ)
+			te, _ := sqlbuild.ScalarKind(to.typ)
 			return "", fe == te
 		case from.array && !to.array && to.typ == relaybase.TypeJSON:
 			return "", true
@@ -306,19 +307,19 @@ func conversion(from, to storedField) (expr string, ok bool) {
 	}
 	boolText := "CASE WHEN {x} THEN 'true' ELSE 'false' END"
 	switch {
-	case fk == tk && fk != kindJSON:
+	case fk == tk && fk != sqlbuild.KindJSON:
 		return "", true // int ↔ timestamp, text ↔ email ↔ enum ...
 	case from.typ == relaybase.TypeObject && to.typ == relaybase.TypeJSON:
 		return "", true
-	case fk == kindBool && tk == kindInt:
+	case fk == sqlbuild.KindBool && tk == sqlbuild.KindInt:
 		return "", true
-	case (fk == kindInt || fk == kindBool) && tk == kindReal:
+	case (fk == sqlbuild.KindInt || fk == sqlbuild.KindBool) && tk == sqlbuild.KindReal:
 		return "CAST({x} AS REAL)", true
-	case (fk == kindInt || fk == kindReal) && (to.typ == relaybase.TypeText || to.typ == relaybase.TypeJSON):
+	case (fk == sqlbuild.KindInt || fk == sqlbuild.KindReal) && (to.typ == relaybase.TypeText || to.typ == relaybase.TypeJSON):
 		return "CAST({x} AS TEXT)", true
-	case fk == kindBool && (to.typ == relaybase.TypeText || to.typ == relaybase.TypeJSON):
+	case fk == sqlbuild.KindBool && (to.typ == relaybase.TypeText || to.typ == relaybase.TypeJSON):
 		return boolText, true
-	case fk == kindText && to.typ == relaybase.TypeJSON:
+	case fk == sqlbuild.KindText && to.typ == relaybase.TypeJSON:
 		return "json_quote({x})", true
 	}
 	return "", false
@@ -326,14 +327,14 @@ func conversion(from, to storedField) (expr string, ok bool) {
 
 // convert rewrites column col's data for its new type. When the SQL type changes the
 // column is rebuilt (add, copy, drop, rename), with the indexes on it dropped and made again.
-func (m *migration) convert(tableName, col string, to kind, expr string) error {
-	qt, qc := quoteIdent(tableName), quoteIdent(col)
+func (m *migration) convert(tableName, col string, to sqlbuild.Kind, expr string) error {
+	qt, qc := sqlbuild.QuoteIdent(tableName), sqlbuild.QuoteIdent(col)
 	var curType string
 	if err := m.c.c.QueryRowContext(m.ctx, "SELECT type FROM pragma_table_info(?) WHERE name = ?", tableName, col).
 		Scan(&curType); err != nil {
 		return err
 	}
-	if strings.EqualFold(curType, to.sqlType()) {
+	if strings.EqualFold(curType, sqlType(to)) {
 		if expr == "" {
 			return nil
 		}
@@ -363,11 +364,11 @@ func (m *migration) convert(tableName, col string, to kind, expr string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	tmp := quoteIdent("_relaybase_tmp_" + col)
-	steps := []string{"ALTER TABLE " + qt + " ADD COLUMN " + tmp + " " + to.sqlType(),
+	tmp := sqlbuild.QuoteIdent("_relaybase_tmp_" + col)
+	steps := []string{"ALTER TABLE " + qt + " ADD COLUMN " + tmp + " " + sqlType(to),
 		"UPDATE " + qt + " SET " + tmp + " = " + strings.ReplaceAll(expr, "{x}", qc) + " WHERE " + qc + " IS NOT NULL"}
 	for _, ix := range idx {
-		steps = append(steps, "DROP INDEX "+quoteIdent(ix.name))
+		steps = append(steps, "DROP INDEX "+sqlbuild.QuoteIdent(ix.name))
 	}
 	steps = append(steps, "ALTER TABLE "+qt+" DROP COLUMN "+qc, "ALTER TABLE "+qt+" RENAME COLUMN "+tmp+" TO "+qc)
 	for _, ix := range idx {
@@ -428,13 +429,13 @@ func (m *migration) indexes(t *relaybase.Table, created bool) error {
 		}
 		cols := make([]string, len(ix.Fields))
 		for i, f := range ix.Fields {
-			cols[i] = quoteIdent(f)
+			cols[i] = sqlbuild.QuoteIdent(f)
 		}
 		kw := "INDEX"
 		if unique {
 			kw = "UNIQUE INDEX"
 		}
-		if err := m.exec("CREATE " + kw + " " + quoteIdent(name) + " ON " + quoteIdent(t.Name) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
+		if err := m.exec("CREATE " + kw + " " + sqlbuild.QuoteIdent(name) + " ON " + sqlbuild.QuoteIdent(t.Name) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 			if unique && strings.Contains(err.Error(), "UNIQUE") {
 				return fmt.Errorf("%s: table %q: can't add a unique index on %s: rows already share a value: %w",
 					describe(t), t.Name, strings.Join(ix.Fields, ", "), relaybase.ErrConflict)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 	"relaybase/value"
 )
 
@@ -50,27 +51,22 @@ func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.O
 	if err != nil {
 		return nil, err
 	}
-	var b builder
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
+	st, err := sqlbuild.Get(sq, t, field, v)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.c.query(ctx, selectFirst(t, b.String()), b.args...)
+	rows, err := tx.c.query(ctx, st.SQL, st.Args...)
 	if err != nil {
-		return nil, tx.db.fail("get from "+t.name, err)
+		return nil, tx.db.fail("get from "+t.Name, err)
 	}
 	found, err := scanRows(t, rows)
 	if err != nil {
-		return nil, tx.db.fail("get from "+t.name, err)
+		return nil, tx.db.fail("get from "+t.Name, err)
 	}
 	if len(found) == 0 {
 		return nil, nil
 	}
 	return found[0], nil
-}
-
-// selectFirst is Get's query: the row with the lowest id among those where holds.
-func selectFirst(t *table, where string) string {
-	return "SELECT " + t.selCols + " FROM " + t.quoted + " WHERE " + where + ` ORDER BY "id" LIMIT 1`
 }
 
 // Insert adds a row: omitted fields get their default, or null when they are optional or
@@ -81,64 +77,25 @@ func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.writable("insert into " + t.name); err != nil {
+	if err := tx.writable("insert into " + t.Name); err != nil {
 		return nil, err
 	}
-	for _, k := range row.Keys() {
-		if _, ok := t.byName[k]; !ok {
-			return nil, unknownField(t, k)
-		}
-	}
-	var (
-		names strings.Builder
-		marks strings.Builder
-		args  = make([]any, 0, len(t.cols))
-		vals  = make([]any, len(t.cols)) // what each column stores
-		now   = tx.db.now
-	)
-	for i := range t.cols {
-		c := &t.cols[i]
-		v, given := row.Get(c.name)
-		if c.name == "id" && (!given || v == nil) {
-			continue
-		}
-		if !given {
-			v = c.field.DefaultValue(now)
-			if v == nil && !c.field.Optional && !c.field.Nullable {
-				return nil, relaybase.InputError(c.name, "Missing field %q for table %q.", c.name, t.name)
-			}
-		}
-		sv, err := encode(t, c, v)
-		if err != nil {
-			return nil, err
-		}
-		vals[i] = sv
-		if len(args) > 0 {
-			names.WriteByte(',')
-			marks.WriteByte(',')
-		}
-		names.WriteString(c.quoted)
-		marks.WriteByte('?')
-		args = append(args, sv)
-	}
-	var q string
-	if len(args) == 0 {
-		q = "INSERT INTO " + t.quoted + ` DEFAULT VALUES RETURNING "id"`
-	} else {
-		q = "INSERT INTO " + t.quoted + " (" + names.String() + ") VALUES (" + marks.String() + `) RETURNING "id"`
+	st, err := sqlbuild.Insert(sq, t, row, tx.db.now, ` RETURNING "id"`)
+	if err != nil {
+		return nil, err
 	}
 	var id int64
-	if err := tx.c.queryRow(ctx, q, args...).Scan(&id); err != nil {
-		return nil, tx.db.fail("insert into "+t.name, err)
+	if err := tx.c.queryRow(ctx, st.SQL, st.Args...).Scan(&id); err != nil {
+		return nil, tx.db.fail("insert into "+t.Name, err)
 	}
-	vals[0] = id
-	out := value.NewObject(len(t.cols))
-	for i := range t.cols {
-		v, err := decode(&t.cols[i], vals[i])
+	st.Stored[0] = id
+	out := value.NewObject(len(t.Cols))
+	for i := range t.Cols {
+		v, err := decode(&t.Cols[i], st.Stored[i])
 		if err != nil {
-			return nil, tx.db.fail("insert into "+t.name, err)
+			return nil, tx.db.fail("insert into "+t.Name, err)
 		}
-		out.Set(t.cols[i].name, v)
+		out.Set(t.Cols[i].Name, v)
 	}
 	return out, nil
 }
@@ -150,46 +107,23 @@ func (tx *Tx) Update(ctx context.Context, tableName, field string, v any, change
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.writable("update " + t.name); err != nil {
+	if err := tx.writable("update " + t.Name); err != nil {
 		return nil, err
 	}
-	var b builder
-	for _, k := range changes.Keys() {
-		c, ok := t.column(k)
-		if !ok {
-			return nil, unknownField(t, k)
-		}
-		if k == "id" {
-			continue
-		}
-		cv, _ := changes.Get(k)
-		sv, err := encode(t, c, cv)
-		if err != nil {
-			return nil, err
-		}
-		if len(b.args) > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(c.quoted)
-		b.WriteString("=?")
-		b.args = append(b.args, sv)
+	set, cond, args, err := sqlbuild.Update(sq, t, field, v, changes)
+	if err != nil {
+		return nil, err
 	}
-	if len(b.args) == 0 {
+	if set == "" {
 		return tx.Get(ctx, tableName, field, v)
 	}
-	set, setArgs := b.String(), b.args
-	b = builder{args: setArgs}
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
-		return nil, err
-	}
-	q := "UPDATE " + t.quoted + " SET " + set + " WHERE " + b.String() + " RETURNING " + t.selCols
-	rows, err := tx.c.query(ctx, q, b.args...)
+	rows, err := tx.c.query(ctx, "UPDATE "+t.Quoted+" SET "+set+" WHERE "+cond+" RETURNING "+t.SelCols, args...)
 	if err != nil {
-		return nil, tx.db.fail("update "+t.name, err)
+		return nil, tx.db.fail("update "+t.Name, err)
 	}
 	first, err := scanLowestID(t, rows)
 	if err != nil {
-		return nil, tx.db.fail("update "+t.name, err)
+		return nil, tx.db.fail("update "+t.Name, err)
 	}
 	return first, nil
 }
@@ -200,20 +134,20 @@ func (tx *Tx) Delete(ctx context.Context, tableName, field string, v any) (int64
 	if err != nil {
 		return 0, err
 	}
-	if err := tx.writable("delete from " + t.name); err != nil {
+	if err := tx.writable("delete from " + t.Name); err != nil {
 		return 0, err
 	}
-	var b builder
-	if err := b.cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
-		return 0, err
-	}
-	res, err := tx.c.exec(ctx, "DELETE FROM "+t.quoted+" WHERE "+b.String(), b.args...)
+	st, err := sqlbuild.Delete(sq, t, field, v)
 	if err != nil {
-		return 0, tx.db.fail("delete from "+t.name, err)
+		return 0, err
+	}
+	res, err := tx.c.exec(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return 0, tx.db.fail("delete from "+t.Name, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, tx.db.fail("delete from "+t.name, err)
+		return 0, tx.db.fail("delete from "+t.Name, err)
 	}
 	return n, nil
 }
@@ -224,15 +158,15 @@ func (tx *Tx) Truncate(ctx context.Context, tableName string, resetID bool) erro
 	if err != nil {
 		return err
 	}
-	if err := tx.writable("truncate " + t.name); err != nil {
+	if err := tx.writable("truncate " + t.Name); err != nil {
 		return err
 	}
-	if _, err := tx.c.exec(ctx, "DELETE FROM "+t.quoted); err != nil {
-		return tx.db.fail("truncate "+t.name, err)
+	if _, err := tx.c.exec(ctx, "DELETE FROM "+t.Quoted); err != nil {
+		return tx.db.fail("truncate "+t.Name, err)
 	}
 	if resetID {
-		if _, err := tx.c.exec(ctx, "DELETE FROM sqlite_sequence WHERE name = ?", t.name); err != nil {
-			return tx.db.fail("truncate "+t.name, err)
+		if _, err := tx.c.exec(ctx, "DELETE FROM sqlite_sequence WHERE name = ?", t.Name); err != nil {
+			return tx.db.fail("truncate "+t.Name, err)
 		}
 	}
 	return nil
@@ -362,8 +296,8 @@ func (sp *savepoint) Rollback() error {
 // update may change many rows; it returns one).
 func scanLowestID(t *table, rows *sql.Rows) (*value.Object, error) {
 	defer rows.Close()
-	raw := make([]any, len(t.cols))
-	ptrs := make([]any, len(t.cols))
+	raw := make([]any, len(t.Cols))
+	ptrs := make([]any, len(t.Cols))
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
@@ -380,13 +314,13 @@ func scanLowestID(t *table, rows *sql.Rows) (*value.Object, error) {
 	if err := rows.Err(); err != nil || first == nil {
 		return nil, err
 	}
-	o := value.NewObject(len(t.cols))
-	for i := range t.cols {
-		v, err := decode(&t.cols[i], first[i])
+	o := value.NewObject(len(t.Cols))
+	for i := range t.Cols {
+		v, err := decode(&t.Cols[i], first[i])
 		if err != nil {
 			return nil, err
 		}
-		o.Set(t.cols[i].name, v)
+		o.Set(t.Cols[i].Name, v)
 	}
 	return o, nil
 }
@@ -395,8 +329,8 @@ func scanLowestID(t *table, rows *sql.Rows) (*value.Object, error) {
 func scanRows(t *table, rows *sql.Rows) ([]*value.Object, error) {
 	defer rows.Close()
 	var out []*value.Object
-	raw := make([]any, len(t.cols))
-	ptrs := make([]any, len(t.cols))
+	raw := make([]any, len(t.Cols))
+	ptrs := make([]any, len(t.Cols))
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
@@ -404,13 +338,13 @@ func scanRows(t *table, rows *sql.Rows) ([]*value.Object, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		o := value.NewObject(len(t.cols))
-		for i := range t.cols {
-			v, err := decode(&t.cols[i], raw[i])
+		o := value.NewObject(len(t.Cols))
+		for i := range t.Cols {
+			v, err := decode(&t.Cols[i], raw[i])
 			if err != nil {
 				return nil, err
 			}
-			o.Set(t.cols[i].name, v)
+			o.Set(t.Cols[i].Name, v)
 			raw[i] = nil
 		}
 		out = append(out, o)
