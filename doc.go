@@ -1,5 +1,6 @@
 // Package relaybase holds the domain types and the contracts between relaybase's parts:
-// the error type every layer speaks, the identity a token proves, table definitions with
+// the error type every layer speaks and the one classification of errors into client codes
+// (ErrorCode; each face maps codes to its own wire: httpapi to HTTP statuses), the identity a token proves, table definitions with
 // the rules their names and values follow (CheckTables, Table.Coerce: one set for every store),
 // the Store (tables, history, offsets, metadata) and the Engine (fan-out and presence
 // across nodes), and the channel rules of the realtime protocol.

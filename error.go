@@ -1,15 +1,16 @@
 package relaybase
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"net/http"
 )
 
-// Code is an error code a client sees (HTTP.md, "Errors").
+// Code is an error code a client sees (docs/http.md, "Errors"). Which HTTP status answers
+// each code is httpapi's business; which realtime error code, realtime's.
 type Code string
 
-// The error codes of HTTP.md.
+// The error codes of the HTTP API.
 const (
 	CodeInputError         Code = "ERROR_CODE_INPUT_ERROR"
 	CodeUnauthorized       Code = "ERROR_CODE_UNAUTHORIZED"
@@ -28,7 +29,6 @@ type Error struct {
 	Code    Code
 	Message string
 	Payload any   // a value (relaybase/value); nil is sent as ""
-	Status  int   // overrides the status of Code when non-zero (413 for an oversize body)
 	Err     error // the cause, for logs only
 }
 
@@ -41,33 +41,63 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// HTTPStatus is the status code an error is answered with.
-func (e *Error) HTTPStatus() int {
-	if e.Status != 0 {
-		return e.Status
+// ErrorCode classifies err: the one place that decides which code a client is answered
+// with, whoever answers (httpapi, the realtime server, a try_catch's $error).
+//
+//  1. CodeServiceUnavailable when err wraps ErrUnavailable, whatever else wraps it: the
+//     database or the engine is down, and waiting is the client's remedy, not a fix;
+//  2. else the Code of the first *Error in err's chain;
+//  3. else CodeServiceUnavailable for context.DeadlineExceeded (a bound on a call to the
+//     database or the engine ran out), CodeInputError for ErrConflict (the client sent a
+//     value a unique index already holds), CodeUnauthorized for ErrUnauthorized;
+//  4. else CodeFatal. ErrNotFound is among these: a store says it of a table, and a table
+//     the compiled program expects but the store lacks is the server's fault.
+//
+// ErrorCode(nil) is "".
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
 	}
-	return CodeStatus(e.Code)
+	if errors.Is(err, ErrUnavailable) {
+		return CodeServiceUnavailable
+	}
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeServiceUnavailable
+	case errors.Is(err, ErrConflict):
+		return CodeInputError
+	case errors.Is(err, ErrUnauthorized):
+		return CodeUnauthorized
+	}
+	return CodeFatal
 }
 
-// CodeStatus maps a code to its HTTP status (HTTP.md's table).
-func CodeStatus(c Code) int {
-	switch c {
-	case CodeInputError:
-		return http.StatusBadRequest
-	case CodeUnauthorized:
-		return http.StatusUnauthorized
-	case CodeAccessDenied:
-		return http.StatusForbidden
-	case CodeNotFound:
-		return http.StatusNotFound
-	case CodeTooManyRequests:
-		return http.StatusTooManyRequests
-	case CodeServiceUnavailable:
-		return http.StatusServiceUnavailable
-	case CodeNotImplemented:
-		return http.StatusNotImplemented
+// AsError returns err as the *Error a client is shown: the first *Error in err's chain when
+// its Code is ErrorCode(err); otherwise a new one with that code and a generic message for
+// it, keeping err as the cause for the log.
+func AsError(err error) *Error {
+	code := ErrorCode(err)
+	var e *Error
+	if errors.As(err, &e) && e.Code == code {
+		return e
 	}
-	return http.StatusInternalServerError
+	return &Error{Code: code, Message: genericMessage(code), Err: err}
+}
+
+// genericMessage is what a client is told of an error that brought no message of its own.
+func genericMessage(c Code) string {
+	switch c {
+	case CodeServiceUnavailable:
+		return "The service is unavailable; try again shortly."
+	case CodeInputError:
+		return "Duplicate record detected."
+	case CodeUnauthorized:
+		return "A valid auth token is required."
+	}
+	return "Internal server error."
 }
 
 // Errorf returns an *Error with a formatted message.
@@ -80,16 +110,6 @@ func InputError(param, format string, args ...any) *Error {
 	e := Errorf(CodeInputError, format, args...)
 	e.Payload = map[string]any{"param": param}
 	return e
-}
-
-// AsError returns err as an *Error; anything else becomes ERROR_FATAL with a generic
-// message, keeping err as the cause for the log.
-func AsError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return &Error{Code: CodeFatal, Message: "Internal server error.", Err: err}
 }
 
 // Sentinel errors that callers branch on.

@@ -50,7 +50,7 @@ func readInputs(r *http.Request, maxBody int64, params map[string]string) (*valu
 }
 
 func tooLarge(limit int64) error {
-	return &relaybase.Error{Code: relaybase.CodeInputError, Status: http.StatusRequestEntityTooLarge,
+	return &relaybase.Error{Code: relaybase.CodeInputError, Err: errBodyTooLarge,
 		Message: "The request body is larger than the limit of " + byteSize(limit) + "."}
 }
 

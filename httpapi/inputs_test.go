@@ -81,8 +81,8 @@ func TestReadBodyErrors(t *testing.T) {
 			req.ContentLength = -1 // as when chunked: the limit must hold while reading
 			_, err := readInputs(req, 64, nil)
 			re := relaybase.AsError(err)
-			if err == nil || re.Code != relaybase.CodeInputError || re.HTTPStatus() != tc.status {
-				t.Fatalf("err %v (status %d), want %s with %d", err, re.HTTPStatus(), relaybase.CodeInputError, tc.status)
+			if err == nil || re.Code != relaybase.CodeInputError || httpStatus(re) != tc.status {
+				t.Fatalf("err %v (status %d), want %s with %d", err, httpStatus(re), relaybase.CodeInputError, tc.status)
 			}
 			for _, internal := range []string{"invalid", "escape", "semicolon", "EOF", "multipart:", "character"} {
 				if strings.Contains(re.Message, internal) {
@@ -113,7 +113,7 @@ func TestReadInputsKeepsSemicolons(t *testing.T) {
 			}
 			in, err := readInputs(req, 1<<20, nil)
 			if tc.want == "" {
-				if re := relaybase.AsError(err); err == nil || re.HTTPStatus() != http.StatusBadRequest {
+				if re := relaybase.AsError(err); err == nil || httpStatus(re) != http.StatusBadRequest {
 					t.Fatalf("inputs %v, err %v; want a 400", in, err)
 				}
 				return

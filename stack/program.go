@@ -212,11 +212,8 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 		cancel()
 		if err != nil {
 			err = r.redactError(err)
-			var re *relaybase.Error
-			if errors.As(err, &re) && (errors.Is(err, errPrecondition) || re.Code == relaybase.CodeAccessDenied ||
-				re.Code == relaybase.CodeInputError || re.Code == relaybase.CodeNotFound || re.Code == relaybase.CodeUnauthorized) {
-				// A failed precondition (any error_type) refuses the action.
-				return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: re.Message, Err: err}
+			if refuses(err) {
+				return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: relaybase.AsError(err).Message, Err: err}
 			}
 			return p.finalError(ctx, err, t.file, "")
 		}
@@ -260,19 +257,23 @@ func (p *Program) timedOut(ctx context.Context, err error) error {
 		Err:     fmt.Errorf("%w: %w", errTimeout, err)}
 }
 
+// refuses reports whether a realtime trigger that failed with err refuses the action (the
+// client is told why) rather than failing (the client hears of an internal error): a failed
+// precondition of any error_type, and whatever the client is to blame for.
+func refuses(err error) bool {
+	if errors.Is(err, errPrecondition) {
+		return true
+	}
+	switch relaybase.ErrorCode(err) {
+	case relaybase.CodeAccessDenied, relaybase.CodeInputError, relaybase.CodeNotFound, relaybase.CodeUnauthorized:
+		return true
+	}
+	return false
+}
+
 // finalError logs what a client will not see and returns the error as a *relaybase.Error.
 func (p *Program) finalError(ctx context.Context, err error, file, requestID string) error {
-	var re *relaybase.Error
-	if !errors.As(err, &re) {
-		switch {
-		case errors.Is(err, relaybase.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-			re = &relaybase.Error{Code: relaybase.CodeServiceUnavailable, Message: "The service is unavailable; nothing was changed.", Err: err}
-		case errors.Is(err, relaybase.ErrConflict):
-			re = &relaybase.Error{Code: relaybase.CodeInputError, Message: "Duplicate record detected.", Err: err}
-		default:
-			re = relaybase.AsError(err)
-		}
-	}
+	re := relaybase.AsError(err)
 	if re.Code == relaybase.CodeFatal || re.Code == relaybase.CodeServiceUnavailable {
 		p.logger.LogAttrs(ctx, slog.LevelError, "stack failed",
 			slog.String("file", file), slog.String("request_id", requestID), slog.String("error", err.Error()))

@@ -218,29 +218,29 @@ func errorAt(pos xs.Pos, format string, args ...any) *relaybase.Error {
 }
 
 // wrapAt turns an error from a store, a filter or a contract into a stack error at pos,
-// keeping client-facing errors as they are.
+// keeping client-facing errors as they are. An error that relaybase.ErrorCode classifies
+// (the database is down, a unique index refused the write) or a cancelled request keeps its
+// cause, wrapped with the position, so that it is classified where it is answered; anything
+// else is a 500 that names the operation.
 func wrapAt(pos xs.Pos, what string, err error) error {
 	var re *relaybase.Error
 	if errors.As(err, &re) {
 		return err
 	}
-	switch {
-	case errors.Is(err, relaybase.ErrUnavailable), errors.Is(err, relaybase.ErrConflict),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	if relaybase.ErrorCode(err) != relaybase.CodeFatal || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s at %s: %w", what, pos, err)
 	}
 	return &relaybase.Error{Code: relaybase.CodeFatal, Message: fmt.Sprintf("%s failed (at %s).", what, pos), Err: err}
 }
 
 // catchable reports whether try_catch may handle err: not a construct that does not run,
-// not a cancelled request, not an unreachable database.
+// not an unreachable database, not a request that was cancelled or ran out of time.
 func catchable(err error) bool {
-	var re *relaybase.Error
-	if errors.As(err, &re) && (re.Code == relaybase.CodeNotImplemented || re.Code == relaybase.CodeServiceUnavailable) {
+	switch relaybase.ErrorCode(err) {
+	case relaybase.CodeNotImplemented, relaybase.CodeServiceUnavailable:
 		return false
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
-		!errors.Is(err, relaybase.ErrUnavailable)
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // errorValue is $error inside catch: {name, code, message, result}.
