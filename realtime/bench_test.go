@@ -123,7 +123,7 @@ func countFrames(nc net.Conn, f func()) {
 	}
 }
 
-// discardConn is an in-memory connection: writes are counted and dropped, reads block
+// discardConn is an in-memory transport: writes are counted and dropped, reads block
 // until it is closed.
 type discardConn struct {
 	pipeConn
@@ -131,8 +131,12 @@ type discardConn struct {
 	closed  chan struct{}
 }
 
-func (d *discardConn) Write(p []byte) (int, error) { d.written.Add(int64(len(p))); return len(p), nil }
-func (d *discardConn) Read([]byte) (int, error)    { <-d.closed; return 0, net.ErrClosed }
+func (d *discardConn) Write(frames [][]byte) (int, error) {
+	n, _ := d.pipeConn.Write(frames)
+	d.written.Add(int64(n))
+	return n, nil
+}
+func (d *discardConn) Read([]byte) (int, error) { <-d.closed; return 0, net.ErrClosed }
 func (d *discardConn) Close() error {
 	select {
 	case <-d.closed:
@@ -154,7 +158,7 @@ func benchFanoutMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		srv.conns.each(func(c *conn) { c.nc.Close() })
+		srv.conns.each(func(c *conn) { c.tr.Close() })
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
@@ -162,11 +166,7 @@ func benchFanoutMemory(b *testing.B) {
 	var written atomic.Int64
 	for range fanout {
 		c := srv.newConn(&discardConn{written: &written, closed: make(chan struct{})}, nil)
-		srv.mu.Lock()
-		srv.wg.Add(1)
-		srv.mu.Unlock()
-		srv.conns.add(c)
-		go c.serve()
+		srv.accept(c)
 		f, ferr := decodeFrame([]byte(`{"action":"join","options":{"channel":"public"},"payload":null}`))
 		if ferr != nil {
 			b.Fatal(ferr)

@@ -156,18 +156,23 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-// pipeConn is a net.Conn that reads from r and discards writes.
+// pipeConn is a transport that reads from r and discards writes.
 type pipeConn struct {
 	io.Reader
 }
 
-func (pipeConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (pipeConn) Write(frames [][]byte) (int, error) {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	return n, nil
+}
 func (pipeConn) Close() error                     { return nil }
-func (pipeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
 func (pipeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (pipeConn) SetDeadline(time.Time) error      { return nil }
 func (pipeConn) SetReadDeadline(time.Time) error  { return nil }
 func (pipeConn) SetWriteDeadline(time.Time) error { return nil }
+func (pipeConn) Secure() bool                     { return false }
 
 // chunkReader returns its data in two reads, split at half.
 type chunkReader struct {
@@ -254,7 +259,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			}
 		}
 		w := wire.Bytes()
-		c := &conn{srv: srv, nc: pipeConn{&chunkReader{parts: [][]byte{w[:len(w)/2], w[len(w)/2:]}}}}
+		c := &conn{srv: srv, tr: pipeConn{&chunkReader{parts: [][]byte{w[:len(w)/2], w[len(w)/2:]}}}}
 		op, buf, err := c.readMessage()
 		if err != nil {
 			t.Fatalf("readMessage: %v", err)

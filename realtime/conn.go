@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
-	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -21,33 +19,35 @@ import (
 
 // conn is one WebSocket connection: a client's identity, its memberships, and its
 // outbound queue. One reader goroutine (serve) reads and handles the client's frames;
-// writes happen on a pooled writer only while something is queued.
+// writes happen on a flusher or a pooled writer only while something is queued. Bytes go
+// in and out through its transport (a socket, or memory in tests).
 //
 // The fields a fan-out and the flushers touch for every frame come first, together: a
 // delivery to 10,000 members reads each connection from memory, so each cache line counts
 // (the struct is 384 bytes, a size class of whole cache lines).
 type conn struct {
 	srv *Server
-	raw syscall.RawConn // nil: no non-blocking writes (TLS)
+	raw syscall.RawConn // the transport's socket for writes that never wait; nil: none (TLS)
 
 	mu        sync.Mutex // guards the fields from here to members
 	writing   bool
 	closing   bool
 	closeSent bool
-	queued    int // bytes in queue
-	inflight  int // bytes being written
+	headRest  bool // queue[0] is the rest of a frame partly written: it goes out, whatever else is dropped
+	discard   bool // closing as a slow consumer: frames not yet begun are dropped
+	cut       bool // a write under way was cut short (write deadline now) for the close frame
+	queued    int  // bytes in queue
+	inflight  int  // bytes being written
 	queue     [][]byte
 	spare     [][]byte
 	closeWire []byte
 	drained   chan struct{}
 	closeCode int
-	wbufs     net.Buffers
 	members   []*member
 
 	authed   bool
 	badToken bool
-	vectored bool
-	nc       net.Conn
+	tr       transport
 	id       string // socketId
 	ident    relaybase.Identity
 	client   []byte // the client object C, encoded once
@@ -64,16 +64,18 @@ type conn struct {
 	refuseAt int64 // unix ns the refusal window began
 }
 
-func (s *Server) newConn(nc net.Conn, pre []byte) *conn {
+// newConn makes a connection over tr; pre is what was read from it past the handshake.
+func (s *Server) newConn(tr transport, pre []byte) *conn {
 	c := &conn{
 		srv:      s,
-		nc:       nc,
+		tr:       tr,
 		id:       newSocketID(),
 		pre:      pre,
-		vectored: isVectored(nc),
-		raw:      rawConn(nc),
 		tokens:   float64(s.lim.Burst),
 		tokensAt: time.Now().UnixNano(),
+	}
+	if rs, ok := tr.(rawSocket); ok {
+		c.raw = rs.rawConn()
 	}
 	c.client = clientJSON(c.id, c.ident)
 	if c.raw != nil {
@@ -108,7 +110,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	return c.nc.Read(p)
+	return c.tr.Read(p)
 }
 
 const readBufSize = 4 << 10
@@ -205,7 +207,7 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 	for {
 		c.mu.Lock()
 		if !c.closing {
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.lim.IdleTimeout))
+			_ = c.tr.SetReadDeadline(time.Now().Add(c.srv.lim.IdleTimeout))
 		}
 		closing := c.closing
 		c.mu.Unlock()
@@ -282,7 +284,7 @@ func (c *conn) readControl(h ws.Header) error {
 	ws.Cipher(p, h.Mask, 0)
 	switch h.OpCode {
 	case ws.OpPing:
-		c.control(controlFrame(0xA, p))
+		c.enqueue(controlFrame(0xA, p))
 	case ws.OpClose:
 		code, reason := ws.ParseCloseFrameData(p)
 		switch {
@@ -395,272 +397,6 @@ func (c *conn) memberOf(channel string) *member {
 		}
 	}
 	return nil
-}
-
-func (c *conn) join(f *clientFrame) {
-	s := c.srv
-	name := f.Channel
-	rule, ok := s.Match(name)
-	if !ok {
-		c.refuse(name, codeChannelNotFound, "No realtime channel matches "+strconv.Quote(name)+".")
-		return
-	}
-	if !c.authed && !rule.AnonymousClients {
-		c.refuse(name, codeUnauthorized, "This channel needs an authenticated client.")
-		return
-	}
-	wantPresence := f.Join.Presence && rule.Presence
-	m := c.memberOf(name)
-	repeat := m != nil
-	var ch *hubChannel
-	if repeat {
-		ch = m.ch
-	} else {
-		c.mu.Lock()
-		n := len(c.members)
-		c.mu.Unlock()
-		if n >= s.lim.MaxChannels {
-			c.refuse(name, codeTooManyChannels, "A connection may join at most "+strconv.Itoa(s.lim.MaxChannels)+" channels.")
-			return
-		}
-		if !c.trigger(actJoin, f) {
-			return
-		}
-		ch = s.hub.acquire(name, rule)
-	}
-	ctx := s.ctx
-	keeps := s.keepsHistory(rule)
-	var (
-		page     relaybase.HistoryPage
-		readHead bool // the store is read for page's epoch and newest offset
-	)
-
-	// Membership, presence and the presence list, under the channel's opMu (see hubChannel).
-	ch.opMu.Lock()
-	resubscribe := false
-	if !ch.subscribed {
-		if err := s.engine.Subscribe(ctx, name); err != nil {
-			if !repeat {
-				s.release(ch)
-			}
-			ch.opMu.Unlock()
-			c.internal(name, "join the channel", err)
-			return
-		}
-		ch.subscribed = true
-		resubscribe = true
-	}
-	ch.mu.Lock()
-	if resubscribe {
-		// Frames may have gone by unseen while not subscribed: where the channel stands
-		// is read again (below), and stored frames wait for that.
-		ch.headOK = false
-		s.stopReorder(ch)
-		ch.pending = nil
-		ch.last, ch.seeded = 0, false
-	}
-	switch {
-	case !keeps:
-	case ch.headOK && !f.Join.History && !f.Join.HasSince:
-		// The reply needs the head only: this node knows it (see hubChannel.headOK).
-		page.Epoch, page.Newest = ch.epoch, ch.last
-	default:
-		readHead = true
-	}
-	if repeat {
-		m.hold = &holdBuf{}
-		m.presence = m.presence || wantPresence
-	} else {
-		m = &member{c: c, ch: ch, presence: wantPresence, hold: &holdBuf{}}
-		ch.addMember(m)
-		s.members.Add(1)
-	}
-	ch.mu.Unlock()
-	if !repeat {
-		c.mu.Lock()
-		c.members = append(c.members, m)
-		c.mu.Unlock()
-		if err := s.engine.AddPresence(ctx, name, c.id, c.client); err != nil {
-			s.log.Warn("realtime: engine add presence failed", "channel", name, "err", err)
-		}
-		if rule.Presence {
-			s.publishPresence(ctx, name, true, c)
-		}
-	}
-	var list [][]byte
-	if wantPresence {
-		var err error
-		if list, err = s.engine.Presence(ctx, name); err != nil {
-			s.log.Warn("realtime: engine presence failed", "channel", name, "err", err)
-		}
-	}
-	ch.opMu.Unlock()
-
-	// What the channel has stored, read after subscribing so nothing falls between.
-	var histErr error
-	if readHead {
-		switch {
-		case f.Join.HasSince:
-			page, histErr = s.store.History(ctx, name, f.Join.Since, 0)
-		case f.Join.History:
-			page, histErr = s.store.History(ctx, name, 0, 0)
-		default:
-			page, histErr = s.store.History(ctx, name, math.MaxInt64, 1)
-		}
-		if histErr == nil {
-			ch.mu.Lock()
-			s.seed(ch, page.Newest)
-			ch.noteHead(page)
-			ch.mu.Unlock()
-		}
-	}
-
-	c.reply(wire(appendJoinReply(newFrame(128+len(c.client)+len(name)), c.client, name, keeps, page.Epoch, page.Newest)))
-	if wantPresence {
-		c.reply(wire(appendPresenceFull(newFrame(presenceSize(list)+len(name)+64), name, list)))
-	}
-	var seen int64
-	switch {
-	case histErr != nil:
-		c.internal(name, "read the channel's history", histErr)
-	case f.Join.HasSince && !keeps:
-		if f.Join.Since > 0 {
-			c.sendError(name, codeHistoryGap, "This channel keeps no history to resume from.")
-			c.reply(wire(appendHistory(newFrame(64), name, nil, rule, c.authed)))
-		}
-	case f.Join.HasSince:
-		if resumeGap(page, f.Join) {
-			c.sendError(name, codeHistoryGap, "Some frames since offset "+strconv.FormatInt(f.Join.Since, 10)+" are no longer kept; here is the full history.")
-			full, err := s.store.History(ctx, name, 0, 0)
-			if err != nil {
-				c.internal(name, "read the channel's history", err)
-				break
-			}
-			c.reply(wire(appendHistory(newFrame(historySize(full)), name, full.Entries, rule, c.authed)))
-			seen = full.Newest
-			break
-		}
-		for _, e := range page.Entries {
-			if visible(e, rule, c.authed) {
-				c.reply(wire(withOffset(append(newFrame(len(e.Frame)+24), e.Frame...), e.Offset)))
-			}
-		}
-		seen = page.Newest
-	case f.Join.History:
-		c.reply(wire(appendHistory(newFrame(historySize(page)), name, page.Entries, rule, c.authed)))
-		seen = page.Newest
-	case keeps:
-		// The reply told the member where the channel stands: what is at or below that
-		// offset is not news to it.
-		seen = page.Newest
-	}
-
-	// Now the held live frames, then live delivery.
-	var present map[string]bool
-	if wantPresence {
-		present = make(map[string]bool, len(list))
-		for _, p := range list {
-			present[memberSocketID(p)] = true
-		}
-	}
-	ch.mu.Lock()
-	m.seen = seen
-	held := m.hold
-	m.hold = nil
-	for _, h := range held.items {
-		switch h.kind {
-		case kindPresenceJoin:
-			// Already in the list sent, or announced twice from another node.
-			if present != nil {
-				if present[h.subject] {
-					continue
-				}
-				present[h.subject] = true
-			}
-		case kindPresenceLeave:
-			if present != nil {
-				if !present[h.subject] {
-					continue
-				}
-				delete(present, h.subject)
-			}
-		case kindBroadcast:
-			if h.offset > 0 && h.offset <= m.seen {
-				continue // sent as history already
-			}
-		}
-		c.enqueue(h.wire)
-	}
-	ch.mu.Unlock()
-}
-
-// resumeGap reports whether a resume from j.Since can't be served from page (read with
-// after = j.Since): another epoch, an offset the channel never reached, or frames after it
-// no longer kept. An empty epoch from the client matches any (it joined before the
-// channel's first stored frame, when there was no epoch yet).
-func resumeGap(page relaybase.HistoryPage, j joinPayload) bool {
-	switch {
-	case j.Epoch != "" && j.Epoch != page.Epoch:
-		return true
-	case j.Since > page.Newest:
-		return true
-	case j.Since < page.Newest && (page.Oldest == 0 || page.Oldest > j.Since+1):
-		return true
-	}
-	return false
-}
-
-// visible applies the receive rule (REALTIME.md §3) to a stored frame.
-func visible(e relaybase.HistoryEntry, rule *relaybase.ChannelRule, authed bool) bool {
-	return authed || !(e.AuthenticatedOnly || (rule.AuthChannel && e.SenderAuthenticated))
-}
-
-// appendHistory appends a history frame: the newest rule.History entries the member may
-// read, oldest first.
-func appendHistory(b []byte, channel string, entries []relaybase.HistoryEntry, rule *relaybase.ChannelRule, authed bool) []byte {
-	if rule.History > 0 && len(entries) > rule.History {
-		entries = entries[len(entries)-rule.History:]
-	}
-	b = append(b, `{"action":"history"`...)
-	b = appendOptions(b, channel)
-	b = append(b, `,"payload":{"history":[`...)
-	first := true
-	for _, e := range entries {
-		if !visible(e, rule, authed) {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendHistoryEntry(b, e.Frame, e.Offset, e.CreatedAt)
-	}
-	return append(b, `]}}`...)
-}
-
-func historySize(p relaybase.HistoryPage) int {
-	n := 96
-	for _, e := range p.Entries {
-		n += len(e.Frame) + 48
-	}
-	return n
-}
-
-func presenceSize(list [][]byte) int {
-	n := 0
-	for _, m := range list {
-		n += len(m) + 1
-	}
-	return n
-}
-
-// memberSocketID reads the socketId of a client object C.
-func memberSocketID(member []byte) string {
-	var v struct {
-		SocketID string `json:"socketId"`
-	}
-	_ = json.Unmarshal(member, &v)
-	return v.SocketID
 }
 
 func (c *conn) leave(f *clientFrame) {
@@ -907,14 +643,18 @@ func (c *conn) cleanup() {
 	c.pre = nil
 	c.releaseReadBuf()
 	c.waitWriter(s.lim.CloseTimeout)
-	c.nc.Close()
+	c.tr.Close()
 	s.wg.Done()
 }
 
 // waitWriter waits, at most d, for the writer to finish what is queued.
 func (c *conn) waitWriter(d time.Duration) {
 	deadline := time.Now().Add(d)
-	_ = c.nc.SetWriteDeadline(deadline)
+	c.mu.Lock()
+	if !c.cut { // else the writer sets it, once it has seen its write cut short
+		_ = c.tr.SetWriteDeadline(deadline)
+	}
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if !c.writing {

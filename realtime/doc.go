@@ -15,7 +15,14 @@
 // and is delivered from the Engine handler, so several nodes behave as one. The Engine
 // message is the encoded frame itself behind a small envelope (kind, visibility, offset,
 // subject): a frame is encoded once per publish and the same bytes are written to every
-// member. History and offsets live in the relaybase.Store; the Engine only fans out and
+// member. A connection's bytes go through its transport (transport.go: read, write frames,
+// deadlines, close; netTransport over a socket or TLS): the protocol logic (conn.go,
+// join.go: the client's actions; writer.go: the queue, the flushers, the closing
+// handshake) never touches a net.Conn, so it runs over memory in tests, and another
+// protocol or transport can share it. Frames are whole WebSocket frames by the time they
+// are queued; what changes their bytes per connection (compression) belongs before the
+// queue, and how queued frames are grouped into writes (coalescing) to the writers.
+// History and offsets live in the relaybase.Store; the Engine only fans out and
 // holds presence. A join that asks for neither history nor a resume gets the channel's
 // epoch and newest offset from the hub, without a store read, once this node has read them
 // while subscribed (hubChannel.headOK): every stored frame reaches every subscribed node.
@@ -38,12 +45,17 @@
 //   - A slow connection is never waited for: a fan-out that would pass its queue limit
 //     closes it with 1013. Only replies to a client's own requests wait for room, on that
 //     client's reader goroutine.
+//   - The 1013 close frame goes ahead of the queue: what is queued, and what a blocked
+//     write had not begun, is dropped; the rest of a frame partly written goes first, so
+//     the stream stays whole (writer.go, startClose). Other closes send the queue first.
 //
 // # Lock order
 //
 // hubChannel.opMu → hubShard.mu → hubChannel.mu → conn.mu → flushers.mu. registryShard.mu
 // is a leaf, taken alone (or under hubChannel.mu for private delivery, then released before
-// conn.mu).
+// conn.mu). A transport's SetWriteDeadline is called under conn.mu (so that a slow
+// consumer's cut and the writer's new deadline come in order); a transport takes none of
+// these locks.
 // opMu is held across Engine calls of joins and leaves (subscribe, presence); no other lock
 // is held across an Engine, Store or Triggers call, and the Engine handler is called with
 // no lock held. An in-process Engine that delivers synchronously from Publish is fine: the

@@ -149,7 +149,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p, _ := rw.Reader.Peek(n)
 		pre = append([]byte(nil), p...)
 	}
-	c := s.newConn(nc, pre)
+	c := s.newConn(newNetTransport(nc, r.TLS != nil), pre)
 	if hs.Protocol != "" {
 		if s.cfg.Tokens == nil {
 			c.badToken = true
@@ -160,18 +160,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.setIdentity(id)
 		}
 	}
+	// The reader runs on a goroutine of its own so that this one (with net/http's
+	// buffers for the connection) ends now: an idle connection keeps only what it needs.
+	s.accept(c)
+}
+
+// accept starts c's reader goroutine, or closes c with 1012 when the server is shutting
+// down.
+func (s *Server) accept(c *conn) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		_, _ = nc.Write(closeFrame(1012, "service restart"))
-		nc.Close()
+		_, _ = c.tr.Write([][]byte{closeFrame(1012, "service restart")})
+		c.tr.Close()
 		return
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.conns.add(c)
-	// The reader runs on a goroutine of its own so that this one (with net/http's
-	// buffers for the connection) ends now: an idle connection keeps only what it needs.
 	go c.serve()
 }
 
@@ -185,9 +191,11 @@ func writeHTTPError(w http.ResponseWriter, status int, code relaybase.Code, msg 
 	_, _ = w.Write(b)
 }
 
-// Shutdown closes every connection with 1012 (service restart: clients come back) and
-// waits for them to end, or for ctx; then stops engine delivery and the server's
-// goroutines. New connections are refused from its start.
+// Shutdown closes every connection with 1012 (service restart: clients come back), what
+// was queued for it first, and waits for their readers to end. When ctx ends first, the
+// connections still open are closed at once (no close frame) and Shutdown still waits for
+// their readers, then returns ctx's error. Then it stops engine delivery, the flushers,
+// the writer pool and the pinger. New connections are refused from its start.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -200,7 +208,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = ctx.Err()
-		s.conns.each(func(c *conn) { c.nc.Close() })
+		s.conns.each(func(c *conn) { c.tr.Close() })
 		<-done
 	}
 	s.cancel()
@@ -221,7 +229,7 @@ func (s *Server) pinger() {
 			return
 		case <-t.C:
 		}
-		s.conns.shards[i].each(func(c *conn) { c.control(s.pingWire) })
+		s.conns.shards[i].each(func(c *conn) { c.enqueue(s.pingWire) })
 	}
 }
 

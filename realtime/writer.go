@@ -1,7 +1,6 @@
 package realtime
 
 import (
-	"net"
 	"sync"
 	"time"
 )
@@ -47,26 +46,10 @@ func (p *writerPool) worker(c *conn) {
 	}
 }
 
-// enqueue queues a fan-out frame. A connection whose queue would pass the limit is closed
-// with 1013 instead: nobody ever waits for a slow client.
+// enqueue queues a frame the client did not ask for: a fan-out, a ping, a pong. A
+// connection whose queue would pass the limit is closed with 1013 instead: nobody ever
+// waits for a slow client (one that pings without reading its pongs is one too).
 func (c *conn) enqueue(frame []byte) {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		return
-	}
-	if c.queued+c.inflight+len(frame) > c.srv.lim.OutQueue {
-		c.mu.Unlock()
-		c.slow()
-		return
-	}
-	c.push(frame)
-	c.mu.Unlock()
-}
-
-// control queues a control frame (ping, pong). A client that pings without reading its
-// pongs is a slow consumer like any other.
-func (c *conn) control(frame []byte) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -145,8 +128,8 @@ func (c *conn) wakeLocked() {
 func (c *conn) flush() {
 	for {
 		c.mu.Lock()
-		batch := c.queue
-		if len(batch) == 0 {
+		c.settleCutLocked()
+		if len(c.queue) == 0 {
 			if c.closeWire == nil || c.closeSent {
 				c.writing = false
 				c.wakeLocked()
@@ -159,109 +142,145 @@ func (c *conn) flush() {
 			c.writeClose(cw)
 			continue
 		}
-		c.queue = c.spare[:0]
-		c.spare = nil
-		c.inflight = c.queued
-		c.queued = 0
+		batch, rest := c.takeLocked()
 		c.mu.Unlock()
 
-		err := c.writeBatch(batch)
+		n, err := c.tr.Write(batch)
 
-		clear(batch)
 		c.mu.Lock()
 		c.inflight = 0
-		if cap(batch) <= 64 {
-			c.spare = batch[:0]
-		}
-		if c.queued <= c.srv.lim.OutQueue/2 {
-			c.wakeLocked()
-		}
-		if err != nil {
+		switch {
+		case err != nil && !c.cut:
+			clear(batch)
 			c.failLocked()
 			c.mu.Unlock()
-			c.nc.Close()
+			c.tr.Close()
 			return
+		case err != nil:
+			// Cut short for a slow consumer's close: the rest of the frame it was in
+			// goes first, then the close frame.
+			c.requeueLocked(batch, n, rest)
+		default:
+			c.recycleLocked(batch)
+			if c.queued <= c.srv.lim.OutQueue/2 {
+				c.wakeLocked()
+			}
 		}
 		c.mu.Unlock()
 	}
 }
 
+// takeLocked takes the queue for writing; rest reports that its first frame is the rest
+// of one begun earlier. Caller holds c.mu.
+func (c *conn) takeLocked() (batch [][]byte, rest bool) {
+	batch, rest = c.queue, c.headRest
+	c.queue = c.spare[:0]
+	c.spare = nil
+	c.inflight = c.queued
+	c.queued = 0
+	c.headRest = false
+	return batch, rest
+}
+
+// recycleLocked keeps a written batch's array for the next queue. Caller holds c.mu.
+func (c *conn) recycleLocked(batch [][]byte) {
+	clear(batch)
+	if cap(batch) <= 64 {
+		c.spare = batch[:0]
+	}
+}
+
+// requeueLocked puts what of batch did not go out (its first n bytes did) back in front of
+// the queue: the rest of a frame begun always, since the client is reading a stream that
+// must stay whole; the frames not begun unless the queue is being discarded. rest reports
+// that batch[0] was itself the rest of a frame. Caller holds c.mu.
+func (c *conn) requeueLocked(batch [][]byte, n int, rest bool) {
+	i := 0
+	for i < len(batch) && n >= len(batch[i]) {
+		n -= len(batch[i])
+		i++
+	}
+	clear(batch[:i])
+	if i == len(batch) {
+		return
+	}
+	partial := n > 0 || i == 0 && rest
+	left := batch[i:]
+	left[0] = left[0][n:] // the frame's own bytes, shared: resliced, never changed
+	if c.discard {
+		if !partial {
+			clear(left)
+			return
+		}
+		clear(left[1:])
+		left = left[:1]
+	}
+	size := 0
+	for _, f := range left {
+		size += len(f)
+	}
+	c.queue = append(left, c.queue...)
+	c.queued += size
+	c.headRest = partial
+}
+
 // failLocked gives up writing: the socket is gone or stuck. Caller holds c.mu and then
-// closes the socket.
+// closes the transport.
 func (c *conn) failLocked() {
 	c.closing = true
 	c.closeSent = true
 	c.queue = nil
 	c.queued = 0
+	c.headRest = false
 	c.writing = false
 	c.wakeLocked()
 }
 
-// writeBatch writes frames in one system call where the connection allows it.
-func (c *conn) writeBatch(batch [][]byte) error {
-	if len(batch) == 1 {
-		_, err := c.nc.Write(batch[0])
-		return err
-	}
-	if c.vectored {
-		c.wbufs = batch
-		_, err := c.wbufs.WriteTo(c.nc)
-		c.wbufs = nil
-		return err
-	}
-	bp := copyBufs.Get().(*[]byte)
-	buf := (*bp)[:0]
-	var err error
-	for _, f := range batch {
-		if len(buf)+len(f) > cap(buf) && len(buf) > 0 {
-			if _, err = c.nc.Write(buf); err != nil {
-				break
-			}
-			buf = buf[:0]
-		}
-		if len(f) > cap(buf) {
-			if _, err = c.nc.Write(f); err != nil {
-				break
-			}
-			continue
-		}
-		buf = append(buf, f...)
-	}
-	if err == nil && len(buf) > 0 {
-		_, err = c.nc.Write(buf)
-	}
-	*bp = buf[:0]
-	copyBufs.Put(bp)
-	return err
-}
-
-// copyBufs coalesce frames for connections that can't write vectors (TLS).
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
-
 // writeClose writes the close frame, then lets the reader wait (CloseTimeout at most) for
 // the client's close reply.
 func (c *conn) writeClose(frame []byte) {
-	if _, err := c.nc.Write(frame); err != nil {
-		c.nc.Close()
+	if _, err := c.tr.Write([][]byte{frame}); err != nil {
+		c.tr.Close()
 		return
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.lim.CloseTimeout))
+	_ = c.tr.SetReadDeadline(time.Now().Add(c.srv.lim.CloseTimeout))
 }
 
 // startClose begins the closing handshake with code: what is queued goes first (unless
 // drop), then the close frame; fan-out stops at once.
+//
+// drop is for a slow consumer, whose queue may be a whole OutQueue of frames it is not
+// reading: they are discarded so that the close frame is next on the wire (after the rest
+// of a frame partly written: the stream stays whole). A write blocked on the full socket is
+// cut short (its deadline set to now) so that the frames it had not begun are dropped too;
+// the writer then writes the rest of its frame and the close frame within CloseTimeout, or
+// gives up and closes. A TLS write can't be cut and resumed: it gets CloseTimeout to finish.
 func (c *conn) startClose(code int, reason string, drop bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing {
-		c.mu.Unlock()
 		return
 	}
 	c.closing = true
 	c.closeCode = code
 	if drop {
-		clear(c.queue)
-		c.queue = c.queue[:0]
+		c.discard = true
+		keep := 0
+		if c.headRest && len(c.queue) > 0 {
+			keep = 1
+		}
+		clear(c.queue[keep:])
+		c.queue = c.queue[:keep]
 		c.queued = 0
+		if keep == 1 {
+			c.queued = len(c.queue[0])
+		}
+		if c.inflight > 0 && !c.tr.Secure() {
+			c.cut = true
+			_ = c.tr.SetWriteDeadline(time.Now())
+		} else {
+			_ = c.tr.SetWriteDeadline(time.Now().Add(c.srv.lim.CloseTimeout))
+		}
 	}
 	c.closeWire = closeFrame(code, reason)
 	c.wakeLocked()
@@ -269,23 +288,22 @@ func (c *conn) startClose(code int, reason string, drop bool) {
 		c.writing = true
 		c.srv.pool.run(c)
 	}
-	c.mu.Unlock()
+}
+
+// settleCutLocked gives the writer after a cut its own deadline for what is left: the rest
+// of a frame and the close frame. The deadline is set under c.mu, after the cut's, so it
+// can't be undone by it. Caller holds c.mu.
+func (c *conn) settleCutLocked() {
+	if c.cut {
+		c.cut = false
+		_ = c.tr.SetWriteDeadline(time.Now().Add(c.srv.lim.CloseTimeout))
+	}
 }
 
 // slow closes a connection that can't keep up with 1013 (try again later), dropping what
-// is queued; a write stuck on its socket gets CloseTimeout more.
+// is queued (see startClose).
 func (c *conn) slow() {
 	c.startClose(1013, "too slow: outbound queue full", true)
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.CloseTimeout))
-}
-
-// isVectored reports whether writes to nc can be vectored (net.Buffers → writev).
-func isVectored(nc net.Conn) bool {
-	switch nc.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		return true
-	}
-	return false
 }
 
 // flushers write queued frames to plain sockets without blocking: a fan-out marks the
@@ -398,10 +416,8 @@ func (w *flusher) writeFD(fd uintptr) bool {
 func (w *flusher) flushConn(c *conn) {
 	for {
 		c.mu.Lock()
-		batch := c.queue
-		total := c.queued
-		if len(batch) == 0 || c.closeWire != nil || total > flushBuf {
-			if len(batch) == 0 && c.closeWire == nil {
+		if len(c.queue) == 0 || c.closeWire != nil || c.queued > flushBuf {
+			if len(c.queue) == 0 && c.closeWire == nil {
 				c.writing = false
 				c.wakeLocked()
 				c.mu.Unlock()
@@ -412,10 +428,7 @@ func (w *flusher) flushConn(c *conn) {
 			c.srv.pool.run(c)
 			return
 		}
-		c.queue = c.spare[:0]
-		c.spare = nil
-		c.inflight = total
-		c.queued = 0
+		batch, rest := c.takeLocked()
 		c.mu.Unlock()
 
 		if len(batch) == 1 {
@@ -431,30 +444,27 @@ func (w *flusher) flushConn(c *conn) {
 		if err := c.raw.Write(w.fn); err != nil && w.err == nil {
 			w.err = err
 		}
-		out := w.out
+		short := w.n < len(w.out)
 		w.out = nil
-		clear(batch)
 
 		c.mu.Lock()
 		c.inflight = 0
-		if cap(batch) <= 64 {
-			c.spare = batch[:0]
-		}
-		if w.err != nil {
+		if w.err != nil && !c.cut {
+			clear(batch)
 			c.failLocked()
 			c.mu.Unlock()
-			c.nc.Close()
+			c.tr.Close()
 			return
 		}
-		if w.n < len(out) {
-			// The socket is full: the rest goes first, by the pool's blocking writer.
-			rest := append([]byte(nil), out[w.n:]...)
-			c.queue = append([][]byte{rest}, c.queue...)
-			c.queued += len(rest)
+		if w.err != nil || short {
+			// The socket is full, or the write was cut for a slow consumer's close: the
+			// rest goes first, by the pool's blocking writer.
+			c.requeueLocked(batch, w.n, rest)
 			c.mu.Unlock()
 			c.srv.pool.run(c)
 			return
 		}
+		c.recycleLocked(batch)
 		if len(c.queue) == 0 && c.closeWire == nil {
 			// Done: the usual case, settled without another round.
 			c.writing = false
