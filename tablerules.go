@@ -84,12 +84,12 @@ func CheckTables(tables []*Table, fixedIDs map[string]int64, lim StoreLimits) er
 		}
 		low := strings.ToLower(t.Name)
 		if other, ok := names[low]; ok {
-			return fmt.Errorf("%s: table %q is defined twice (as %q too)", t.where(), t.Name, other)
+			return fmt.Errorf("%s: table %q is defined twice (as %q too)", t.Origin(), t.Name, other)
 		}
 		names[low] = t.Name
 		if id, ok := fixedIDs[t.Name]; ok {
 			if id <= 0 {
-				return fmt.Errorf("%s: table_ids gives table %q the id %d; ids are positive", t.where(), t.Name, id)
+				return fmt.Errorf("%s: table_ids gives table %q the id %d; ids are positive", t.Origin(), t.Name, id)
 			}
 			if other, dup := fixedBy[id]; dup {
 				return fmt.Errorf("table_ids gives tables %q and %q the same id %d", other, t.Name, id)
@@ -111,8 +111,8 @@ func (t *Table) Check(lim StoreLimits) error {
 	return t.checkFields(lim)
 }
 
-// where names the table's definition for messages: its file, else the table.
-func (t *Table) where() string {
+// Origin names where the table was defined, for messages: its file, else "table NAME".
+func (t *Table) Origin() string {
 	if t.File != "" {
 		return t.File
 	}
@@ -123,17 +123,17 @@ func (t *Table) checkName(lim StoreLimits) error {
 	low := strings.ToLower(t.Name)
 	switch {
 	case t.Name == "" || !lim.name(t.Name):
-		return fmt.Errorf("%s: invalid table name %q", t.where(), t.Name)
+		return fmt.Errorf("%s: invalid table name %q", t.Origin(), t.Name)
 	case lim.MaxName > 0 && len(t.Name) > lim.MaxName:
-		return fmt.Errorf("%s: the table name %q is longer than %s's %d bytes", t.where(), t.Name, lim.Database, lim.MaxName)
+		return fmt.Errorf("%s: the table name %q is longer than %s's %d bytes", t.Origin(), t.Name, lim.Database, lim.MaxName)
 	case strings.HasPrefix(low, "_relaybase_") || strings.HasPrefix(low, "sqlite_"):
-		return fmt.Errorf("%s: the table name %q is reserved", t.where(), t.Name)
+		return fmt.Errorf("%s: the table name %q is reserved", t.Origin(), t.Name)
 	}
 	return nil
 }
 
 func (t *Table) checkFields(lim StoreLimits) error {
-	where := t.where()
+	where := t.Origin()
 	fields := map[string]string{"id": "id"}
 	for i := range t.Fields {
 		f := &t.Fields[i]

@@ -8,16 +8,18 @@ import (
 	"relaybase/value"
 )
 
-// postgresDialect is PostgreSQL's Dialect: $n placeholders, each with the
-// cast that fixes its type (so that a statement means the same whatever the driver
-// guesses), TRUE/FALSE, IS DISTINCT FROM, explicit null ordering, jsonb element tests.
-// fold is the quoted collation whose lower() folds Unicode (for includes).
+// postgresDialect is PostgreSQL's Dialect: $n placeholders, each with the cast that fixes
+// its type (so that a statement means the same whatever the driver guesses), TRUE/FALSE,
+// IS DISTINCT FROM, explicit null ordering, jsonb element tests. fold is the quoted
+// collation whose lower() folds Unicode (for includes).
 type postgresDialect struct{ fold string }
 
 // Postgres is the Dialect of store/postgres; fold is the quoted collation whose lower()
 // folds Unicode, for includes.
 func Postgres(fold string) Dialect { return postgresDialect{fold: fold} }
 
+// Limits: PostgreSQL cuts identifiers longer than NAMEDATALEN-1 (63) bytes silently, so
+// they are refused; its text and jsonb refuse NUL, and text invalid UTF-8.
 func (postgresDialect) Limits() relaybase.StoreLimits {
 	return relaybase.StoreLimits{Database: "PostgreSQL", MaxName: 63, StrictText: true}
 }

@@ -47,7 +47,3 @@ type schema struct {
 func qualify(nsp, name string) string {
 	return sqlbuild.QuoteIdent(nsp) + "." + sqlbuild.QuoteIdent(name)
 }
-
-// maxIdent is the longest identifier PostgreSQL keeps (NAMEDATALEN-1 bytes); longer ones
-// are silently cut, so relaybase refuses them instead.
-const maxIdent = 63
