@@ -119,3 +119,16 @@ type TriggerMatcher interface {
 type PresenceExpirer interface {
 	OnExpire(f func(channel, socketID string, member []byte))
 }
+
+// Resubscriber is implemented by engines whose subscriptions can lapse and come back:
+// engine/redis when its pub/sub connection breaks and it reconnects; engine/memory when a
+// test cuts a node off (Disconnect, Reconnect). Messages published while the subscriptions
+// lapsed were not delivered to this node, so the realtime server reads what its members
+// missed from the store once told.
+type Resubscriber interface {
+	// OnResubscribe registers f, called each time the engine has subscribed again to every
+	// channel after losing its subscriptions: messages published from the call on are
+	// delivered. f is called from an engine goroutine: it must return quickly and must not
+	// call the engine. The first subscriptions of a started engine are not reported.
+	OnResubscribe(f func())
+}

@@ -21,6 +21,11 @@ type NewNodes func(t *testing.T, n int) []relaybase.Engine
 type Options struct {
 	// Wait bounds how long the suite waits for something to arrive (default 5s).
 	Wait time.Duration
+	// Interrupt breaks e's connection to the backend the way a network failure does (its
+	// subscriptions lapse) and returns; the engine is expected to come back by itself. The
+	// suite then checks that the engine, a relaybase.Resubscriber, reports that it has
+	// subscribed again and delivers from then on. Required.
+	Interrupt func(t *testing.T, e relaybase.Engine)
 }
 
 // Run runs the suite.
@@ -28,7 +33,10 @@ func Run(t *testing.T, newNodes NewNodes, opts Options) {
 	if opts.Wait <= 0 {
 		opts.Wait = 5 * time.Second
 	}
-	s := &suite{newNodes: newNodes, wait: opts.Wait}
+	if opts.Interrupt == nil {
+		t.Fatal("enginetest: Options.Interrupt is required: the suite checks that an engine reports its resubscriptions")
+	}
+	s := &suite{newNodes: newNodes, wait: opts.Wait, interrupt: opts.Interrupt}
 	t.Run("DeliversToSubscribedNodesOnly", s.testDelivery)
 	t.Run("UnsubscribeStops", s.testUnsubscribe)
 	t.Run("OrderPerPublisher", s.testOrder)
@@ -38,11 +46,13 @@ func Run(t *testing.T, newNodes NewNodes, opts Options) {
 	t.Run("CloseStopsDelivery", s.testClose)
 	t.Run("ContextEndStopsDelivery", s.testContext)
 	t.Run("Ping", s.testPing)
+	t.Run("ResubscribeIsReported", s.testResubscribe)
 }
 
 type suite struct {
-	newNodes NewNodes
-	wait     time.Duration
+	newNodes  NewNodes
+	wait      time.Duration
+	interrupt func(t *testing.T, e relaybase.Engine)
 }
 
 // recorder is a handler that keeps what it receives.
@@ -397,5 +407,49 @@ func (s *suite) testPing(t *testing.T) {
 	_ = nodes[0].Close()
 	if err := nodes[0].Ping(context.Background()); err == nil {
 		t.Fatalf("Ping after Close succeeded")
+	}
+}
+
+// testResubscribe: a node whose subscriptions lapse reports, once they are back, that it
+// has subscribed again (and only then, once per interruption); what is published from the
+// report on arrives.
+func (s *suite) testResubscribe(t *testing.T) {
+	nodes, recs := s.start(t, 2)
+	rs, ok := nodes[0].(relaybase.Resubscriber)
+	if !ok {
+		t.Fatalf("%T does not implement relaybase.Resubscriber", nodes[0])
+	}
+	reports := make(chan struct{}, 16)
+	rs.OnResubscribe(func() { reports <- struct{}{} })
+	subscribe(t, nodes[0], "a", "b")
+	subscribe(t, nodes[1], "marker")
+	publish(t, nodes[1], "a", "before")
+	s.waitFor(t, recs[0], 1)
+	select {
+	case <-reports:
+		t.Fatal("a resubscription was reported without an interruption")
+	default:
+	}
+
+	for round := range 2 {
+		s.interrupt(t, nodes[0])
+		select {
+		case <-reports:
+		case <-time.After(s.wait):
+			t.Fatalf("round %d: no resubscription reported within %v", round, s.wait)
+		}
+		n := len(recs[0].snapshot())
+		msg := fmt.Sprintf("after %d", round)
+		publish(t, nodes[1], "b", msg)
+		got := s.waitFor(t, recs[0], n+1)
+		if last := got[len(got)-1]; last.channel != "b" || string(last.msg) != msg {
+			t.Fatalf("round %d: after the report node 0 received %s=%q, want b=%q", round, last.channel, last.msg, msg)
+		}
+	}
+	s.settle(t, nodes[1], "marker", recs[1])
+	select {
+	case <-reports:
+		t.Fatal("one interruption was reported twice")
+	default:
 	}
 }

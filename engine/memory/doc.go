@@ -10,6 +10,10 @@
 // Ownership: a published msg and a presence member are handed on as they are, never
 // copied; the caller must not change them afterwards, and handlers may keep them.
 //
+// Faults: Disconnect cuts a node off as a lost connection to Redis would (its calls fail,
+// nothing reaches it), and Reconnect ends that and reports it as a resubscription
+// (relaybase.Resubscriber), so tests of the realtime server can lose messages on purpose.
+//
 // Lock order: Engine.mu → Network.mu; Engine.deliverMu is read-held only while a handler
 // runs and is never held with the others. A handler must not call Close on its own node.
 //

@@ -63,9 +63,45 @@ type Engine struct {
 	subs    map[string]struct{}
 	started bool
 	stopCtx func() bool
+
+	cut     atomic.Bool // Disconnect was called, Reconnect not yet
+	onResub atomic.Pointer[func()]
 }
 
-var _ relaybase.Engine = (*Engine)(nil)
+var (
+	_ relaybase.Engine       = (*Engine)(nil)
+	_ relaybase.Resubscriber = (*Engine)(nil)
+)
+
+// errCut is returned while the node is disconnected.
+var errCut = fmt.Errorf("memory engine: node disconnected: %w", relaybase.ErrUnavailable)
+
+// Disconnect cuts this node off the network, as a lost connection to Redis cuts a node
+// off: until Reconnect, its Publish, Subscribe and presence calls fail (wrapping
+// relaybase.ErrUnavailable) and nothing published by any node reaches it; its
+// subscriptions and presence entries stay. It is for tests of what runs above an engine.
+func (e *Engine) Disconnect() { e.cut.Store(true) }
+
+// Reconnect ends a Disconnect: delivery to the node's subscriptions resumes, and the
+// function given to OnResubscribe is called (in the caller's goroutine) before it returns.
+// What was published meanwhile is not delivered.
+func (e *Engine) Reconnect() {
+	if !e.cut.Swap(false) {
+		return
+	}
+	if f := e.onResub.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// OnResubscribe registers f, called by Reconnect (see relaybase.Resubscriber).
+func (e *Engine) OnResubscribe(f func()) {
+	if f == nil {
+		e.onResub.Store(nil)
+		return
+	}
+	e.onResub.Store(&f)
+}
 
 // Publish delivers msg to the handler of every node subscribed to channel, this one
 // included, synchronously and in the caller's goroutine: publishes made one after another
@@ -74,6 +110,9 @@ var _ relaybase.Engine = (*Engine)(nil)
 func (e *Engine) Publish(ctx context.Context, channel string, msg []byte) error {
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.cut.Load() {
+		return errCut
 	}
 	e.net.mu.RLock()
 	p := e.net.subs[channel]
@@ -93,7 +132,7 @@ func (e *Engine) Publish(ctx context.Context, channel string, msg []byte) error 
 
 func (e *Engine) deliver(channel string, msg []byte) {
 	e.deliverMu.RLock()
-	if !e.closed && e.handler != nil {
+	if !e.closed && e.handler != nil && !e.cut.Load() {
 		e.handler(channel, msg)
 	}
 	e.deliverMu.RUnlock()
@@ -110,6 +149,9 @@ func (e *Engine) isClosed() bool {
 func (e *Engine) Subscribe(ctx context.Context, channel string) error {
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.cut.Load() {
+		return errCut
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -199,6 +241,9 @@ func (e *Engine) AddPresence(ctx context.Context, channel, socketID string, memb
 	if e.isClosed() {
 		return ErrClosed
 	}
+	if e.cut.Load() {
+		return errCut
+	}
 	e.net.mu.Lock()
 	defer e.net.mu.Unlock()
 	ps := e.net.presence[channel]
@@ -251,6 +296,9 @@ func (e *Engine) Presence(ctx context.Context, channel string) ([][]byte, error)
 	if e.isClosed() {
 		return nil, ErrClosed
 	}
+	if e.cut.Load() {
+		return nil, errCut
+	}
 	e.net.mu.RLock()
 	defer e.net.mu.RUnlock()
 	ps := e.net.presence[channel]
@@ -268,6 +316,9 @@ func (e *Engine) Presence(ctx context.Context, channel string) ([][]byte, error)
 func (e *Engine) Ping(ctx context.Context) error {
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.cut.Load() {
+		return errCut
 	}
 	return nil
 }

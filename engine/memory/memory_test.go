@@ -16,7 +16,11 @@ func TestEngine(t *testing.T) {
 			nodes[i] = net.Node()
 		}
 		return nodes
-	}, enginetest.Options{})
+	}, enginetest.Options{Interrupt: func(t *testing.T, e relaybase.Engine) {
+		node := e.(*memory.Engine)
+		node.Disconnect()
+		node.Reconnect()
+	}})
 }
 
 func BenchmarkPublish(b *testing.B) {

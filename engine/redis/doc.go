@@ -53,7 +53,10 @@
 // connection and subscribes again to every channel the node has, retrying with backoff
 // (50 ms doubling to 2 s) until Redis answers; subscriptions waiting for confirmation are
 // confirmed by the new connection. Then it asks for a heartbeat at once, which writes this
-// node's presence back if Redis lost it. Command connections are go-redis's pool; calls
+// node's presence back if Redis lost it. Once Redis has confirmed every channel on the new
+// connection, the engine reports it to the function given to OnResubscribe
+// (relaybase.Resubscriber): what was published while the connection was down never
+// arrives, and the realtime server reads what its members missed from the store. Command connections are go-redis's pool; calls
 // made while Redis is unreachable fail with errors wrapping relaybase.ErrUnavailable (each
 // call is bounded by WithTimeout), and work again once it is back.
 //

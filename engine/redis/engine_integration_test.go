@@ -30,7 +30,9 @@ func TestEngine(t *testing.T) {
 			nodes[i] = newEngine(t, url, redis.WithPrefix(prefix))
 		}
 		return nodes
-	}, enginetest.Options{Wait: wait})
+	}, enginetest.Options{Wait: wait, Interrupt: func(t *testing.T, e relaybase.Engine) {
+		e.(*redis.Engine).DropPubSub()
+	}})
 }
 
 // TestPresenceExpiry: a node that stops heartbeating loses its members once their last

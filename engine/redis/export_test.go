@@ -6,3 +6,12 @@ func (e *Engine) Crash() { _ = e.close(false) }
 
 // NodeKey is the key that marks the node alive.
 func (e *Engine) NodeKey() string { return e.keys.node(e.nodeID) }
+
+// DropPubSub closes the pub/sub connection as a network failure would: the receiver
+// reconnects and subscribes again.
+func (e *Engine) DropPubSub() {
+	e.mu.Lock()
+	ps := e.ps
+	e.mu.Unlock()
+	_ = ps.Close()
+}

@@ -44,6 +44,7 @@ type Engine struct {
 
 	handler  atomic.Pointer[func(channel string, msg []byte)]
 	onExpire atomic.Pointer[func(channel, socketID string, member []byte)]
+	onResub  atomic.Pointer[func()]
 
 	// mu guards the pub/sub connection and the subscriptions. It is never held across a
 	// call to Redis.
@@ -55,6 +56,10 @@ type Engine struct {
 	// arrived. A confirmation may belong to an earlier SUBSCRIBE of the channel (subscribed,
 	// given up on, subscribed again): a subscription is confirmed by the last one.
 	inflight map[string]int
+	// resync holds, after a reconnect, the channels whose SUBSCRIBE on the new connection
+	// is not confirmed yet; once it empties the resubscription is reported (OnResubscribe).
+	// nil: no reconnect is waiting.
+	resync map[string]struct{}
 
 	lastRecv atomic.Int64  // real-time nanoseconds (since epoch) of the last pub/sub reply
 	kick     chan struct{} // asks the heartbeat loop for a heartbeat now
@@ -71,7 +76,11 @@ type subscription struct {
 	done      chan struct{} // closed once confirmed, or dropped before that
 }
 
-var _ relaybase.Engine = (*Engine)(nil)
+var (
+	_ relaybase.Engine          = (*Engine)(nil)
+	_ relaybase.Resubscriber    = (*Engine)(nil)
+	_ relaybase.PresenceExpirer = (*Engine)(nil)
+)
 
 // New connects to the Redis at url (redis://[user:password@]host:port/db, or rediss:// for
 // TLS; go-redis's query options apply) and returns a node whose goroutines run until Close.
@@ -237,7 +246,11 @@ func (e *Engine) dropSubscription(channel string, s *subscription) {
 	delete(e.subs, channel)
 	close(s.done)
 	ps := e.ps
+	resynced := e.resyncedLocked(channel)
 	e.mu.Unlock()
+	if resynced {
+		e.reportResubscribe()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.timeout)
 	defer cancel()
 	_ = ps.Unsubscribe(ctx, e.keys.channel(channel))
@@ -258,7 +271,11 @@ func (e *Engine) Unsubscribe(ctx context.Context, channel string) error {
 		close(s.done)
 	}
 	ps := e.ps
+	resynced := e.resyncedLocked(channel)
 	e.mu.Unlock()
+	if resynced {
+		e.reportResubscribe()
+	}
 	if e.closed.Load() {
 		return nil
 	}
@@ -335,6 +352,7 @@ func (e *Engine) close(graceful bool) error {
 		}
 	}
 	clear(e.subs)
+	e.resync = nil
 	e.mu.Unlock()
 	_ = ps.Close()
 	e.wg.Wait()
@@ -419,14 +437,57 @@ func (e *Engine) confirm(key string) {
 		return
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.sentLocked(channel, -1) > 0 {
+		e.mu.Unlock()
 		return
 	}
 	if s := e.subs[channel]; s != nil && !s.confirmed {
 		s.confirmed = true
 		close(s.done)
 	}
+	resynced := e.resyncedLocked(channel)
+	e.mu.Unlock()
+	if resynced {
+		e.reportResubscribe()
+	}
+}
+
+// resyncedLocked takes channel off the channels a reconnect waits for, and reports
+// whether that was the last. Caller holds mu.
+func (e *Engine) resyncedLocked(channel string) bool {
+	if e.resync == nil {
+		return false
+	}
+	if _, ok := e.resync[channel]; !ok {
+		return false
+	}
+	delete(e.resync, channel)
+	if len(e.resync) > 0 {
+		return false
+	}
+	e.resync = nil
+	return true
+}
+
+// reportResubscribe tells the OnResubscribe function that every channel is subscribed
+// again. Called with no lock held.
+func (e *Engine) reportResubscribe() {
+	if f := e.onResub.Load(); f != nil && !e.closed.Load() {
+		(*f)()
+	}
+}
+
+// OnResubscribe registers f, told each time the engine has subscribed again to every
+// channel after its pub/sub connection broke: from then on, messages arrive again; those
+// published while the connection was down did not (see relaybase.Resubscriber). f is
+// called from the receiver goroutine (or, when the last channel awaited is unsubscribed,
+// from Unsubscribe's caller) and must not block or call the engine.
+func (e *Engine) OnResubscribe(f func()) {
+	if f == nil {
+		e.onResub.Store(nil)
+		return
+	}
+	e.onResub.Store(&f)
 }
 
 // sentLocked adds d to the channel's SUBSCRIBEs in flight and returns how many remain.
@@ -454,9 +515,14 @@ func (e *Engine) reconnect(old *goredis.PubSub) {
 	}
 	keys := make([]string, 0, len(e.subs))
 	clear(e.inflight) // those went with the old connection
+	e.resync = make(map[string]struct{}, len(e.subs))
 	for ch := range e.subs {
 		e.inflight[ch] = 1 // the SUBSCRIBE below
+		e.resync[ch] = struct{}{}
 		keys = append(keys, e.keys.channel(ch))
+	}
+	if len(keys) == 0 {
+		e.resync = nil
 	}
 	e.ps = ps
 	e.mu.Unlock()
@@ -473,6 +539,9 @@ func (e *Engine) reconnect(old *goredis.PubSub) {
 	select {
 	case e.kick <- struct{}{}:
 	default:
+	}
+	if len(keys) == 0 {
+		e.reportResubscribe() // nothing to wait for
 	}
 }
 
