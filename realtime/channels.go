@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"relaybase"
@@ -24,6 +25,10 @@ type Channels struct {
 	engine relaybase.Engine
 	log    *slog.Logger
 	now    func() time.Time
+
+	// srv is the Server serving these channels, once New has built it: Publish hands it
+	// stored frames for its own members, and what the Engine fails to take.
+	srv atomic.Pointer[Server]
 }
 
 var _ relaybase.Events = (*Channels)(nil)

@@ -432,6 +432,7 @@ const (
 	kindPrivate       = 'p' // a private message for the member whose socketId is the subject
 	kindPresenceJoin  = 'j' // presence_update join of the subject, for presence members but the subject
 	kindPresenceLeave = 'l' // presence_update leave of the subject
+	kindGap           = 'g' // a history_gap error for every member: frames were lost; the subject is the node that lost them
 
 	flagAuthOnly = 1 << 0 // only authenticated members receive it
 )

@@ -38,7 +38,8 @@ type Limits struct {
 	Ping            time.Duration // keep-alive ping interval (25 s)
 	IdleTimeout     time.Duration // close a connection that sent nothing for this long (60 s)
 	CloseTimeout    time.Duration // how long a closing handshake or a slow consumer's last write may take (5 s)
-	ReorderWait     time.Duration // how long a node holds a stored frame waiting for an earlier offset (250 ms)
+	ReorderWait     time.Duration // how long a node holds a stored frame waiting for an earlier offset before reading it from the store (250 ms)
+	GapCheck        time.Duration // how often a node compares each history channel it serves with the store, to deliver frames whose publish was lost (10 s)
 }
 
 // DefaultLimits are the limits of REALTIME.md §5.
@@ -55,6 +56,7 @@ var DefaultLimits = Limits{
 	IdleTimeout:     60 * time.Second,
 	CloseTimeout:    5 * time.Second,
 	ReorderWait:     250 * time.Millisecond,
+	GapCheck:        10 * time.Second,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -97,6 +99,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ReorderWait > 0 {
 		d.ReorderWait = l.ReorderWait
+	}
+	if l.GapCheck > 0 {
+		d.GapCheck = l.GapCheck
 	}
 	return d
 }

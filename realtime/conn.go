@@ -510,7 +510,8 @@ func (c *conn) message(f *clientFrame) {
 		}
 		b = withOffset(b, offset)
 	}
-	if err := s.engine.Publish(ctx, name, seal(b, kindBroadcast, flags, offset, "")); err != nil {
+	if err := s.broadcast(ctx, name, seal(b, kindBroadcast, flags, offset, ""), offset); err != nil && offset == 0 {
+		// A stored message is not lost: it reaches every node once the engine is back.
 		c.internal(name, "send the message", err)
 	}
 }

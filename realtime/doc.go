@@ -27,6 +27,14 @@
 // epoch and newest offset from the hub, without a store read, once this node has read them
 // while subscribed (hubChannel.headOK): every stored frame reaches every subscribed node.
 //
+// # Gap repair
+//
+// The store is the source of truth for stored frames, the Engine only the fast path: what
+// the Engine loses (a failed publish, a lapsed subscription, a node that died between
+// commit and publish) is read from the store by a few repair workers and delivered in
+// order; what can't be (channels without history, frames trimmed from it) is announced to
+// the members with history_gap. repair.go says when each happens.
+//
 // It must not know about HTTP routing beyond its own handler, SQL, XanoScript, or which
 // Engine or Store it runs on.
 //
@@ -36,8 +44,10 @@
 //   - Frames published to a channel by one publisher (one connection, one Publish call)
 //     reach every member in that order; frames that fan out to one channel are queued for
 //     all its members on this node in the same order (hubChannel.mu).
-//   - Stored frames (those with an offset) are delivered in offset order: a frame that
-//     overtakes an earlier offset waits for it at most Limits.ReorderWait.
+//   - Stored frames (those with an offset) are delivered in offset order and once: a frame
+//     that overtakes an earlier offset waits for it at most Limits.ReorderWait, then the
+//     missing ones are read from the store (repair.go). A node delivers its own stored
+//     frames to its members directly and drops the Engine's copy by its offset.
 //   - On join (REALTIME.md §2.3): the join reply, presence_full, history or the resumed
 //     frames, then live frames. Live frames that arrive meanwhile are held on the member and
 //     flushed after, minus those the history already held (offset ≤ its newest) and
@@ -53,9 +63,9 @@
 //
 // hubChannel.opMu → hubShard.mu → hubChannel.mu → conn.mu → flushers.mu. registryShard.mu
 // is a leaf, taken alone (or under hubChannel.mu for private delivery, then released before
-// conn.mu). A transport's SetWriteDeadline is called under conn.mu (so that a slow
-// consumer's cut and the writer's new deadline come in order); a transport takes none of
-// these locks.
+// conn.mu); so are repairs.mu (taken under hubChannel.mu to queue a repair) and owedMu. A
+// transport's SetWriteDeadline is called under conn.mu (so that a slow consumer's cut and
+// the writer's new deadline come in order); a transport takes none of these locks.
 // opMu is held across Engine calls of joins and leaves (subscribe, presence); no other lock
 // is held across an Engine, Store or Triggers call, and the Engine handler is called with
 // no lock held. An in-process Engine that delivers synchronously from Publish is fine: the

@@ -61,8 +61,9 @@ func eventSender(id relaybase.Identity) []byte {
 }
 
 // Publish sends staged events to every member of their channels on every node, in order;
-// call it once the transaction that staged them has committed. Failures are logged (the
-// events are stored; members can still read them from history).
+// call it once the transaction that staged them has committed. Once a Server serves these
+// channels, stored events reach its members even when the Engine fails, and the other
+// nodes' once it is back (Server.broadcast); failures are logged.
 func (ch *Channels) Publish(ctx context.Context, staged []relaybase.StagedEvent) {
 	for _, st := range staged {
 		rule, ok := ch.Match(st.Channel)
@@ -74,7 +75,10 @@ func (ch *Channels) Publish(ctx context.Context, staged []relaybase.StagedEvent)
 			flags = flagAuthOnly
 		}
 		b := append(newFrame(len(st.Frame)), st.Frame...)
-		if err := ch.engine.Publish(ctx, st.Channel, seal(b, kindBroadcast, flags, st.Offset, "")); err != nil {
+		msg := seal(b, kindBroadcast, flags, st.Offset, "")
+		if s := ch.srv.Load(); s != nil {
+			_ = s.broadcast(ctx, st.Channel, msg, st.Offset)
+		} else if err := ch.engine.Publish(ctx, st.Channel, msg); err != nil {
 			ch.log.Error("realtime: publish event failed", "channel", st.Channel, "offset", st.Offset, "err", err)
 		}
 	}

@@ -46,6 +46,17 @@ func (h *hub) acquire(name string, rule *relaybase.ChannelRule) *hubChannel {
 	return ch
 }
 
+// list returns the shard's channels.
+func (sh *hubShard) list() []*hubChannel {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	out := make([]*hubChannel, 0, len(sh.m))
+	for _, ch := range sh.m {
+		out = append(out, ch)
+	}
+	return out
+}
+
 func (h *hub) get(name string) *hubChannel {
 	sh := h.shard(name)
 	sh.mu.Lock()
@@ -82,12 +93,22 @@ type hubChannel struct {
 	timer   stopper
 	gen     uint64
 
+	// Gap repair (repair.go). era counts subscribes, so a store read made before the last
+	// one is not applied; gone: the entry left the hub. failures counts store reads in a
+	// row that failed, stuck repairs in a row that found the missing offsets not stored.
+	era      uint64
+	gone     bool
+	failures int
+	stuck    int
+
+	repair int // repairIdle...; guarded by Server.repairs.mu
+
 	// The join reply's head without a store read, when headOK: the channel's epoch, and
 	// last as its newest offset. A store read made while subscribed sets it, when last has
 	// caught up with what the store holds (see noteHead). It stays true because every
-	// stored frame is published through the Engine after its commit, by whichever node
-	// stored it, and this node is subscribed for as long as the entry has members: frames
-	// above last are still to arrive, and reach members added from now on. An epoch of ""
+	// stored frame reaches this node while the entry has members (through the Engine, or
+	// read from the store when the Engine lost it: repair.go): frames above last are still
+	// to arrive, and reach members added from now on. An epoch of ""
 	// (nothing stored yet) holds until a stored frame arrives.
 	epoch  string
 	headOK bool
@@ -149,6 +170,7 @@ func (s *Server) dropChannel(ch *hubChannel) {
 	}
 	delete(sh.m, ch.name)
 	ch.mu.Lock()
+	ch.gone = true
 	s.stopReorder(ch)
 	ch.pending = nil
 	ch.last, ch.seeded = 0, false
@@ -171,6 +193,9 @@ func (s *Server) deliver(channel string, msg []byte) {
 		s.log.Warn("realtime: malformed engine message dropped", "channel", channel, "bytes", len(msg))
 		return
 	}
+	if env.kind == kindGap && string(env.subject) == s.nodeID {
+		return // this node told its own members when the publish failed
+	}
 	ch := s.hub.get(channel)
 	if ch == nil {
 		return
@@ -189,13 +214,16 @@ func (s *Server) sequence(ch *hubChannel, env envelope) {
 	if ch.epoch == "" {
 		ch.headOK = false // the channel's first frame: it has an epoch now, to be read
 	}
-	if !ch.seeded || env.offset > ch.last+1 {
+	switch {
+	case !ch.seeded || env.offset > ch.last+1:
 		ch.hold(env)
 		s.armReorder(ch)
 		return
+	case env.offset <= ch.last:
+		return // delivered already: this node's own frame coming back, or read from the store
 	}
 	s.deliverLocked(ch, env)
-	ch.last = max(ch.last, env.offset)
+	ch.last = env.offset
 	s.drainPending(ch)
 }
 
@@ -271,8 +299,8 @@ func (s *Server) drainPending(ch *hubChannel) {
 	s.armReorder(ch)
 }
 
-// reorderTimeout gives up waiting: the missing offsets are not coming (their node died
-// between commit and publish, or the engine lost them).
+// reorderTimeout ends a wait that the frames it waited for did not end: they are read
+// from the store (their node died between commit and publish, or the engine lost them).
 func (s *Server) reorderTimeout(ch *hubChannel, gen uint64) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
@@ -283,17 +311,11 @@ func (s *Server) reorderTimeout(ch *hubChannel, gen uint64) {
 	if len(ch.pending) == 0 {
 		return
 	}
-	if !ch.seeded {
-		// No store read told where the channel stands (it failed): start at what came.
-		ch.seeded, ch.last = true, ch.pending[0].offset-1
+	if s.store == nil {
+		s.giveUp(ch, "Some frames of this channel could not be delivered.")
+		return
 	}
-	for _, e := range ch.pending {
-		if e.offset > ch.last {
-			s.deliverLocked(ch, e)
-			ch.last = e.offset
-		}
-	}
-	ch.pending = nil
+	s.repairs.ask(ch)
 }
 
 // deliverLocked hands a frame to the members that may receive it. Caller holds ch.mu.
@@ -319,6 +341,10 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 			return
 		}
 		if m := c.memberOf(ch.name); m != nil && m.ch == ch {
+			m.send(env, s.lim.OutQueue)
+		}
+	case kindGap:
+		for _, m := range ch.members {
 			m.send(env, s.lim.OutQueue)
 		}
 	case kindPresenceJoin, kindPresenceLeave:

@@ -108,6 +108,7 @@ func (c *conn) enterChannel(j *joining) bool {
 		s.stopReorder(ch)
 		ch.pending = nil
 		ch.last, ch.seeded = 0, false
+		ch.era++ // a repair read before this subscribe is not applied
 	}
 	switch {
 	case !j.keeps:

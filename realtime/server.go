@@ -38,6 +38,8 @@ type Server struct {
 	afterFunc func(time.Duration, func()) stopper
 
 	hub     hub
+	repairs repairs
+	nodeID  string // names this node in the Engine messages it must not act on itself
 	conns   registry
 	members atomic.Int64 // memberships of this node's connections (Stats)
 	pool    writerPool
@@ -49,8 +51,12 @@ type Server struct {
 	mu       sync.Mutex // guards closing and the WaitGroup's Add against Shutdown
 	closing  bool
 	wg       sync.WaitGroup // one per connection's reader goroutine
-	bg       sync.WaitGroup // the pinger
+	bg       sync.WaitGroup // the pinger, flushers, repair workers, checker and republisher
 	pingWire []byte
+
+	owedMu   sync.Mutex
+	owed     map[string]*owedPublish // by channel: publishes that failed (repair.go)
+	owedWake chan struct{}
 }
 
 // stopper is a timer that can be stopped: *time.Timer, or a test's.
@@ -83,21 +89,40 @@ func New(cfg Config) (*Server, error) {
 		log:       log,
 		afterFunc: func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
 		pingWire:  controlFrame(0x9, nil),
+		nodeID:    newSocketID(),
+		owed:      make(map[string]*owedPublish),
+		owedWake:  make(chan struct{}, 1),
+	}
+	if !cfg.Channels.srv.CompareAndSwap(nil, s) {
+		return nil, errors.New("realtime: another Server serves these Channels already")
 	}
 	s.hub.init()
+	s.repairs.init()
 	s.conns.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.pool.init(s.ctx.Done())
 	s.flush.init(runtime.GOMAXPROCS(0), s.ctx.Done(), &s.bg)
 	if err := s.engine.Start(s.ctx, s.deliver); err != nil {
 		s.cancel()
+		s.Channels.srv.CompareAndSwap(s, nil)
 		return nil, fmt.Errorf("realtime: start engine: %w", err)
 	}
 	if ex, ok := s.engine.(relaybase.PresenceExpirer); ok {
 		ex.OnExpire(s.announceExpired)
 	}
-	s.bg.Add(1)
+	if rs, ok := s.engine.(relaybase.Resubscriber); ok {
+		rs.OnResubscribe(s.resubscribed)
+	}
+	s.bg.Add(2)
 	go s.pinger()
+	go s.republisher()
+	if s.store != nil {
+		s.bg.Add(1 + repairWorkers)
+		go s.checker()
+		for range repairWorkers {
+			go s.repairWorker()
+		}
+	}
 	return s, nil
 }
 
@@ -211,6 +236,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.conns.each(func(c *conn) { c.tr.Close() })
 		<-done
 	}
+	s.Channels.srv.CompareAndSwap(s, nil) // events published from now on go through the engine alone
 	s.cancel()
 	s.bg.Wait()
 	return err

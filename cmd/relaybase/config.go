@@ -53,6 +53,7 @@ var settings = []setting{
 	{"rt_burst", "200", "realtime: burst of frames above the rate", kindInt},
 	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
+	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
 }

@@ -220,6 +220,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 			Burst:       cfg.int("rt_burst"),
 			Ping:        cfg.duration("rt_ping"),
 			IdleTimeout: cfg.duration("rt_idle_timeout"),
+			GapCheck:    cfg.duration("rt_gap_check"),
 		},
 	})
 	if err != nil {
