@@ -137,6 +137,17 @@ func newEnv(t testing.TB, opts ...option) *env {
 	return e
 }
 
+// skipFrame reads one frame from r and drops its payload: what ws.ReadFrame would do, without
+// holding a length the peer declared in memory.
+func skipFrame(r io.Reader) error {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return err
+	}
+	_, err = io.CopyN(io.Discard, r, h.Length)
+	return err
+}
+
 // frame is a server frame as the client saw it.
 type frame struct {
 	raw []byte

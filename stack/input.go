@@ -527,8 +527,6 @@ func applyTransforms(fs []inputFilter, s string) string {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-var errType = errors.New("wrong type")
-
 // coerceScalar converts v to a scalar type: text, int, decimal, bool, email, password,
 // timestamp, date, uuid (json, enum and object pass through). Text from a query string
 // or a form converts ("5" → 5, "true"/"1" → true, ISO 8601 → ms).

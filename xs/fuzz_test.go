@@ -9,7 +9,8 @@ import (
 
 // FuzzParse feeds arbitrary bytes to Parse: it must never panic (a recovered panic shows
 // up as an "internal parser error" diagnostic), and every position it reports must lie
-// within the input. Each input is also parsed in two halves, as a stream would cut it.
+// within the input. Each input's two halves are parsed too, each as a whole file of its
+// own: input cut off anywhere (a file still being written) must fail as cleanly.
 func FuzzParse(f *testing.F) {
 	seeds, err := filepath.Glob("testdata/*.xs")
 	if err != nil {

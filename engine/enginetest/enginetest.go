@@ -94,8 +94,11 @@ func (s *suite) waitFor(t *testing.T, r *recorder, n int) []received {
 	}
 }
 
-// quiet publishes a marker on a channel every node is subscribed to and waits until it has
-// arrived, so that anything published before it had its chance to arrive too.
+// settle publishes marker from pub on the channel named marker (the nodes of rs must be
+// subscribed to it) and waits until every recorder in rs has received it. A message that
+// would have reached a recorder and was published before the marker has then had as long to
+// arrive as the marker had, so a test can check that something did not arrive without
+// sleeping.
 func (s *suite) settle(t *testing.T, pub relaybase.Engine, marker string, rs ...*recorder) {
 	t.Helper()
 	ctx := context.Background()

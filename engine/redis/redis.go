@@ -153,7 +153,7 @@ func checkServer(ctx context.Context, client *goredis.Client, timeout time.Durat
 		ma, err1 := strconv.Atoi(major)
 		mi, err2 := strconv.Atoi(minor)
 		if err1 == nil && err2 == nil && (ma < 6 || ma == 6 && mi < 2) {
-			return fmt.Errorf("Redis %s is too old: the engine needs 6.2 or newer (7.0 is what relaybase is tested on)", v)
+			return fmt.Errorf("the Redis server is version %s, too old: the engine needs 6.2 or newer (7.0 is what relaybase is tested on)", v)
 		}
 	}
 	return nil

@@ -98,7 +98,7 @@ func TestNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	tomorrow := time.UnixMilli(got.(int64)).In(mustLocation(t, "Asia/Tokyo"))
-	if h, m, s := tomorrow.Clock(); h != 0 || m != 0 || s != 0 || tomorrow.Sub(time.Now()) > 24*time.Hour || tomorrow.Before(time.Now()) {
+	if h, m, s := tomorrow.Clock(); h != 0 || m != 0 || s != 0 || time.Until(tomorrow) > 24*time.Hour || tomorrow.Before(time.Now()) {
 		t.Errorf("tomorrow in Tokyo = %v", tomorrow)
 	}
 }
