@@ -23,7 +23,8 @@ import (
 //     stack no WebSocket (realtime), auth and the root nothing but the data model, value
 //     and xs nothing at all.
 //   - Adapters import the core and their driver, never each other: a store imports the root,
-//     value and the shared SQL builder; an engine the root and value; httpapi the core it
+//     value and the shared SQL builder; an engine the root and value; outbound (api.request's
+//     HTTP client) the root and value; httpapi the core it
 //     serves (compiled stacks) but no store, engine or web.
 //   - Only the wiring (cmd/*, and bench, which drives whole servers) may import anything.
 //
@@ -49,6 +50,7 @@ func TestLayering(t *testing.T) {
 		"relaybase/engine/memory":     {"relaybase", "relaybase/value"},
 		"relaybase/engine/redis":      {"relaybase", "relaybase/value"},
 		"relaybase/engine/enginetest": {"relaybase", "relaybase/value"},
+		"relaybase/outbound":          {"relaybase", "relaybase/value"},
 		"relaybase/httpapi": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/realtime", "relaybase/auth"},
 		"relaybase/web": {},

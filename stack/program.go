@@ -23,6 +23,7 @@ type Options struct {
 	Publisher relaybase.RealtimePublisher
 	Tokens    relaybase.Tokens    // nil: security.create_auth_token fails clearly
 	Passwords relaybase.Passwords // nil: password fields and check_password fail clearly
+	Outbound  relaybase.Outbound  // nil: api.request fails clearly
 	Env       map[string]any      // workspace env, already merged with RELAYBASE_ENV_* overrides
 	Logger    *slog.Logger        // nil: discard
 	Now       func() time.Time    // nil: time.Now

@@ -10,11 +10,23 @@ import (
 )
 
 // statements_ maps every statement keyword relaybase runs to its compiler. Supported()
-// lists its keys; anything else is reported as unsupported.
-var statements_ map[string]func(c *compiler, n *xs.Node) execFn
+// lists its keys; anything else is reported as unsupported. Statements that live in their
+// own file (request.go, middleware.go, ...) add themselves with registerStatements from
+// an init function there, so this map is filled whatever order the inits run in.
+var statements_ = map[string]func(c *compiler, n *xs.Node) execFn{}
+
+// registerStatements adds statement compilers; a keyword registered twice is a bug.
+func registerStatements(m map[string]func(c *compiler, n *xs.Node) execFn) {
+	for k, fn := range m {
+		if _, dup := statements_[k]; dup {
+			panic("stack: statement registered twice: " + k)
+		}
+		statements_[k] = fn
+	}
+}
 
 func init() {
-	statements_ = map[string]func(c *compiler, n *xs.Node) execFn{
+	registerStatements(map[string]func(c *compiler, n *xs.Node) execFn{
 		"var":              (*compiler).stmtVar,
 		"var.update":       (*compiler).stmtVar,
 		"conditional":      (*compiler).stmtConditional,
@@ -79,7 +91,7 @@ func init() {
 		"array.every":        (*compiler).stmtArrayFind,
 		"array.find_index":   (*compiler).stmtArrayFind,
 		"array.filter_count": (*compiler).stmtArrayFind,
-	}
+	})
 }
 
 // block compiles the statements of a block; disabled ones ("!var ...") are skipped.

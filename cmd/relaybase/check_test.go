@@ -31,7 +31,7 @@ func TestCheckFailsOnUnsupportedAndStrictRefusesToServe(t *testing.T) {
 	if code := run(context.Background(), []string{"check", "testdata/e2e"}, func(string) string { return "" }, &out, &out); code != 1 {
 		t.Fatalf("check exited %d with an unsupported construct:\n%s", code, out.String())
 	}
-	if !strings.Contains(out.String(), "api/t/ai_post.xs:5:5: unsupported: statement api.request") {
+	if !strings.Contains(out.String(), "api/t/ai_post.xs:5:5: unsupported: statement ai.agent.run") {
 		t.Errorf("check output: %s", out.String())
 	}
 	out.Reset()

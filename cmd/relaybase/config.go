@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"relaybase/outbound"
 )
 
 // A setting is one configuration value, named by one rule (PRODUCT.md): flag --log-format,
@@ -28,6 +30,7 @@ const (
 	kindBytes    // 8MiB, 64KiB, 1048576
 	kindInt      // 128
 	kindDuration // 25s
+	kindList     // comma-separated: "*,10.0.0.0/8"; in relaybase.yaml a list or such a text
 )
 
 // settings lists every setting serve understands; docs/configuration.md is checked against it.
@@ -56,6 +59,8 @@ var settings = []setting{
 	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
+	{"outbound_allow", "*", "targets api.request may reach: * (any public address), host names, *.domain, IP addresses or CIDR ranges (private ones only by address or range), comma-separated", kindList},
+	{"outbound_deny", "", "targets api.request may never reach (same forms as outbound_allow), comma-separated; deny wins", kindList},
 }
 
 // yamlOnly lists relaybase.yaml keys that have no flag (structured values).
@@ -95,7 +100,7 @@ func resolveConfig(fs *pflag.FlagSet, getenv func(string) string, yamlCfg map[st
 		known[s.name] = true
 		v, src := s.def, "default"
 		if y, ok := yamlCfg[s.name]; ok {
-			v, src = fmt.Sprint(y), "relaybase.yaml"
+			v, src = yamlText(s, y), "relaybase.yaml"
 		}
 		if e := getenv(envName(s.name)); e != "" {
 			v, src = e, "environment"
@@ -121,8 +126,40 @@ func resolveConfig(fs *pflag.FlagSet, getenv func(string) string, yamlCfg map[st
 	return c, nil
 }
 
+// yamlText turns a relaybase.yaml value into the setting's text: a list joins with commas.
+func yamlText(s setting, y any) string {
+	if l, ok := y.([]any); ok && s.kind == kindList {
+		parts := make([]string, len(l))
+		for i, e := range l {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(y)
+}
+
+// list splits a list setting into its entries.
+func (c *config) list(name string) []string {
+	var out []string
+	for _, e := range strings.Split(c.values[name], ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func validate(s setting, v string) error {
 	switch s.kind {
+	case kindList:
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e == "" {
+				continue
+			}
+			if _, err := outbound.ParseRule(e); err != nil {
+				return err
+			}
+		}
 	case kindBool:
 		if _, err := strconv.ParseBool(v); err != nil {
 			return fmt.Errorf("want true or false, got %q", v)

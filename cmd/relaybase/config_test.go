@@ -64,6 +64,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"bad size", map[string]any{"max_body": "lots"}, "want a size"},
 		{"bad int", map[string]any{"rt_max_channels": -1}, "positive integer"},
 		{"bad duration", map[string]any{"rt_ping": "soon"}, "duration"},
+		{"bad outbound rule", map[string]any{"outbound_allow": []any{"*", "10.0.0.0/33"}}, `outbound_allow (relaybase.yaml): "10.0.0.0/33" is not a CIDR range`},
+		{"bad outbound host", map[string]any{"outbound_deny": "http://evil.com"}, "is a URL: give its host name alone"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +76,45 @@ func TestConfigRejectsBadValues(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestOutboundLists: the outbound allow and deny lists follow the one naming rule, as a
+// yaml list or a comma-separated text in the yaml, the environment or a flag.
+func TestOutboundLists(t *testing.T) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	registerFlags(fs)
+	if err := fs.Parse([]string{"--outbound-deny", "10.9.0.0/16, *.tracker.io"}); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		if k == "RELAYBASE_OUTBOUND_ALLOW" {
+			return "*,10.0.0.0/8"
+		}
+		return ""
+	}
+	c, err := resolveConfig(fs, env, map[string]any{"outbound_allow": []any{"127.0.0.1"}, "outbound_deny": []any{"x.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.list("outbound_allow"), "|"); got != "*|10.0.0.0/8" {
+		t.Errorf("allow = %s (the environment wins over the yaml)", got)
+	}
+	if got := strings.Join(c.list("outbound_deny"), "|"); got != "10.9.0.0/16|*.tracker.io" {
+		t.Errorf("deny = %s (the flag wins)", got)
+	}
+	fs = pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	registerFlags(fs)
+	c, err = resolveConfig(fs, func(string) string { return "" }, map[string]any{"outbound_allow": []any{"api.stripe.com", "127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.list("outbound_allow"), "|"); got != "api.stripe.com|127.0.0.1" {
+		t.Errorf("yaml list = %s", got)
+	}
+	c, _ = resolveConfig(fs, func(string) string { return "" }, nil)
+	if got := strings.Join(c.list("outbound_allow"), "|"); got != "*" || len(c.list("outbound_deny")) != 0 {
+		t.Errorf("defaults: allow %s deny %v", got, c.list("outbound_deny"))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"relaybase/engine/memory"
 	"relaybase/engine/redis"
 	"relaybase/httpapi"
+	"relaybase/outbound"
 	"relaybase/realtime"
 	"relaybase/stack"
 	"relaybase/store/postgres"
@@ -57,6 +58,7 @@ type node struct {
 	listener  net.Listener
 	canonical string
 	debug     *http.Server // pprof, when debug_addr is set
+	outbound  *outbound.Client
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -185,11 +187,17 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	if err != nil {
 		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
 	}
+	policy, err := outbound.NewPolicy(cfg.list("outbound_allow"), cfg.list("outbound_deny"))
+	if err != nil {
+		return nil, nil, diags, err
+	}
+	n.outbound = outbound.New(policy)
 	prog, more := stack.Compile(ws, stack.Options{
 		Store:     n.store,
 		Events:    channels,
 		Tokens:    tokens,
 		Passwords: passwords,
+		Outbound:  n.outbound,
 		Env:       mergeEnv(ws.Env, getenv),
 		Logger:    log,
 		Timeout:   cfg.duration("stack_timeout"),
@@ -301,6 +309,9 @@ func (n *node) close(ctx context.Context) error {
 	}
 	if n.debug != nil {
 		_ = n.debug.Close()
+	}
+	if n.outbound != nil {
+		n.outbound.Close()
 	}
 	if n.engine != nil {
 		errs = append(errs, n.engine.Close())

@@ -166,7 +166,7 @@ func TestStatementsOverHTTP(t *testing.T) {
 		}
 		r := s.do("POST", "/api:t/ai", map[string]any{})
 		wantStatus(t, r, http.StatusNotImplemented, "ERROR_CODE_NOT_IMPLEMENTED")
-		if !strings.Contains(string(r.body), "api.request") || !strings.Contains(string(r.body), "ai_post.xs:5:5") {
+		if !strings.Contains(string(r.body), "ai.agent.run") || !strings.Contains(string(r.body), "ai_post.xs:5:5") {
 			t.Errorf("501 does not name the construct and its position: %s", r.body)
 		}
 	})

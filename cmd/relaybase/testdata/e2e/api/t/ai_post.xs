@@ -2,9 +2,8 @@
 query ai verb=POST {
   input {}
   stack {
-    api.request {
-      url = "https://example.com"
-      method = "GET"
+    ai.agent.run "Support agent" {
+      args = {}
     } as $r
   }
   response = $r
