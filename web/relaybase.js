@@ -12,6 +12,9 @@
 // differences: it takes the full realtime URL (ws:// or wss://, any port), each client object
 // owns one socket, presence never holds the same connection twice, and after a reconnect every
 // channel is rejoined with {since, epoch} so frames sent while the client was away arrive once.
+// It keeps, per channel, the offsets it has not seen below the newest (holes): a rejoin asks
+// from the oldest hole, a history_gap from the server makes it ask at once, and a frame whose
+// offset it has seen is dropped.
 
 /** Close codes after which the client reconnects by itself (REALTIME.md §1). */
 export const RECONNECT_CODES = Object.freeze([1006, 1011, 1012, 1013, 1014, 4000]);
@@ -271,8 +274,12 @@ export class RelaybaseClient {
   }
 }
 
-/** How many recently seen offsets a channel remembers to drop a frame delivered twice. */
-const SEEN_OFFSETS = 4096;
+/** How many unseen offsets (holes) a channel remembers; past it the oldest are given up. */
+const MAX_HOLES = 4096;
+
+/** How long after a history_gap the channel waits for the frames that reveal its holes
+ * before it asks the server for them (ms). */
+const GAP_SETTLE = 250;
 
 /**
  * One channel of a {@link RelaybaseClient}. Get it with `client.channel(name, options)`.
@@ -296,7 +303,13 @@ export class RelaybaseChannel {
     this.epoch = null;
     /** Highest offset seen on this channel (in {@link RelaybaseChannel#epoch}). */
     this.offset = null;
-    this.seen = new Set();
+    /** Offsets below {@link RelaybaseChannel#offset} not seen yet: frames this member may not
+     * receive, or frames missed. A rejoin asks for everything after the oldest. */
+    this.holes = new Set();
+    this.settleAt = null; // after a resume: holes up to here are settled once a frame reaches it
+    this.resumeSent = false; // the last join sent asked for a resume (since)
+    this.afterResume = false; // the last join reply answered a resume; its history_gap may follow
+    this.gapTimer = null;
     /** @type {Map<string, PresenceClient>} presence by socketId */
     this.presence = new Map();
     this.handlers = [];
@@ -374,19 +387,31 @@ export class RelaybaseChannel {
     this.queue = [];
     this.presence.clear();
     this.joined = false;
+    clearTimeout(this.gapTimer);
+    this.gapTimer = null;
     if (this.client.channels.size === 0) this.client.disconnect();
   }
 
   // ---- internals ----
 
-  /** Sends the join: with {since, epoch} when we know where we left off. */
+  /** Sends the join: with {since, epoch} when we know where we left off (before the oldest
+   * hole, so the server fills the holes it can). */
   join() {
     const payload = { history: this.options.history, presence: this.options.presence };
     if (this.epoch !== null && this.offset !== null) {
-      payload.since = this.offset;
+      payload.since = this.resumePoint();
       payload.epoch = this.epoch;
     }
-    return this.client.send("join", { channel: this.channel }, payload);
+    const sent = this.client.send("join", { channel: this.channel }, payload);
+    if (sent) this.resumeSent = payload.since !== undefined;
+    return sent;
+  }
+
+  /** The offset to resume after: the newest seen, or the one before the oldest hole. */
+  resumePoint() {
+    let p = this.offset;
+    for (const h of this.holes) if (h - 1 < p) p = h - 1;
+    return p;
   }
 
   flushQueue() {
@@ -404,18 +429,31 @@ export class RelaybaseChannel {
         this.joined = true;
         if (frame.client) this.self = frame.client;
         const p = frame.payload;
+        this.afterResume = this.resumeSent;
+        this.resumeSent = false;
         if (p && typeof p.epoch === "string") {
-          if (p.epoch !== this.epoch || this.offset === null) {
+          if (this.afterResume && this.epoch === "" && this.offset !== null && typeof p.offset === "number") {
+            // We joined before the channel stored anything: "" resumes in any epoch, so
+            // the server replays what came since. The channel has its real epoch now.
+            this.epoch = p.epoch;
+            this.settleAt = p.offset;
+          } else if (p.epoch !== this.epoch || this.offset === null) {
             // First join, or the stored sequence was reset: start from the newest offset.
             // (If we asked to resume in an old epoch, the server sends history_gap + history.)
             this.epoch = p.epoch;
             this.offset = typeof p.offset === "number" ? p.offset : 0;
-            this.seen.clear();
+            this.holes.clear();
+            this.settleAt = null;
+          } else if (this.afterResume && typeof p.offset === "number") {
+            // The server replays, in order, every frame up to p.offset this member may
+            // receive: once one at or past it arrives, holes up to it will never fill.
+            this.settleAt = p.offset;
           }
         } else {
           this.epoch = null;
           this.offset = null;
-          this.seen.clear();
+          this.holes.clear();
+          this.settleAt = null;
         }
         break;
       }
@@ -425,18 +463,30 @@ export class RelaybaseChannel {
         break;
       case "message":
       case "event":
-        if (typeof frame.offset === "number" && this.epoch !== null) {
-          if (this.seen.has(frame.offset)) return; // delivered twice: drop
-          this.remember(frame.offset);
+        this.afterResume = false;
+        if (typeof frame.offset === "number" && this.epoch !== null && !this.take(frame.offset)) {
+          return; // delivered twice: drop
         }
         break;
       case "history": {
         const items = frame.payload && Array.isArray(frame.payload.history) ? frame.payload.history : [];
+        let newest = null;
         for (const item of items) {
-          if (item && typeof item.offset === "number" && this.epoch !== null) this.remember(item.offset);
+          if (item && typeof item.offset === "number" && this.epoch !== null) {
+            this.take(item.offset);
+            if (newest === null || item.offset > newest) newest = item.offset;
+          }
         }
+        if (this.afterResume && newest !== null) {
+          // The answer to a resume the server could not serve: this is all it keeps.
+          this.settle(newest);
+        }
+        this.afterResume = false;
         break;
       }
+      case "error":
+        if (frame.payload && frame.payload.code === "history_gap") this.gap();
+        break;
       case "presence_full": {
         const list = frame.payload && Array.isArray(frame.payload.presence) ? frame.payload.presence : [];
         this.presence.clear();
@@ -453,10 +503,45 @@ export class RelaybaseChannel {
     this.dispatch(frame);
   }
 
-  remember(offset) {
-    this.seen.add(offset);
-    if (this.seen.size > SEEN_OFFSETS) this.seen.delete(this.seen.values().next().value);
-    if (this.offset === null || offset > this.offset) this.offset = offset;
+  /** Records a stored frame's offset; false if it was seen already (a duplicate). */
+  take(offset) {
+    let fresh = false;
+    if (this.offset === null || offset > this.offset) {
+      if (this.offset !== null) {
+        for (let o = Math.max(this.offset + 1, offset - MAX_HOLES); o < offset; o++) this.holes.add(o);
+      }
+      this.offset = offset;
+      fresh = true;
+    } else if (this.holes.delete(offset)) {
+      fresh = true;
+    }
+    if (this.holes.size > MAX_HOLES) {
+      const sorted = [...this.holes].sort((a, b) => a - b);
+      for (const h of sorted.slice(0, this.holes.size - MAX_HOLES)) this.holes.delete(h);
+    }
+    if (this.settleAt !== null && offset >= this.settleAt) {
+      this.settle(this.settleAt);
+    }
+    return fresh;
+  }
+
+  /** Gives up the holes at or below offset: the server has sent all it could of them. */
+  settle(offset) {
+    for (const h of this.holes) if (h <= offset) this.holes.delete(h);
+    if (this.settleAt !== null && this.settleAt <= offset) this.settleAt = null;
+  }
+
+  /**
+   * The server says frames are missing (history_gap). After a resume that is its answer (a
+   * history follows); otherwise the channel waits a moment for the frames that reveal its
+   * holes, then joins again from the oldest hole, so the server replays what it still has.
+   */
+  gap() {
+    if (this.afterResume || this.epoch === null || this.gapTimer !== null) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (!this.destroyed && this.joined && this.holes.size > 0) this.join();
+    }, GAP_SETTLE);
   }
 
   addPresence(c) {

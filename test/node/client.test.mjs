@@ -152,6 +152,77 @@ describe("relaybase.js rules (in-memory socket)", () => {
     client.close();
   });
 
+  test("holes: a rejoin asks from the oldest unseen offset, fills it once, settles what never comes", () => {
+    const { FakeSocket, client } = setup();
+    const ch = client.channel(ROOM);
+    const events = [];
+    ch.on("event", (f) => events.push(f.offset));
+    let s = FakeSocket.last;
+    s.open();
+    const ev = (offset) => ({ action: "event", options: { channel: ROOM }, payload: offset, offset });
+    s.receive({ action: "join", client: me, options: { channel: ROOM }, payload: { epoch: "e1", offset: 10 } });
+    s.receive(ev(11));
+    s.receive(ev(14)); // 12 and 13 did not come
+    s.receive(ev(15));
+    assert.deepEqual([...ch.holes].sort(), [12, 13]);
+    s.receive(ev(13)); // a late one fills its hole
+    s.receive(ev(13)); // and only once
+    s.receive(ev(15));
+    assert.deepEqual(events, [11, 14, 15, 13]);
+    assert.deepEqual([...ch.holes], [12]);
+
+    s.serverClose(1006);
+    client.connect();
+    s = FakeSocket.last;
+    s.open();
+    assert.deepEqual(s.sentOf("join")[0].payload, { history: false, presence: false, since: 11, epoch: "e1" },
+      "the rejoin asks for everything after the frame before the oldest hole");
+    s.receive({ action: "join", client: me, options: { channel: ROOM }, payload: { epoch: "e1", offset: 16 } });
+    // The replay: 12 is one this member may not receive (the server skips it), 13..15 are
+    // seen already, 16 is new.
+    for (const o of [13, 14, 15, 16]) s.receive(ev(o));
+    assert.deepEqual(events, [11, 14, 15, 13, 16], "replayed frames seen before are dropped");
+    assert.equal(ch.holes.size, 0, "a hole the replay did not fill by the reply's offset is settled");
+
+    s.serverClose(1006);
+    client.connect();
+    FakeSocket.last.open();
+    assert.equal(FakeSocket.last.sentOf("join")[0].payload.since, 16);
+    client.close();
+  });
+
+  test("history_gap: the channel asks again from its oldest hole; after a resume the full history settles it", async () => {
+    const { FakeSocket, client } = setup();
+    const ch = client.channel(ROOM);
+    const errors = [];
+    const events = [];
+    ch.on((f) => { if (f.action === "event") events.push(f.offset); }, (f) => errors.push(f.payload.code));
+    const s = FakeSocket.last;
+    s.open();
+    const ev = (offset) => ({ action: "event", options: { channel: ROOM }, payload: offset, offset });
+    s.receive({ action: "join", client: me, options: { channel: ROOM }, payload: { epoch: "e1", offset: 3 } });
+    s.receive(ev(4));
+    // The server could not repair 5..7 on its side: it says so, then goes on from 8.
+    s.receive({ action: "error", options: { channel: ROOM }, payload: { code: "history_gap", message: "gap" } });
+    s.receive(ev(8));
+    assert.deepEqual(errors, ["history_gap"], "the app is told");
+    await waitFor(() => s.sentOf("join").length === 2, { what: "a join asking for the holes" });
+    assert.deepEqual(s.sentOf("join")[1].payload, { history: false, presence: false, since: 4, epoch: "e1" });
+    // They are gone from the history too: history_gap, then all the server keeps.
+    s.receive({ action: "join", client: me, options: { channel: ROOM }, payload: { epoch: "e1", offset: 8 } });
+    s.receive({ action: "error", options: { channel: ROOM }, payload: { code: "history_gap", message: "gap" } });
+    s.receive({ action: "history", options: { channel: ROOM }, payload: { history: [
+      { action: "event", options: { channel: ROOM }, payload: 6, offset: 6, created_at: 1 },
+      { action: "event", options: { channel: ROOM }, payload: 8, offset: 8, created_at: 2 },
+    ] } });
+    assert.equal(ch.holes.size, 0, "what the full history lacks will not come");
+    s.receive(ev(9));
+    assert.deepEqual(events, [4, 8, 9]);
+    assert.equal(ch.gapTimer, null, "the answer to the resume asks nothing more");
+    assert.equal(s.sentOf("join").length, 2);
+    client.close();
+  });
+
   test("backoff: 1 s doubling to 60 s, jittered, reset by a join; no reconnect on 1000/1001/4401", () => {
     const { FakeSocket, client } = setup();
     const ch = client.channel(ROOM);
