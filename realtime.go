@@ -39,7 +39,8 @@ type Event struct {
 // inside its transaction for every api.realtime_event, and Publish with everything staged
 // once the transaction has committed (never when it rolled back).
 type Events interface {
-	// Stage checks that an active rule matches ev.Channel (else an *Error for the stack),
+	// Stage checks that an active rule matches ev.Channel (else an *Error for the stack:
+	// CodeInputError, as the channel is the caller's choice),
 	// encodes the frame, and stores it in the channel's history within tx when the channel
 	// keeps history, assigning its offset.
 	Stage(ctx context.Context, tx Tx, ev Event) (StagedEvent, error)

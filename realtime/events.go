@@ -13,14 +13,19 @@ import (
 // an active rule matches; the event frame is encoded once here; when the channel keeps
 // history it is stored within tx (nil tx: not stored) and gets its offset. Nothing is sent
 // until Publish.
+//
+// A channel that is no valid name, or that no active rule matches, is an input error
+// (ERROR_CODE_INPUT_ERROR, a 400): the name almost always comes from the request (a room
+// the client picked), so it is the caller's mistake, to be told, not a server failure to
+// be logged. The stack fails with it, and its transaction rolls back.
 func (ch *Channels) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
 	if !validChannelName(ev.Channel) {
-		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
+		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeInputError,
 			"api.realtime_event: the channel must be a name of 1 to %d bytes of printable text, got %s.", MaxChannelName, strconv.Quote(truncate(ev.Channel, 80)))
 	}
 	rule, ok := ch.Match(ev.Channel)
 	if !ok {
-		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal,
+		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeInputError,
 			"api.realtime_event: no active realtime_channel matches the channel %s.", strconv.Quote(ev.Channel))
 	}
 	data, err := value.EncodeJSON(ev.Data)

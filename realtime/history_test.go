@@ -360,14 +360,14 @@ func TestEvents(t *testing.T) {
 	}
 	anon.expect(actEvent, "authchan")
 
-	// Channels no active rule matches fail the statement.
+	// Channels no active rule matches fail the statement, as the caller's mistake.
 	for _, ch := range []string{"nowhere", "inactive", "", "room/"} {
 		tx, _ := e.store.Begin(context.Background(), true)
 		_, err := e.srv.Stage(context.Background(), tx, relaybase.Event{Channel: ch, Data: 1})
 		tx.Rollback()
 		var re *relaybase.Error
-		if err == nil || !errors.As(err, &re) || re.Message == "" {
-			t.Fatalf("Stage to %q: %v, want an *Error", ch, err)
+		if err == nil || !errors.As(err, &re) || re.Message == "" || re.Code != relaybase.CodeInputError {
+			t.Fatalf("Stage to %q: %v, want an *Error with %s", ch, err, relaybase.CodeInputError)
 		}
 	}
 	// A nil transaction sends without storing.

@@ -46,6 +46,25 @@ func TestChatExampleEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("an event to a channel no rule allows is the caller's mistake", func(t *testing.T) {
+		errorsBefore := strings.Count(s.stderr.String(), "level=ERROR")
+		r := s.do("POST", "/api:chat/messages", map[string]any{"channel": "nochan", "text": "hello?", "author": "Cap"})
+		wantStatus(t, r, http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR")
+		if msg, _ := field(r.json, "message").(string); !strings.Contains(msg, `"nochan"`) || !strings.Contains(msg, "realtime_channel") {
+			t.Fatalf("the message does not say which channel and why: %s", r.body)
+		}
+		// The stack's transaction rolled back: the db.add before the event left no row.
+		if n := len(field(s.do("GET", "/api:chat/messages?channel=nochan", nil).json, "items").([]any)); n != 0 {
+			t.Fatalf("%d messages stored in nochan, want none", n)
+		}
+		if n := len(field(s.do("GET", "/api:chat/messages?channel=marvel_chat_room", nil).json, "items").([]any)); n != 1 {
+			t.Fatalf("%d messages in marvel_chat_room, want still 1", n)
+		}
+		if n := strings.Count(s.stderr.String(), "level=ERROR"); n != errorsBefore {
+			t.Fatalf("the refused event logged %d ERROR lines:\n%s", n-errorsBefore, s.stderr)
+		}
+	})
+
 	t.Run("unknown routes", func(t *testing.T) {
 		wantStatus(t, s.do("GET", "/api:chat/nope", nil), http.StatusNotFound, "ERROR_CODE_NOT_FOUND")
 		wantStatus(t, s.do("DELETE", "/api:chat/messages", nil), http.StatusNotFound, "ERROR_CODE_NOT_FOUND")
