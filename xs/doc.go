@@ -33,6 +33,8 @@
 //     "as" after a keyword starts the result clause only when a variable follows it
 //     (`function.run as as $r` is the function named "as"); after a body it can only be
 //     the clause. Filters after the clause's variable (`as $i|add:1`) are Node.AsFilters.
+//   - A line holding only "---" (at its start) separates the objects of a multi-document
+//     file, as Xano writes a run bundle (a run.job followed by its functions and tables).
 //   - Triple-quoted strings keep their content verbatim (no escapes); `expr` and
 //     ```expr``` are parsed as the expression they hold (no wrapper node).
 package xs

@@ -217,6 +217,13 @@ func (p *parser) file0(f *File) {
 		case t.kind == tNewline || isOp(t, ";"):
 			p.next()
 			continue
+		case p.docSeparator():
+			// "---" on its own line separates the objects of a multi-document file (how
+			// Xano writes a run bundle: a run.job, then its functions and tables).
+			p.next()
+			p.next()
+			p.next()
+			continue
 		}
 		disabled := false
 		if isOp(t, "!") {
@@ -244,6 +251,17 @@ func (p *parser) file0(f *File) {
 		}
 		p.separator(n)
 	}
+}
+
+// docSeparator reports whether the next tokens are "---" at the start of a line, alone on it.
+func (p *parser) docSeparator() bool {
+	a := p.peekAt(0)
+	if !isOp(a, "-") || a.col != 1 {
+		return false
+	}
+	b, c, d := p.peekAt(1), p.peekAt(2), p.peekAt(3)
+	return isOp(b, "-") && isOp(c, "-") && b.off == a.end && c.off == b.end &&
+		(d.kind == tNewline || d.kind == tEOF)
 }
 
 // separator checks what follows a statement: a line end, a closing brace, or (after a
