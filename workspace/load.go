@@ -40,6 +40,27 @@ func Load(dir string) (*Workspace, []xs.Diagnostic, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return l.load(files)
+}
+
+// LoadFile reads one .xs file as a whole workspace: a multi-document bundle, such as Xano
+// writes for a run.job, whose objects are separated by "---" lines. Its Dir is the file's
+// directory; no relaybase.yaml and no static folder are read.
+func LoadFile(path string) (*Workspace, []xs.Diagnostic, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open workspace file: %w", err)
+	}
+	if info.IsDir() {
+		return nil, nil, fmt.Errorf("open workspace file: %s is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	l := &loader{ws: &Workspace{Dir: dir, Name: strings.TrimSuffix(filepath.Base(path), ".xs"), Env: map[string]any{}}, single: true}
+	return l.load([]string{path})
+}
+
+func (l *loader) load(files []string) (*Workspace, []xs.Diagnostic, error) {
+	dir := l.ws.Dir
 	var queries []*pendingQuery
 	for _, path := range files {
 		src, err := os.ReadFile(path)
@@ -65,7 +86,7 @@ func Load(dir string) (*Workspace, []xs.Diagnostic, error) {
 	l.resolveRealtime()
 	l.checkTables()
 	l.checkRoutes()
-	if st, err := os.Stat(filepath.Join(dir, "static")); err == nil && st.IsDir() {
+	if st, err := os.Stat(filepath.Join(dir, "static")); !l.single && err == nil && st.IsDir() {
 		l.ws.StaticDir = filepath.Join(dir, "static")
 	}
 	sortDiagnostics(l.diags)
@@ -123,9 +144,10 @@ func sourceFiles(dir string) ([]string, error) {
 }
 
 type loader struct {
-	ws    *Workspace
-	diags []xs.Diagnostic
-	rt    realtime
+	ws     *Workspace
+	diags  []xs.Diagnostic
+	rt     realtime
+	single bool // LoadFile: one file, not a directory
 }
 
 type pendingQuery struct {
@@ -218,6 +240,14 @@ func (l *loader) object(file string, n *xs.Node) *pendingQuery {
 		l.realtimeTrigger(file, n, true)
 	case "realtime_server_trigger":
 		l.realtimeTrigger(file, n, false)
+	case "task":
+		l.task(file, n)
+	case "addon":
+		l.addon(file, n)
+	case "workflow_test":
+		l.workflowTest(file, n)
+	case "run", "run.job", "run.service":
+		l.run(file, n)
 	default:
 		l.diags = append(l.diags, xs.Diagnostic{Pos: n.Pos, Severity: xs.Unsupported,
 			Message: fmt.Sprintf("%s: object kind not run by relaybase; it is not served", n.Keyword)})

@@ -2,7 +2,9 @@
 // every .xs file with package xs, sorts the objects by kind (a file's kind comes from its
 // first keyword, not its folder), reads relaybase.yaml, and checks what can be checked
 // without running anything (table definitions, channel rules, route collisions). It does
-// not compile stacks: package stack does, from the nodes kept here.
+// not compile stacks: package stack does, from the nodes kept here. Tasks keep their
+// schedule, read here (Schedule.Next says when a task runs next); LoadFile reads a single
+// multi-document file, such as a run.job bundle, as a workspace.
 package workspace
 
 import (
@@ -30,6 +32,10 @@ type Workspace struct {
 	Functions        []*Object // Name is the function's full name ("auth/hash" or "my_function")
 	Channels         []relaybase.ChannelRule
 	RealtimeTriggers []*Object
+	Tasks            []*Task
+	Addons           []*Object
+	WorkflowTests    []*Object
+	Jobs             []*Job // run.job objects, as a multi-document bundle holds them
 
 	// Xano's current realtime: servers (with their channels and messages' definitions),
 	// the message handlers' nodes, and channel_trigger / realtime_server_trigger objects.
