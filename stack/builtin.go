@@ -23,36 +23,11 @@ import (
 func (c *compiler) stmtFunctionRun(n *xs.Node) execFn {
 	fu, ok := c.p.funcs[n.Name]
 	if !ok {
-		c.errorf(n.Pos, "function.run: function %q does not exist", n.Name)
+		c.errorf(n.Pos, "%s: function %q does not exist", n.Keyword, n.Name)
 		return nop
 	}
 	c.u.calls = append(c.u.calls, fu)
-	input := c.expr(attrOf(n, "input"))
-	as := c.as(n)
-	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		iv, err := input(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		var in *value.Object
-		switch t := iv.(type) {
-		case nil:
-			in = value.NewObject(0)
-		case *value.Object:
-			in = t
-		default:
-			return ctlNext, errorAt(pos, "function.run input must be an object, got %s", value.TypeName(iv))
-		}
-		res, err := f.r.call(fu, in, f.auth)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+	return c.callUnit(n, fu, n.Keyword)
 }
 
 // tableRef resolves a table named by an attribute: at compile time when it is a constant,

@@ -17,6 +17,11 @@ type compiler struct {
 	ws    *workspace.Workspace
 	diags []xs.Diagnostic
 	u     *unit // the unit being compiled
+	// testing: compiling a test block or a workflow_test, where expect.* and the
+	// workflow calls (api.call, task.call ...) may appear.
+	testing bool
+	// throws is where a test block's expect.to_throw without a stack is, nil if none.
+	throws *xs.Pos
 }
 
 func (c *compiler) errorf(pos xs.Pos, format string, args ...any) {
@@ -83,9 +88,19 @@ func (c *compiler) compileAll() {
 			continue
 		}
 		c.compileUnit(u, o.Node)
+		c.unitTests(u, o.Node, "function "+o.Name)
+	}
+	for _, o := range ws.Addons {
+		c.p.addons[o.Name] = newUnit("addon "+o.Name, o.File)
+	}
+	for _, o := range ws.Addons {
+		c.compileAddon(c.p.addons[o.Name], o)
 	}
 	for _, o := range ws.TableTriggers {
 		c.compileTableTrigger(o)
+	}
+	for _, t := range ws.Tasks {
+		c.compileTask(t)
 	}
 	for _, o := range ws.RealtimeTriggers {
 		c.compileRealtimeTrigger(o)
@@ -103,6 +118,9 @@ func (c *compiler) compileAll() {
 	}
 	for _, t := range ws.LifecycleTriggers {
 		c.compileLifecycleTrigger(t)
+	}
+	for _, o := range ws.WorkflowTests {
+		c.compileWorkflowTest(o)
 	}
 	c.propagate()
 }
@@ -148,6 +166,7 @@ func (c *compiler) compileEndpoint(ep *workspace.Endpoint) *Endpoint {
 		}
 	}
 	c.compileUnit(e.u, ep.Node)
+	c.unitTests(e.u, ep.Node, e.u.name)
 	e.Inputs = describeInputs(e.u.inputs)
 	return e
 }
@@ -166,9 +185,10 @@ func (c *compiler) compileTableTrigger(o *workspace.Object) {
 	if !c.active(n) {
 		return
 	}
-	tt := &tableTrigger{table: t, u: u, actions: c.actions(n, []string{"insert", "update", "delete"})}
+	tt := &tableTrigger{name: o.Name, table: t, u: u, actions: c.actions(n, []string{"insert", "update", "delete"})}
 	c.compileUnit(u, n)
 	u.inputs = nil // the input block is predefined: {new, old, action, datasource}
+	c.unitTests(u, n, "table_trigger "+o.Name)
 	c.p.tableTriggers[t] = append(c.p.tableTriggers[t], tt)
 }
 
@@ -233,8 +253,17 @@ func (c *compiler) propagate() {
 	for _, t := range c.p.realtimeTriggers {
 		all = append(all, t.u)
 	}
+	for _, u := range c.p.addons {
+		all = append(all, u)
+	}
+	for _, t := range c.p.tasks {
+		all = append(all, t.u)
+	}
 	for _, e := range c.p.endpoints {
 		all = append(all, e.u)
+	}
+	for _, t := range c.p.tests {
+		all = append(all, t.u)
 	}
 	for changed := true; changed; {
 		changed = false

@@ -440,11 +440,12 @@ type query struct {
 	sort   evalFn
 	ret    evalFn
 	output evalFn
+	addons []queryAddon
 	pos    xs.Pos
 }
 
 var queryIgnored = map[string]bool{"description": true, "guid": true, "tags": true, "history": true,
-	"disabled": true, "mock": true, "where": true, "sort": true, "return": true, "output": true, "table": true}
+	"disabled": true, "mock": true, "where": true, "sort": true, "return": true, "output": true, "table": true, "addon": true}
 
 func (c *compiler) stmtDBQuery(n *xs.Node) execFn {
 	t := c.dbTable(n)
@@ -471,11 +472,19 @@ func (c *compiler) stmtDBQuery(n *xs.Node) execFn {
 	if e := attrOf(n, "output"); e != nil {
 		q.output = c.expr(e)
 	}
+	if e := attrOf(n, "addon"); e != nil {
+		q.addons = c.queryAddons(e)
+	}
 	as := c.as(n)
 	return func(f *frame) (ctl, error) {
 		v, err := q.run(f)
 		if err != nil {
 			return ctlNext, err
+		}
+		if len(q.addons) > 0 {
+			if err := applyAddons(f, q.addons, v); err != nil {
+				return ctlNext, err
+			}
 		}
 		if as != nil {
 			as(f, v)

@@ -32,6 +32,8 @@ type Options struct {
 	// ERROR_FATAL. 0: no limit, so a while (true) runs for as long as its caller waits,
 	// holding its transaction, which for SQLite blocks every other writer.
 	Timeout time.Duration
+	// TaskTimeout bounds one run of a task (0: no limit).
+	TaskTimeout time.Duration
 }
 
 // Program is a compiled workspace: its endpoints, functions and triggers as closures.
@@ -49,6 +51,9 @@ type Program struct {
 	realtimeTriggers []*realtimeTrigger
 	messages         map[messageKey]*messageHandler
 	lifecycle        []*lifecycleTrigger
+	tasks            []*Task
+	tests            []*Test
+	addons           map[string]*unit
 	// hasSecrets: some table has a password field, so outgoing values are scanned.
 	hasSecrets bool
 }
@@ -115,6 +120,7 @@ func Compile(ws *workspace.Workspace, opts Options) (*Program, []xs.Diagnostic) 
 		now:           opts.Now,
 		funcs:         map[string]*unit{},
 		tableTriggers: map[*relaybase.Table][]*tableTrigger{},
+		addons:        map[string]*unit{},
 	}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
@@ -284,6 +290,7 @@ func (p *Program) finalError(ctx context.Context, err error, file, requestID str
 
 // tableTrigger is a compiled table_trigger.
 type tableTrigger struct {
+	name    string
 	table   *relaybase.Table
 	actions map[string]bool
 	u       *unit

@@ -61,6 +61,10 @@ type run struct {
 	// session is the realtime socket a message handler or trigger runs for
 	// (realtime.get_session); nil elsewhere.
 	session *relaybase.RealtimeSession
+	// mock is the name of the test being run: statements with mock = {"<name>": v} give v.
+	mock string
+	// testErr is how the call of a test block failed (nil: it succeeded).
+	testErr error
 
 	// secretKeys maps objects that carry secrets (rows of tables with password fields,
 	// $input objects with password inputs) to the keys that must not leave the stack.

@@ -65,6 +65,11 @@ func init() {
 		"realtime.publish":     (*compiler).stmtRealtimePublish,
 		"realtime.get_session": (*compiler).stmtGetSession,
 		"function.run":         (*compiler).stmtFunctionRun,
+		"function.call":        (*compiler).stmtFunctionRun,
+		"addon.call":           (*compiler).stmtAddonCall,
+		"api.call":             (*compiler).stmtAPICall,
+		"task.call":            (*compiler).stmtTaskCall,
+		"trigger.call":         (*compiler).stmtTriggerCall,
 		"debug.log":            (*compiler).stmtDebugLog,
 		"util.sleep":           (*compiler).stmtSleep,
 		"util.get_raw_input":   (*compiler).stmtGetInput,
@@ -128,6 +133,9 @@ func (c *compiler) stmt(n *xs.Node) execFn {
 		return c.unsupportedStmt(n.Pos, "statement "+n.Keyword)
 	}
 	exec := h(c, n)
+	if e := attrOf(n, "mock"); e != nil {
+		exec = c.mocked(n, e, exec)
+	}
 	if len(n.AsFilters) > 0 {
 		exec = c.asFilters(n, exec)
 	}
@@ -157,6 +165,37 @@ func (c *compiler) asFilters(n *xs.Node, exec execFn) execFn {
 		}
 		f.slots[slot] = v
 		return k, nil
+	}
+}
+
+// mocked wraps a statement that has mock = {"<test name>": value, ...}: while that test
+// runs, the statement does not run and its variable gets the value instead.
+func (c *compiler) mocked(n *xs.Node, e xs.Expr, run execFn) execFn {
+	mocks := c.expr(e)
+	set := c.as(n)
+	if n.Keyword == "var" || n.Keyword == "var.update" {
+		if t, ok := c.target(n); ok {
+			pos := n.Pos
+			set = func(f *frame, v any) { _ = t.set(f, v, pos) }
+		}
+	}
+	return func(f *frame) (ctl, error) {
+		if f.r.mock == "" {
+			return run(f)
+		}
+		mv, err := mocks(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		o, ok := mv.(*value.Object)
+		if !ok || !o.Has(f.r.mock) {
+			return run(f)
+		}
+		v, _ := o.Get(f.r.mock)
+		if set != nil {
+			set(f, v)
+		}
+		return ctlNext, nil
 	}
 }
 

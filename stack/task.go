@@ -1,0 +1,81 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"relaybase"
+	"relaybase/value"
+	"relaybase/workspace"
+)
+
+// Task is a compiled task: its stack, and when it runs (workspace.Schedule).
+type Task struct {
+	Name     string
+	File     string
+	Active   bool
+	Schedule workspace.Schedule
+
+	p *Program
+	u *unit
+}
+
+func (c *compiler) compileTask(t *workspace.Task) {
+	u := newUnit("task "+t.Name, t.File)
+	c.compileUnit(u, t.Node)
+	u.inputs = nil // a task takes no inputs
+	c.p.tasks = append(c.p.tasks, &Task{Name: t.Name, File: t.File, Active: t.Active, Schedule: t.Schedule, p: c.p, u: u})
+}
+
+// Tasks lists the compiled tasks in workspace order.
+func (p *Program) Tasks() []*Task { return p.tasks }
+
+// Task returns the task of that name.
+func (p *Program) Task(name string) (*Task, bool) {
+	for _, t := range p.tasks {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// Run runs the task once, now, in one transaction like an endpoint's request: a failure
+// rolls everything back and publishes nothing. The result is the task's response when it
+// declares one (Xano's tasks have none: usually null), already stripped of secrets. A run
+// is bounded by Options.TaskTimeout. Run does not take the task's lease: package schedule
+// (and relaybase task run) decide who runs a task.
+func (t *Task) Run(ctx context.Context) (any, error) {
+	p := t.p
+	if t.u.unsupported != nil {
+		return nil, t.u.unsupported
+	}
+	if p.opts.TaskTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, p.opts.TaskTimeout, errTimeout)
+		defer cancel()
+	}
+	r := p.newRun(ctx, nil, relaybase.Identity{})
+	out, err := r.transact(t.u.writes, func() (any, error) {
+		return r.exec(t.u, value.NewObject(0), relaybase.Identity{})
+	})
+	if err != nil {
+		if context.Cause(ctx) == errTimeout {
+			err = &relaybase.Error{Code: relaybase.CodeFatal,
+				Message: fmt.Sprintf("The task ran longer than its limit of %s and was stopped; nothing was changed.", p.opts.TaskTimeout),
+				Err:     fmt.Errorf("%w: %w", errTimeout, err)}
+		}
+		return nil, p.finalError(ctx, r.redactError(err), t.File, "task "+t.Name)
+	}
+	return r.strip(out, false), nil
+}
+
+// Lease is how long a node may hold a task while it runs: the task's time limit and a
+// minute to record the run, or a day for a task without a limit.
+func (p *Program) Lease() time.Duration {
+	if p.opts.TaskTimeout > 0 {
+		return p.opts.TaskTimeout + time.Minute
+	}
+	return 24 * time.Hour
+}
