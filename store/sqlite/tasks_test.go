@@ -1,0 +1,9 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"relaybase/store/storetest"
+)
+
+func TestTaskLedger(t *testing.T) { storetest.RunTaskLedger(t, opener()) }
