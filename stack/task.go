@@ -51,24 +51,34 @@ func (t *Task) Run(ctx context.Context) (any, error) {
 	if t.u.unsupported != nil {
 		return nil, t.u.unsupported
 	}
-	if p.opts.TaskTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, p.opts.TaskTimeout, errTimeout)
-		defer cancel()
-	}
+	ctx, cancel := p.limitTask(ctx)
+	defer cancel()
 	r := p.newRun(ctx, nil, relaybase.Identity{})
 	out, err := r.transact(t.u.writes, func() (any, error) {
 		return r.exec(t.u, value.NewObject(0), relaybase.Identity{})
 	})
 	if err != nil {
-		if context.Cause(ctx) == errTimeout {
-			err = &relaybase.Error{Code: relaybase.CodeFatal,
-				Message: fmt.Sprintf("The task ran longer than its limit of %s and was stopped; nothing was changed.", p.opts.TaskTimeout),
-				Err:     fmt.Errorf("%w: %w", errTimeout, err)}
-		}
-		return nil, p.finalError(ctx, r.redactError(err), t.File, "task "+t.Name)
+		return nil, p.finalError(ctx, r.redactError(p.taskTimedOut(ctx, err)), t.File, "task "+t.Name)
 	}
 	return r.strip(out, false), nil
+}
+
+// limitTask bounds a task's run (or a job's) by Options.TaskTimeout.
+func (p *Program) limitTask(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.opts.TaskTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, p.opts.TaskTimeout, errTimeout)
+}
+
+// taskTimedOut replaces the error of a run that Options.TaskTimeout stopped.
+func (p *Program) taskTimedOut(ctx context.Context, err error) error {
+	if err == nil || context.Cause(ctx) != errTimeout {
+		return err
+	}
+	return &relaybase.Error{Code: relaybase.CodeFatal,
+		Message: fmt.Sprintf("The run took longer than its limit of %s and was stopped; nothing was changed.", p.opts.TaskTimeout),
+		Err:     fmt.Errorf("%w: %w", errTimeout, err)}
 }
 
 // Lease is how long a node may hold a task while it runs: the task's time limit and a
@@ -78,4 +88,27 @@ func (p *Program) Lease() time.Duration {
 		return p.opts.TaskTimeout + time.Minute
 	}
 	return 24 * time.Hour
+}
+
+// RunFunction calls a workspace function by name with raw inputs (checked and coerced as
+// function.run does) in one transaction of its own, bounded by Options.TaskTimeout, as
+// relaybase run does for a run.job. The result is stripped of secrets.
+func (p *Program) RunFunction(ctx context.Context, name string, input *value.Object) (any, error) {
+	u, ok := p.funcs[name]
+	if !ok {
+		return nil, relaybase.Errorf(relaybase.CodeNotFound, "No function %q in the workspace.", name)
+	}
+	if input == nil {
+		input = value.NewObject(0)
+	}
+	ctx, cancel := p.limitTask(ctx)
+	defer cancel()
+	r := p.newRun(ctx, nil, relaybase.Identity{})
+	out, err := r.transact(u.writes, func() (any, error) {
+		return r.call(u, input, relaybase.Identity{})
+	})
+	if err != nil {
+		return nil, p.finalError(ctx, r.redactError(p.taskTimedOut(ctx, err)), u.file, "function "+name)
+	}
+	return r.strip(out, false), nil
 }

@@ -72,7 +72,7 @@ var starter embed.FS
 func initCommand(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "init DIR",
-		Short: "Write a starter workspace: a user table with sign-up and log-in, notes, and a channel",
+		Short: "Write a starter workspace: a user table with sign-up and log-in, notes, a channel, a task and tests",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]

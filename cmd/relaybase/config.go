@@ -57,6 +57,8 @@ var settings = []setting{
 	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
 	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
+	{"task_timeout", "15m", "longest one run of a task may take; past it, it is stopped and rolled back", kindDuration},
+	{"tasks", "true", "run the workspace's tasks on their schedules on this node (several nodes share each run)", kindBool},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
 	{"outbound_allow", "*", "targets api.request may reach: * (any public address), host names, *.domain, IP addresses or CIDR ranges (private ones only by address or range), comma-separated", kindList},

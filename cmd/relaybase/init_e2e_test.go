@@ -25,6 +25,12 @@ func TestInitThenServe(t *testing.T) {
 	if code := run(context.Background(), []string{"check", dir}, func(string) string { return "" }, &out, &out); code != 0 {
 		t.Fatalf("the starter workspace does not pass check: %s", out.String())
 	}
+	// The starter's own tests (test blocks, workflow tests, its task) pass.
+	out.Reset()
+	if code := run(context.Background(), []string{"test", dir}, func(string) string { return "" }, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "ok: 4 passed, 0 failed") {
+		t.Fatalf("relaybase test on the starter workspace exited %d:\n%s", code, out.String())
+	}
 
 	s := startServer(t, dir, filepath.Join(dir, ".relaybase"))
 	signup := func(name string) (string, int) {

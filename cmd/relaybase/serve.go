@@ -25,6 +25,7 @@ import (
 	"relaybase/httpapi"
 	"relaybase/outbound"
 	"relaybase/realtime"
+	"relaybase/schedule"
 	"relaybase/stack"
 	"relaybase/store/postgres"
 	"relaybase/store/sqlite"
@@ -59,6 +60,9 @@ type node struct {
 	canonical string
 	debug     *http.Server // pprof, when debug_addr is set
 	outbound  *outbound.Client
+	tokens    *auth.Tokens
+	name      string              // this node's name in task leases and run records
+	sched     *schedule.Scheduler // runs the workspace's tasks; nil when off or none
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -112,12 +116,73 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 	return n.shutdown(cfg.duration("shutdown_timeout"))
 }
 
-// start opens the data, compiles the workspace and listens. On error it closes what it opened.
+// start opens the data, compiles the workspace, starts the task scheduler and listens. On
+// error it closes what it opened.
 func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
+	n, prog, diags, err = open(ctx, ws, diags, cfg, getenv, log)
+	if err != nil {
+		return nil, nil, diags, err
+	}
+	opened := n // the results are nil on error; close what was opened
+	defer func() {
+		if err != nil {
+			_ = opened.close(context.Background())
+		}
+	}()
+	if cfg.bool("strict") {
+		for _, d := range diags {
+			if d.Severity == xs.Unsupported {
+				return nil, nil, diags, errors.New("strict: the workspace uses XanoScript that relaybase does not run (listed above)")
+			}
+		}
+	}
+	if cfg.bool("tasks") {
+		if ledger, ok := n.store.(relaybase.TaskLedger); ok && len(prog.Tasks()) > 0 {
+			n.sched = schedule.New(schedule.Options{Program: prog, Ledger: ledger, Node: n.name, Logger: log})
+			n.sched.Start(context.WithoutCancel(ctx))
+		}
+	}
+
+	api := httpapi.New(httpapi.Config{
+		Program:     prog,
+		Tokens:      n.tokens,
+		Realtime:    n.realtime,
+		Ready:       n.ready,
+		StaticDir:   ws.StaticDir,
+		ClientJS:    web.ClientJS,
+		Metrics:     metricsHandler(n.realtime),
+		MaxBody:     cfg.bytes("max_body"),
+		BodyTimeout: cfg.duration("body_timeout"),
+		CORS:        corsConfig(cfg.yaml),
+		RateLimit:   rateLimitConfig(cfg.yaml),
+		Logger:      log,
+	})
+	n.listener, err = net.Listen("tcp", cfg.str("addr"))
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("listen: %w", err)
+	}
+	if addr := cfg.str("debug_addr"); addr != "" {
+		if n.debug, err = serveDebug(addr, log); err != nil {
+			return nil, nil, diags, err
+		}
+	}
+	n.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return n, prog, diags, nil
+}
+
+// open opens the data (database, keys, realtime engine and server) and compiles the
+// workspace: everything a node needs before it serves, and all that relaybase task run,
+// test and run need. On error it closes what it opened.
+func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
 	if workspace.HasErrors(diags) {
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
 	}
-	n = &node{log: log}
+	n = &node{log: log, name: schedule.NodeName()}
 	opened := n // the results are nil on error; close what was opened
 	defer func() {
 		if err != nil {
@@ -153,6 +218,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		return nil, nil, diags, err
 	}
 	passwords := auth.NewPasswords()
+	n.tokens = tokens
 
 	canonical := ws.Canonical
 	if canonical == "" {
@@ -193,25 +259,19 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	}
 	n.outbound = outbound.New(policy)
 	prog, more := stack.Compile(ws, stack.Options{
-		Store:     n.store,
-		Events:    channels,
-		Tokens:    tokens,
-		Passwords: passwords,
-		Outbound:  n.outbound,
-		Env:       mergeEnv(ws.Env, getenv),
-		Logger:    log,
-		Timeout:   cfg.duration("stack_timeout"),
+		Store:       n.store,
+		Events:      channels,
+		Tokens:      tokens,
+		Passwords:   passwords,
+		Outbound:    n.outbound,
+		Env:         mergeEnv(ws.Env, getenv),
+		Logger:      log,
+		Timeout:     cfg.duration("stack_timeout"),
+		TaskTimeout: cfg.duration("task_timeout"),
 	})
 	diags = append(diags, more...)
 	if workspace.HasErrors(more) {
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
-	}
-	if cfg.bool("strict") {
-		for _, d := range diags {
-			if d.Severity == xs.Unsupported {
-				return nil, nil, diags, errors.New("strict: the workspace uses XanoScript that relaybase does not run (listed above)")
-			}
-		}
 	}
 	n.realtime, err = realtime.New(realtime.Config{
 		Canonical: canonical,
@@ -235,35 +295,6 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
 	}
 
-	api := httpapi.New(httpapi.Config{
-		Program:     prog,
-		Tokens:      tokens,
-		Realtime:    n.realtime,
-		Ready:       n.ready,
-		StaticDir:   ws.StaticDir,
-		ClientJS:    web.ClientJS,
-		Metrics:     metricsHandler(n.realtime),
-		MaxBody:     cfg.bytes("max_body"),
-		BodyTimeout: cfg.duration("body_timeout"),
-		CORS:        corsConfig(cfg.yaml),
-		RateLimit:   rateLimitConfig(cfg.yaml),
-		Logger:      log,
-	})
-	n.listener, err = net.Listen("tcp", cfg.str("addr"))
-	if err != nil {
-		return nil, nil, diags, fmt.Errorf("listen: %w", err)
-	}
-	if addr := cfg.str("debug_addr"); addr != "" {
-		if n.debug, err = serveDebug(addr, log); err != nil {
-			return nil, nil, diags, err
-		}
-	}
-	n.http = &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	return n, prog, diags, nil
 }
 
@@ -301,6 +332,10 @@ func (n *node) close(ctx context.Context) error {
 	var errs []error
 	if n.listener != nil && n.http == nil {
 		_ = n.listener.Close()
+	}
+	if n.sched != nil {
+		// A task still running is stopped and rolled back before the data closes.
+		n.sched.Stop()
 	}
 	if n.realtime != nil {
 		if err := n.realtime.Shutdown(ctx); err != nil {

@@ -28,4 +28,14 @@ query "auth/signup" verb=POST {
     } as $authToken
   }
   response = {authToken: $authToken}
+
+  test "signs up a new user" {
+    input = {name: "Ann", email: "Ann@Example.com", password: "long-enough-pw"}
+    expect.to_not_be_null ($response.authToken)
+  }
+
+  test "refuses a short password" {
+    input = {name: "Ann", email: "ann@example.com", password: "short"}
+    expect.to_throw
+  }
 }
