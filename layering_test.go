@@ -42,6 +42,8 @@ func TestLayering(t *testing.T) {
 		"relaybase/workspace":    {"relaybase", "relaybase/value", "relaybase/xs"},
 		"relaybase/stack/filter": {"relaybase/value"},
 		"relaybase/stack":        {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter"},
+		// schedule runs compiled tasks through the ledger contract: the stack, never a store.
+		"relaybase/schedule": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter", "relaybase/stack"},
 		// Adapters.
 		"relaybase/internal/sqlbuild": {"relaybase", "relaybase/value"},
 		"relaybase/store/sqlite":      {"relaybase", "relaybase/value", "relaybase/internal/sqlbuild"},

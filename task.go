@@ -31,7 +31,7 @@ const KeptTaskRuns = 100
 
 // TaskRun is one run of a task, as recorded for a person (or an admin console) to read.
 type TaskRun struct {
-	ID        int64  // assigned by RecordTaskRun
+	ID        int64 // assigned by RecordTaskRun
 	Task      string
 	Node      string // the holder that ran it
 	Trigger   string // "schedule" or "manual"
