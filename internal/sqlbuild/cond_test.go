@@ -190,3 +190,8 @@ func TestCondInputErrors(t *testing.T) {
 		}
 	}
 }
+
+func isInputError(err error) bool {
+	var e *relaybase.Error
+	return errors.As(err, &e) && e.Code == relaybase.CodeInputError
+}

@@ -24,6 +24,8 @@ type Dialect interface {
 	Order(desc bool) string
 	// NoLimit is the LIMIT value that means no limit (-1 in SQLite, NULL in PostgreSQL).
 	NoLimit() any
+	// RestartIDs is the statement that makes t's next id 1 (Tx.Truncate).
+	RestartIDs(t *Table) Stmt
 
 	// Operand converts a comparison value (normalized, not nil) into what column c would
 	// store for it, as an Arg. ok is false when no stored value can equal or be ordered

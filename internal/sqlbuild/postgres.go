@@ -43,6 +43,12 @@ func (postgresDialect) Order(desc bool) string {
 	return " ASC NULLS FIRST"
 }
 
+// RestartIDs restarts the identity of id: transactional (undone by a rollback), but it
+// locks the table until the transaction ends.
+func (postgresDialect) RestartIDs(t *Table) Stmt {
+	return Stmt{SQL: "ALTER TABLE " + t.Quoted + ` ALTER COLUMN "id" RESTART WITH 1`}
+}
+
 // Operand: an int column compares with whole numbers as bigint and with fractions (or
 // numbers beyond int64) as double precision; text no column can hold (NUL, invalid UTF-8)
 // equals nothing.

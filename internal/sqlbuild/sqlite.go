@@ -35,6 +35,11 @@ func (sqliteDialect) BoolValue(v bool) any {
 func (sqliteDialect) DistinctFrom() string { return " IS NOT " }
 func (sqliteDialect) NoLimit() any         { return int64(-1) }
 
+// RestartIDs: AUTOINCREMENT keeps a table's highest id in sqlite_sequence.
+func (sqliteDialect) RestartIDs(t *Table) Stmt {
+	return Stmt{"DELETE FROM sqlite_sequence WHERE name = ?", []any{t.Name}}
+}
+
 // Order: SQLite sorts nulls first ascending and last descending by itself.
 func (sqliteDialect) Order(desc bool) string {
 	if desc {

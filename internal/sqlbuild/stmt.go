@@ -98,9 +98,9 @@ type InsertStmt struct {
 // Insert builds Tx.Insert's statement for row: omitted fields get their default (now() for
 // "now"), or null when they are optional or nullable; an omitted required field without a
 // default, a field t does not have and a value of the wrong type are input errors. An id
-// given in row is inserted as is. The statement is "INSERT INTO t ... " followed by suffix
-// (the dialect's RETURNING, ON CONFLICT ...).
-func Insert(d Dialect, t *Table, row *value.Object, now func() time.Time, suffix string) (*InsertStmt, error) {
+// given in row is inserted as is. The store appends what its database needs (RETURNING,
+// ON CONFLICT ...).
+func Insert(d Dialect, t *Table, row *value.Object, now func() time.Time) (*InsertStmt, error) {
 	for _, k := range row.Keys() {
 		if _, ok := t.Column(k); !ok {
 			return nil, t.Def.UnknownField(k)
@@ -133,22 +133,28 @@ func Insert(d Dialect, t *Table, row *value.Object, now func() time.Time, suffix
 		names.WriteString(c.Quoted)
 		vals.Param(Arg{sv, c.Kind})
 	}
-	sql := "INSERT INTO " + t.Quoted + " DEFAULT VALUES" + suffix
+	sql := "INSERT INTO " + t.Quoted + " DEFAULT VALUES"
 	if len(vals.args) > 0 {
-		sql = "INSERT INTO " + t.Quoted + " (" + names.String() + ") VALUES (" + vals.String() + ")" + suffix
+		sql = "INSERT INTO " + t.Quoted + " (" + names.String() + ") VALUES (" + vals.String() + ")"
 	}
 	return &InsertStmt{Stmt: Stmt{sql, vals.args}, Stored: stored}, nil
 }
 
-// Update builds Tx.Update's SET list and WHERE clause (the rows whose field equals v), with
-// the parameters of both. id can't be changed: it is ignored. set is "" when changes change
-// nothing. A field t does not have and a value of the wrong type are input errors.
-func Update(d Dialect, t *Table, field string, v any, changes *value.Object) (set, cond string, args []any, err error) {
+// UpdateStmt is an UPDATE's SET list and WHERE clause, with the parameters of both.
+type UpdateStmt struct {
+	Set, Where string
+	Args       []any
+}
+
+// Update builds Tx.Update's SET list and WHERE clause (the rows whose field equals v). id
+// can't be changed: it is ignored. nil when changes change nothing. A field t does not
+// have and a value of the wrong type are input errors.
+func Update(d Dialect, t *Table, field string, v any, changes *value.Object) (*UpdateStmt, error) {
 	b := NewBuilder(d)
 	for _, k := range changes.Keys() {
 		c, ok := t.Column(k)
 		if !ok {
-			return "", "", nil, t.Def.UnknownField(k)
+			return nil, t.Def.UnknownField(k)
 		}
 		if k == "id" {
 			continue
@@ -156,7 +162,7 @@ func Update(d Dialect, t *Table, field string, v any, changes *value.Object) (se
 		cv, _ := changes.Get(k)
 		sv, err := Encode(d, t, c, cv)
 		if err != nil {
-			return "", "", nil, err
+			return nil, err
 		}
 		if len(b.args) > 0 {
 			b.WriteString(",")
@@ -165,12 +171,13 @@ func Update(d Dialect, t *Table, field string, v any, changes *value.Object) (se
 		b.Param(Arg{sv, c.Kind})
 	}
 	if len(b.args) == 0 {
-		return "", "", nil, nil
+		return nil, nil
 	}
-	set = b.String()
+	up := &UpdateStmt{Set: b.String()}
 	b.resetText()
 	if err := b.Cond(t, &relaybase.Cmp{Field: field, Op: relaybase.OpEq, Value: v}); err != nil {
-		return "", "", nil, err
+		return nil, err
 	}
-	return set, b.String(), b.args, nil
+	up.Where, up.Args = b.String(), b.args
+	return up, nil
 }

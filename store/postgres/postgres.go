@@ -410,10 +410,12 @@ func (db *DB) beginOn(ctx context.Context, write bool) (*Tx, error) {
 		c.Release()
 		return nil, err
 	}
-	return &Tx{db: db, c: c, write: write, schema: db.schema.Load()}, nil
+	sch := db.schema.Load()
+	return &Tx{db: db, c: c, txOps: &txOps{D: db.dialect, C: txConn{db, c, sch.seqs}, Now: db.now,
+		State: sqlbuild.TxState{Store: "postgres", Tables: sch.tables, Write: write}}}, nil
 }
 
-// Meta returns relaybase's metadata value for key.
+// Meta returns relaybase's metadata value for key: one row always, null when unset.
 func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 	if err := db.usable(); err != nil {
 		return "", false, db.fail("meta "+key, err)
@@ -421,15 +423,11 @@ func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 	if !relaybase.StorableText(key) {
 		return "", false, nil
 	}
-	var v string
-	err := db.pool.QueryRow(ctx, db.sql("SELECT value FROM {s}._relaybase_meta WHERE key = $1::text"), key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
+	var v pgtype.Text
+	if err := db.pool.QueryRow(ctx, db.sql("SELECT (SELECT value FROM {s}._relaybase_meta WHERE key = $1::text)"), key).Scan(&v); err != nil {
 		return "", false, db.fail("meta "+key, err)
 	}
-	return v, true, nil
+	return v.String, v.Valid, nil
 }
 
 // InitMeta stores value under key unless a value is already there, and returns the stored

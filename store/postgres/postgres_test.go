@@ -423,27 +423,9 @@ func TestCloseRefusesWork(t *testing.T) {
 }
 
 func TestClockFillsNow(t *testing.T) {
-	at := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
-	db := openAt(t, freshSchema(t), postgres.WithClock(func() time.Time { return at }))
-	mustMigrate(t, db, []*relaybase.Table{{Name: "ev", Fields: []relaybase.Field{
-		{Name: "at", Type: relaybase.TypeTimestamp, Optional: true, Default: "now"},
-		{Name: "day", Type: relaybase.TypeDate, Optional: true, Default: "now"},
-	}}})
-	tx, err := db.Begin(t.Context(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	row, err := tx.Insert(t.Context(), "ev", value.NewObject(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := row.Get("at"); v != at.UnixMilli() {
-		t.Errorf("at = %v, want %d", v, at.UnixMilli())
-	}
-	if v, _ := row.Get("day"); v != "2024-02-29" {
-		t.Errorf("day = %v, want 2024-02-29", v)
-	}
+	storetest.Clock(t, func(t *testing.T, now func() time.Time) relaybase.Store {
+		return openAt(t, freshSchema(t), postgres.WithClock(now))
+	})
 }
 
 // Text PostgreSQL can't hold is an input error, before any SQL runs, and the Tx goes on.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,188 +17,111 @@ import (
 
 // Tx is a transaction on one pooled connection. It belongs to one goroutine.
 type Tx struct {
+	*txOps // the table operations (sqlbuild.Tx) and the state: its schema, write, done
 	db     *DB
 	c      *pgxpool.Conn
-	write  bool
-	schema *schema
-	done   bool
-	nsp    int // savepoints started, for their names
 }
+
+type txOps = sqlbuild.Tx
+
+// txConn is sqlbuild.Conn on a transaction's connection.
+type txConn struct {
+	db   *DB
+	c    *pgxpool.Conn
+	seqs map[string]string // each table's id sequence (schema.seqs)
+}
+
+func (k txConn) Rows(ctx context.Context, t *table, st sqlbuild.Stmt) ([]*value.Object, error) {
+	rows, err := k.c.Query(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(t, rows)
+}
+
+func (k txConn) Count(ctx context.Context, st sqlbuild.Stmt) (int64, error) {
+	var n int64
+	err := k.c.QueryRow(ctx, st.SQL, st.Args...).Scan(&n)
+	return n, err
+}
+
+func (k txConn) Exec(ctx context.Context, st sqlbuild.Stmt) (int64, error) {
+	tag, err := k.c.Exec(ctx, st.SQL, st.Args...)
+	return tag.RowsAffected(), err
+}
+
+func (k txConn) Fail(op string, err error) error { return k.db.fail(op, err) }
 
 var _ relaybase.Tx = (*Tx)(nil)
 
-var errTxDone = errors.New("the transaction has already ended")
-
-func (tx *Tx) table(name string) (*table, error) {
-	if tx.done {
-		return nil, errTxDone
-	}
-	t, ok := tx.schema.tables[name]
-	if !ok {
-		return nil, fmt.Errorf("postgres: table %q: %w", name, relaybase.ErrNotFound)
-	}
-	return t, nil
-}
-
-func (tx *Tx) writable(op string) error {
-	if !tx.write {
-		return fmt.Errorf("postgres: %s in a read-only transaction", op)
-	}
-	return nil
-}
-
-// Get returns the first row (lowest id) whose field equals v, or nil.
-func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.Object, error) {
-	t, err := tx.table(tableName)
+// Insert runs an insert ON CONFLICT DO NOTHING, so that a unique violation returns
+// ErrConflict and leaves the transaction usable (PostgreSQL never aborts it for that). An
+// explicit id moves the id sequence past it.
+func (k txConn) Insert(ctx context.Context, t *table, st *sqlbuild.InsertStmt) (*value.Object, error) {
+	found, err := k.Rows(ctx, t, sqlbuild.Stmt{SQL: st.SQL + " ON CONFLICT DO NOTHING RETURNING " + t.SelCols, Args: st.Args})
 	if err != nil {
-		return nil, err
-	}
-	st, err := sqlbuild.Get(tx.db.dialect, t, field, v)
-	if err != nil {
-		return nil, err
-	}
-	found, err := tx.queryRows(ctx, t, st.SQL, st.Args...)
-	if err != nil {
-		return nil, tx.db.fail("get from "+t.Name, err)
-	}
-	if len(found) == 0 {
-		return nil, nil
-	}
-	return found[0], nil
-}
-
-// Insert adds a row: omitted fields get their default, or null when they are optional or
-// nullable; an omitted required field without a default is an input error, as is a field
-// the table doesn't have. An id given in row is used as is, and the id sequence moves past
-// it. A unique violation returns ErrConflict and leaves the transaction usable (the insert
-// is ON CONFLICT DO NOTHING, so PostgreSQL never aborts the transaction for it).
-func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (*value.Object, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.writable("insert into " + t.Name); err != nil {
-		return nil, err
-	}
-	st, err := sqlbuild.Insert(tx.db.dialect, t, row, tx.db.now, " ON CONFLICT DO NOTHING RETURNING "+t.SelCols)
-	if err != nil {
-		return nil, err
-	}
-	found, err := tx.queryRows(ctx, t, st.SQL, st.Args...)
-	if err != nil {
-		return nil, tx.db.fail("insert into "+t.Name, err)
+		return nil, k.db.fail("insert into "+t.Name, err)
 	}
 	if len(found) == 0 {
 		return nil, fmt.Errorf("postgres: insert into %s: %w: a unique index already holds one of its values", t.Name, relaybase.ErrConflict)
 	}
-	if seq := tx.schema.seqs[t.Name]; st.Stored[0] != nil && seq != "" {
+	if seq := k.seqs[t.Name]; st.Stored[0] != nil && seq != "" {
 		// Ids the sequence hands out later must not meet this one. setval is not undone by
 		// a rollback, which only skips ids.
-		if _, err := tx.c.Exec(ctx, "SELECT setval($1::regclass, $2::bigint) WHERE $2::bigint > coalesce(pg_sequence_last_value($1::regclass), 0)",
+		if _, err := k.c.Exec(ctx, "SELECT setval($1::regclass, $2::bigint) WHERE $2::bigint > coalesce(pg_sequence_last_value($1::regclass), 0)",
 			seq, st.Stored[0]); err != nil {
-			return nil, tx.db.fail("insert into "+t.Name, err)
+			return nil, k.db.fail("insert into "+t.Name, err)
 		}
 	}
 	return found[0], nil
 }
 
-// Update changes the given fields of the rows whose field equals v and returns the changed
-// row with the lowest id, or nil when none matched. id can't be changed: it is ignored. On a
-// table with a unique index the update runs in a savepoint, so that a unique violation
-// returns ErrConflict and leaves the transaction usable.
-func (tx *Tx) Update(ctx context.Context, tableName, field string, v any, changes *value.Object) (*value.Object, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.writable("update " + t.Name); err != nil {
-		return nil, err
-	}
-	set, cond, args, err := sqlbuild.Update(tx.db.dialect, t, field, v, changes)
-	if err != nil {
-		return nil, err
-	}
-	if set == "" {
-		return tx.Get(ctx, tableName, field, v)
-	}
-	q := "WITH u AS (UPDATE " + t.Quoted + " SET " + set + " WHERE " + cond + " RETURNING " + t.SelCols + ") " +
-		"SELECT " + t.SelCols + ` FROM u ORDER BY "id" LIMIT 1`
+// Update runs an update and returns the changed row with the lowest id. On a table with a
+// unique index it runs in a savepoint, so that a unique violation returns ErrConflict and
+// leaves the transaction usable.
+func (k txConn) Update(ctx context.Context, t *table, up *sqlbuild.UpdateStmt) (*value.Object, error) {
+	q := sqlbuild.Stmt{SQL: "WITH u AS (UPDATE " + t.Quoted + " SET " + up.Set + " WHERE " + up.Where + " RETURNING " + t.SelCols + ") " +
+		"SELECT " + t.SelCols + ` FROM u ORDER BY "id" LIMIT 1`, Args: up.Args}
 	var found []*value.Object
+	var err error
 	if t.Unique {
-		found, err = tx.guarded(ctx, t, q, args)
+		found, err = k.guarded(ctx, t, q)
 	} else {
-		found, err = tx.queryRows(ctx, t, q, args...)
+		found, err = k.Rows(ctx, t, q)
 	}
-	if err != nil {
-		return nil, tx.db.fail("update "+t.Name, err)
-	}
-	if len(found) == 0 {
-		return nil, nil
+	if err != nil || len(found) == 0 {
+		return nil, k.db.fail("update "+t.Name, err)
 	}
 	return found[0], nil
 }
 
+// Savepoint starts a nested transaction.
+func (tx *Tx) Savepoint(ctx context.Context) (relaybase.Savepoint, error) {
+	return tx.State.Savepoint(func(op, q string) error {
+		_, err := tx.c.Exec(ctx, q)
+		return tx.db.fail(op, err)
+	})
+}
+
 // guarded runs a statement that may break a unique index inside a savepoint, sent in one
 // round trip with it; on failure it rolls back to the savepoint, so the transaction goes on.
-func (tx *Tx) guarded(ctx context.Context, t *table, q string, args []any) ([]*value.Object, error) {
+func (k txConn) guarded(ctx context.Context, t *table, q sqlbuild.Stmt) ([]*value.Object, error) {
 	var batch pgx.Batch
 	batch.Queue("SAVEPOINT rb_stmt")
 	var found []*value.Object
-	batch.Queue(q, args...).Query(func(rows pgx.Rows) error {
+	batch.Queue(q.SQL, q.Args...).Query(func(rows pgx.Rows) error {
 		var err error
 		found, err = scanRows(t, rows)
 		return err
 	})
 	batch.Queue("RELEASE SAVEPOINT rb_stmt")
-	err := tx.c.SendBatch(ctx, &batch).Close()
-	if err != nil && tx.c.Conn().PgConn().TxStatus() == 'E' {
-		if _, rerr := tx.c.Exec(context.Background(), "ROLLBACK TO SAVEPOINT rb_stmt; RELEASE SAVEPOINT rb_stmt"); rerr != nil {
+	err := k.c.SendBatch(ctx, &batch).Close()
+	if err != nil && k.c.Conn().PgConn().TxStatus() == 'E' {
+		if _, rerr := k.c.Exec(context.Background(), "ROLLBACK TO SAVEPOINT rb_stmt; RELEASE SAVEPOINT rb_stmt"); rerr != nil {
 			return nil, errors.Join(err, rerr)
 		}
 	}
 	return found, err
-}
-
-// Delete removes the rows whose field equals v and returns how many it removed.
-func (tx *Tx) Delete(ctx context.Context, tableName, field string, v any) (int64, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return 0, err
-	}
-	if err := tx.writable("delete from " + t.Name); err != nil {
-		return 0, err
-	}
-	st, err := sqlbuild.Delete(tx.db.dialect, t, field, v)
-	if err != nil {
-		return 0, err
-	}
-	tag, err := tx.c.Exec(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return 0, tx.db.fail("delete from "+t.Name, err)
-	}
-	return tag.RowsAffected(), nil
-}
-
-// Truncate removes every row; resetID restarts ids at 1. It deletes rather than TRUNCATEs,
-// so that read transactions that began before it still see the rows; restarting the id
-// sequence is transactional (undone by a rollback) but locks the table until the end.
-func (tx *Tx) Truncate(ctx context.Context, tableName string, resetID bool) error {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return err
-	}
-	if err := tx.writable("truncate " + t.Name); err != nil {
-		return err
-	}
-	if _, err := tx.c.Exec(ctx, "DELETE FROM "+t.Quoted); err != nil {
-		return tx.db.fail("truncate "+t.Name, err)
-	}
-	if resetID {
-		if _, err := tx.c.Exec(ctx, "ALTER TABLE "+t.Quoted+` ALTER COLUMN "id" RESTART WITH 1`); err != nil {
-			return tx.db.fail("truncate "+t.Name, err)
-		}
-	}
-	return nil
 }
 
 // AppendHistory stores a frame in its channel's history, assigning the channel's next
@@ -210,10 +132,7 @@ func (tx *Tx) Truncate(ctx context.Context, tableName string, resetID bool) erro
 // transaction ends, so appends to one channel take turns and their offsets follow commit
 // order (the write lock already orders them; this holds even without it).
 func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep int) (int64, string, error) {
-	if tx.done {
-		return 0, "", errTxDone
-	}
-	if err := tx.writable("append history"); err != nil {
+	if err := tx.State.Writable("append history"); err != nil {
 		return 0, "", err
 	}
 	if !relaybase.StorableText(e.Channel) {
@@ -248,26 +167,12 @@ func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep
 	return offset, epoch, nil
 }
 
-// Savepoint starts a nested transaction.
-func (tx *Tx) Savepoint(ctx context.Context) (relaybase.Savepoint, error) {
-	if tx.done {
-		return nil, errTxDone
-	}
-	tx.nsp++
-	sp := &savepoint{tx: tx, name: "rb_sp_" + strconv.Itoa(tx.nsp)}
-	if _, err := tx.c.Exec(ctx, "SAVEPOINT "+sp.name); err != nil {
-		return nil, tx.db.fail("savepoint", err)
-	}
-	return sp, nil
-}
-
 // Commit commits the transaction and gives its connection back. When PostgreSQL answers a
 // COMMIT with a rollback (an earlier statement failed), Commit returns an error.
 func (tx *Tx) Commit() error {
-	if tx.done {
-		return errTxDone
+	if err := tx.State.End(); err != nil {
+		return err
 	}
-	tx.done = true
 	defer tx.release()
 	tag, err := tx.c.Exec(context.Background(), "COMMIT")
 	if err != nil {
@@ -282,10 +187,9 @@ func (tx *Tx) Commit() error {
 // Rollback undoes the transaction and gives its connection back; after Commit or Rollback
 // it does nothing.
 func (tx *Tx) Rollback() error {
-	if tx.done {
-		return nil
+	if tx.State.End() != nil {
+		return nil // already ended
 	}
-	tx.done = true
 	defer tx.release()
 	if _, err := tx.c.Exec(context.Background(), "ROLLBACK"); err != nil {
 		if tx.c.Conn().IsClosed() {
@@ -300,46 +204,9 @@ func (tx *Tx) Rollback() error {
 // and, for a write Tx, lets the next writer of this DB go.
 func (tx *Tx) release() {
 	tx.c.Release()
-	if tx.write {
+	if tx.State.Write {
 		tx.db.wsem <- struct{}{}
 	}
-}
-
-type savepoint struct {
-	tx   *Tx
-	name string
-	done bool
-}
-
-func (sp *savepoint) Release() error {
-	if sp.done || sp.tx.done {
-		return nil
-	}
-	sp.done = true
-	if _, err := sp.tx.c.Exec(context.Background(), "RELEASE SAVEPOINT "+sp.name); err != nil {
-		return sp.tx.db.fail("release savepoint", err)
-	}
-	return nil
-}
-
-func (sp *savepoint) Rollback() error {
-	if sp.done || sp.tx.done {
-		return nil
-	}
-	sp.done = true
-	if _, err := sp.tx.c.Exec(context.Background(), "ROLLBACK TO SAVEPOINT "+sp.name+"; RELEASE SAVEPOINT "+sp.name); err != nil {
-		return sp.tx.db.fail("roll back savepoint", err)
-	}
-	return nil
-}
-
-// queryRows runs a query that returns t's columns (selCols order) and decodes the rows.
-func (tx *Tx) queryRows(ctx context.Context, t *table, q string, args ...any) ([]*value.Object, error) {
-	rows, err := tx.c.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanRows(t, rows)
 }
 
 // scanRows reads rows of t's columns (selCols order) and closes rows.

@@ -19,6 +19,7 @@ import (
 	sqlite3lib "modernc.org/sqlite/lib"
 
 	"relaybase"
+	"relaybase/internal/sqlbuild"
 )
 
 // DB is a relaybase.Store on one SQLite file. It is safe for concurrent use.
@@ -317,7 +318,8 @@ func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
 		db.release(c)
 		return nil, db.fail("begin", err)
 	}
-	return &Tx{db: db, c: c, write: write, schema: db.schema.Load()}, nil
+	return &Tx{db: db, c: c, txOps: &txOps{D: sq, C: txConn{db, c}, Now: db.now,
+		State: sqlbuild.TxState{Store: "sqlite", Tables: db.schema.Load().tables, Write: write}}}, nil
 }
 
 // Meta returns relaybase's metadata value for key.

@@ -62,15 +62,7 @@ func TestOpenUnavailable(t *testing.T) {
 		"not a database":    garbage,
 		"empty path":        "",
 	} {
-		db, err := sqlite.Open(t.Context(), path)
-		if err == nil {
-			db.Close()
-			t.Errorf("%s: Open succeeded", name)
-			continue
-		}
-		if !errors.Is(err, relaybase.ErrUnavailable) {
-			t.Errorf("%s: err %v, want ErrUnavailable", name, err)
-		}
+		storetest.OpenFails(t, name, func() (relaybase.Store, error) { return sqlite.Open(t.Context(), path) })
 	}
 }
 
@@ -89,30 +81,9 @@ func TestPathWithURICharacters(t *testing.T) {
 }
 
 func TestClockFillsNow(t *testing.T) {
-	at := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
-	db := openAt(t, filepath.Join(t.TempDir(), "db"), sqlite.WithClock(func() time.Time { return at }))
-	tb := &relaybase.Table{Name: "ev", Fields: []relaybase.Field{
-		{Name: "at", Type: relaybase.TypeTimestamp, Optional: true, Default: "now"},
-		{Name: "day", Type: relaybase.TypeDate, Optional: true, Default: "now"},
-	}}
-	if _, err := db.Migrate(t.Context(), []*relaybase.Table{tb}, nil); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := db.Begin(t.Context(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	row, err := tx.Insert(t.Context(), "ev", value.NewObject(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := row.Get("at"); v != at.UnixMilli() {
-		t.Errorf("at = %v, want %d", v, at.UnixMilli())
-	}
-	if v, _ := row.Get("day"); v != "2024-02-29" {
-		t.Errorf("day = %v, want 2024-02-29", v)
-	}
+	storetest.Clock(t, func(t *testing.T, now func() time.Time) relaybase.Store {
+		return openAt(t, filepath.Join(t.TempDir(), "db"), sqlite.WithClock(now))
+	})
 }
 
 // Two DBs on one file stand for two processes: their writers meet in SQLite's file lock

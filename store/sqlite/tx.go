@@ -3,9 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"relaybase"
@@ -15,171 +12,77 @@ import (
 
 // Tx is a transaction on one connection. It belongs to one goroutine.
 type Tx struct {
+	*txOps // the table operations (sqlbuild.Tx) and the state: its schema, write, done
 	db     *DB
 	c      *conn
-	write  bool
-	schema *schema
-	done   bool
-	nsp    int // savepoints started, for their names
 }
+
+type txOps = sqlbuild.Tx
+
+// txConn is sqlbuild.Conn on a transaction's connection.
+type txConn struct {
+	db *DB
+	c  *conn
+}
+
+func (k txConn) Rows(ctx context.Context, t *table, st sqlbuild.Stmt) ([]*value.Object, error) {
+	rows, err := k.c.query(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(t, rows)
+}
+
+func (k txConn) Count(ctx context.Context, st sqlbuild.Stmt) (n int64, err error) {
+	err = k.c.queryRow(ctx, st.SQL, st.Args...).Scan(&n)
+	return n, err
+}
+
+func (k txConn) Exec(ctx context.Context, st sqlbuild.Stmt) (int64, error) {
+	res, err := k.c.exec(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (k txConn) Fail(op string, err error) error { return k.db.fail(op, err) }
 
 var _ relaybase.Tx = (*Tx)(nil)
 
-var errTxDone = errors.New("the transaction has already ended")
-
-func (tx *Tx) table(name string) (*table, error) {
-	if tx.done {
-		return nil, errTxDone
-	}
-	t, ok := tx.schema.tables[name]
-	if !ok {
-		return nil, fmt.Errorf("sqlite: table %q: %w", name, relaybase.ErrNotFound)
-	}
-	return t, nil
-}
-
-func (tx *Tx) writable(op string) error {
-	if !tx.write {
-		return fmt.Errorf("sqlite: %s in a read-only transaction", op)
-	}
-	return nil
-}
-
-// Get returns the first row (lowest id) whose field equals v, or nil.
-func (tx *Tx) Get(ctx context.Context, tableName, field string, v any) (*value.Object, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlbuild.Get(sq, t, field, v)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.c.query(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return nil, tx.db.fail("get from "+t.Name, err)
-	}
-	found, err := scanRows(t, rows)
-	if err != nil {
-		return nil, tx.db.fail("get from "+t.Name, err)
-	}
-	if len(found) == 0 {
-		return nil, nil
-	}
-	return found[0], nil
-}
-
-// Insert adds a row: omitted fields get their default, or null when they are optional or
-// nullable; an omitted required field without a default is an input error, as is a field
-// the table doesn't have. An id given in row is used as is.
-func (tx *Tx) Insert(ctx context.Context, tableName string, row *value.Object) (*value.Object, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.writable("insert into " + t.Name); err != nil {
-		return nil, err
-	}
-	st, err := sqlbuild.Insert(sq, t, row, tx.db.now, ` RETURNING "id"`)
-	if err != nil {
-		return nil, err
-	}
+// Insert runs an insert and decodes what it stored (the id the database assigned).
+func (k txConn) Insert(ctx context.Context, t *table, st *sqlbuild.InsertStmt) (*value.Object, error) {
 	var id int64
-	if err := tx.c.queryRow(ctx, st.SQL, st.Args...).Scan(&id); err != nil {
-		return nil, tx.db.fail("insert into "+t.Name, err)
+	if err := k.c.queryRow(ctx, st.SQL+` RETURNING "id"`, st.Args...).Scan(&id); err != nil {
+		return nil, k.db.fail("insert into "+t.Name, err)
 	}
 	st.Stored[0] = id
 	out := value.NewObject(len(t.Cols))
 	for i := range t.Cols {
 		v, err := decode(&t.Cols[i], st.Stored[i])
 		if err != nil {
-			return nil, tx.db.fail("insert into "+t.Name, err)
+			return nil, k.db.fail("insert into "+t.Name, err)
 		}
 		out.Set(t.Cols[i].Name, v)
 	}
 	return out, nil
 }
 
-// Update changes the given fields of the rows whose field equals v and returns the changed
-// row with the lowest id, or nil when none matched. id can't be changed: it is ignored.
-func (tx *Tx) Update(ctx context.Context, tableName, field string, v any, changes *value.Object) (*value.Object, error) {
-	t, err := tx.table(tableName)
+// Update runs an update and returns the changed row with the lowest id.
+func (k txConn) Update(ctx context.Context, t *table, up *sqlbuild.UpdateStmt) (*value.Object, error) {
+	rows, err := k.c.query(ctx, "UPDATE "+t.Quoted+" SET "+up.Set+" WHERE "+up.Where+" RETURNING "+t.SelCols, up.Args...)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.writable("update " + t.Name); err != nil {
-		return nil, err
-	}
-	set, cond, args, err := sqlbuild.Update(sq, t, field, v, changes)
-	if err != nil {
-		return nil, err
-	}
-	if set == "" {
-		return tx.Get(ctx, tableName, field, v)
-	}
-	rows, err := tx.c.query(ctx, "UPDATE "+t.Quoted+" SET "+set+" WHERE "+cond+" RETURNING "+t.SelCols, args...)
-	if err != nil {
-		return nil, tx.db.fail("update "+t.Name, err)
+		return nil, k.db.fail("update "+t.Name, err)
 	}
 	first, err := scanLowestID(t, rows)
-	if err != nil {
-		return nil, tx.db.fail("update "+t.Name, err)
-	}
-	return first, nil
-}
-
-// Delete removes the rows whose field equals v and returns how many it removed.
-func (tx *Tx) Delete(ctx context.Context, tableName, field string, v any) (int64, error) {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return 0, err
-	}
-	if err := tx.writable("delete from " + t.Name); err != nil {
-		return 0, err
-	}
-	st, err := sqlbuild.Delete(sq, t, field, v)
-	if err != nil {
-		return 0, err
-	}
-	res, err := tx.c.exec(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return 0, tx.db.fail("delete from "+t.Name, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, tx.db.fail("delete from "+t.Name, err)
-	}
-	return n, nil
-}
-
-// Truncate removes every row; resetID restarts ids at 1.
-func (tx *Tx) Truncate(ctx context.Context, tableName string, resetID bool) error {
-	t, err := tx.table(tableName)
-	if err != nil {
-		return err
-	}
-	if err := tx.writable("truncate " + t.Name); err != nil {
-		return err
-	}
-	if _, err := tx.c.exec(ctx, "DELETE FROM "+t.Quoted); err != nil {
-		return tx.db.fail("truncate "+t.Name, err)
-	}
-	if resetID {
-		if _, err := tx.c.exec(ctx, "DELETE FROM sqlite_sequence WHERE name = ?", t.Name); err != nil {
-			return tx.db.fail("truncate "+t.Name, err)
-		}
-	}
-	return nil
+	return first, k.db.fail("update "+t.Name, err)
 }
 
 // AppendHistory stores a frame in its channel's history, assigning the channel's next
 // offset (and creating the channel's epoch with its first frame), then trims the channel to
 // its newest keep frames. keep <= 0 keeps every frame. It sets e.Offset.
 func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep int) (int64, string, error) {
-	if tx.done {
-		return 0, "", errTxDone
-	}
-	if err := tx.writable("append history"); err != nil {
+	if err := tx.State.Writable("append history"); err != nil {
 		return 0, "", err
 	}
 	var (
@@ -217,23 +120,17 @@ func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep
 
 // Savepoint starts a nested transaction.
 func (tx *Tx) Savepoint(ctx context.Context) (relaybase.Savepoint, error) {
-	if tx.done {
-		return nil, errTxDone
-	}
-	tx.nsp++
-	sp := &savepoint{tx: tx, name: "rb_sp_" + strconv.Itoa(tx.nsp)}
-	if _, err := tx.c.exec(ctx, "SAVEPOINT "+sp.name); err != nil {
-		return nil, tx.db.fail("savepoint", err)
-	}
-	return sp, nil
+	return tx.State.Savepoint(func(op, q string) error {
+		_, err := tx.c.exec(ctx, q)
+		return tx.db.fail(op, err)
+	})
 }
 
 // Commit commits the transaction and gives its connection back.
 func (tx *Tx) Commit() error {
-	if tx.done {
-		return errTxDone
+	if err := tx.State.End(); err != nil {
+		return err
 	}
-	tx.done = true
 	defer tx.db.release(tx.c)
 	if _, err := tx.c.exec(context.Background(), "COMMIT"); err != nil {
 		// A failed COMMIT can leave the transaction open; end it so the connection is clean.
@@ -246,10 +143,9 @@ func (tx *Tx) Commit() error {
 // Rollback undoes the transaction and gives its connection back; after Commit or Rollback
 // it does nothing.
 func (tx *Tx) Rollback() error {
-	if tx.done {
-		return nil
+	if tx.State.End() != nil {
+		return nil // already ended
 	}
-	tx.done = true
 	defer tx.db.release(tx.c)
 	if _, err := tx.c.exec(context.Background(), "ROLLBACK"); err != nil {
 		// SQLite may already have rolled back (an interrupted statement, a full disk).
@@ -257,37 +153,6 @@ func (tx *Tx) Rollback() error {
 			return nil
 		}
 		return tx.db.fail("rollback", err)
-	}
-	return nil
-}
-
-type savepoint struct {
-	tx   *Tx
-	name string
-	done bool
-}
-
-func (sp *savepoint) Release() error {
-	if sp.done || sp.tx.done {
-		return nil
-	}
-	sp.done = true
-	if _, err := sp.tx.c.exec(context.Background(), "RELEASE "+sp.name); err != nil {
-		return sp.tx.db.fail("release savepoint", err)
-	}
-	return nil
-}
-
-func (sp *savepoint) Rollback() error {
-	if sp.done || sp.tx.done {
-		return nil
-	}
-	sp.done = true
-	if _, err := sp.tx.c.exec(context.Background(), "ROLLBACK TO "+sp.name); err != nil {
-		return sp.tx.db.fail("roll back savepoint", err)
-	}
-	if _, err := sp.tx.c.exec(context.Background(), "RELEASE "+sp.name); err != nil {
-		return sp.tx.db.fail("roll back savepoint", err)
 	}
 	return nil
 }
