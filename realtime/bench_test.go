@@ -65,7 +65,7 @@ func benchFanoutLoopback(b *testing.B) {
 		if err := ws.WriteFrame(c.nc, ws.MaskFrameInPlace(ws.NewTextFrame([]byte(`{"action":"join","options":{"channel":"public"},"payload":null}`)))); err != nil {
 			b.Fatal(err)
 		}
-		if err := skipFrame(c.r); err != nil { // the join reply
+		if _, _, err := readFrame(c.r); err != nil { // the join reply
 			b.Fatal(err)
 		}
 		go countFrames(c.nc, func() {
@@ -229,7 +229,7 @@ func BenchmarkConnectJoin(b *testing.B) {
 		if err := ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewTextFrame(append([]byte(nil), join...)))); err != nil {
 			b.Fatal(err)
 		}
-		if err := skipFrame(nc); err != nil {
+		if _, _, err := readFrame(nc); err != nil {
 			b.Fatal(err)
 		}
 		nc.Close()

@@ -137,15 +137,24 @@ func newEnv(t testing.TB, opts ...option) *env {
 	return e
 }
 
-// skipFrame reads one frame from r and drops its payload: what ws.ReadFrame would do, without
-// holding a length the peer declared in memory.
-func skipFrame(r io.Reader) error {
+// readFrame reads one frame from r, as ws.ReadFrame does, except that it refuses a declared
+// length past 16 MiB rather than reading that much into memory (the server never sends one).
+func readFrame(r io.Reader) (ws.Header, []byte, error) {
 	h, err := ws.ReadHeader(r)
 	if err != nil {
-		return err
+		return h, nil, err
 	}
-	_, err = io.CopyN(io.Discard, r, h.Length)
-	return err
+	if h.Length > 16<<20 {
+		return h, nil, fmt.Errorf("frame of %d bytes declared", h.Length)
+	}
+	p := make([]byte, h.Length)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return h, nil, err
+	}
+	if h.Masked {
+		ws.Cipher(p, h.Mask, 0)
+	}
+	return h, p, nil
 }
 
 // frame is a server frame as the client saw it.

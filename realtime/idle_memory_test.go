@@ -64,7 +64,7 @@ func idleJoin(t *testing.T, url string) net.Conn {
 	if err := ws.WriteFrame(nc, join); err != nil {
 		t.Fatal(err)
 	}
-	if err := skipFrame(nc); err != nil {
+	if _, _, err := readFrame(nc); err != nil {
 		t.Fatal(err)
 	}
 	return nc
