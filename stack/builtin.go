@@ -396,12 +396,17 @@ func (c *compiler) stmtSleep(n *xs.Node) execFn {
 
 func (c *compiler) stmtGetInput(n *xs.Node) execFn {
 	as := c.as(n)
+	raw := n.Keyword == "util.get_raw_input"
 	return func(f *frame) (ctl, error) {
 		if as == nil {
 			return ctlNext, nil
 		}
-		if f.r.req != nil && f.r.req.Input != nil && f.r.depth == 1 {
-			as(f, f.r.req.Input)
+		// The endpoint's own stack reads the request's inputs. A middleware reads its
+		// {vars, type}, except util.get_raw_input, which is the request's in a middleware
+		// as well (so a post middleware can see what was asked).
+		inMiddleware := f.r.p.inMiddleware[f.u]
+		if req := f.r.req; req != nil && req.Input != nil && (f.r.depth == 1 && !inMiddleware || inMiddleware && raw) {
+			as(f, req.Input)
 		} else {
 			as(f, f.input)
 		}

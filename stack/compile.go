@@ -96,6 +96,7 @@ func (c *compiler) compileAll() {
 	for _, o := range ws.Addons {
 		c.compileAddon(c.p.addons[o.Name], o)
 	}
+	c.compileMiddlewares()
 	for _, o := range ws.TableTriggers {
 		c.compileTableTrigger(o)
 	}
@@ -122,6 +123,7 @@ func (c *compiler) compileAll() {
 	for _, o := range ws.WorkflowTests {
 		c.compileWorkflowTest(o)
 	}
+	c.attachMiddlewares()
 	c.propagate()
 }
 

@@ -56,6 +56,11 @@ type Program struct {
 	addons           map[string]*unit
 	// hasSecrets: some table has a password field, so outgoing values are scanned.
 	hasSecrets bool
+
+	// Middleware (middleware.go): by name, the units they run around, and their own units.
+	middlewares  map[string]*middleware
+	attached     map[*unit]*attachment
+	inMiddleware map[*unit]bool
 }
 
 // Endpoint is one compiled query: where it answers and how to run it.
@@ -119,6 +124,9 @@ func Compile(ws *workspace.Workspace, opts Options) (*Program, []xs.Diagnostic) 
 		logger:        opts.Logger,
 		now:           opts.Now,
 		funcs:         map[string]*unit{},
+		middlewares:   map[string]*middleware{},
+		attached:      map[*unit]*attachment{},
+		inMiddleware:  map[*unit]bool{},
 		tableTriggers: map[*relaybase.Table][]*tableTrigger{},
 		addons:        map[string]*unit{},
 	}
@@ -177,14 +185,24 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 	if raw == nil {
 		raw = value.NewObject(0)
 	}
-	in, err := r.applyInputs(e.u.inputs, raw, "")
-	if err != nil {
-		return nil, err
+	var out any
+	var err error
+	if att := p.attached[e.u]; att != nil {
+		// With middleware the inputs are checked inside the transaction, after the pre
+		// middleware has had its say on them (middleware.go).
+		out, err = r.transact(e.u.writes, func() (any, error) {
+			return r.runAttached(e.u, att, raw, req.Auth, true)
+		})
+	} else {
+		var in *value.Object
+		if in, err = r.applyInputs(e.u.inputs, raw, ""); err != nil {
+			return nil, err
+		}
+		r.markInputSecrets(e.u, in)
+		out, err = r.transact(e.u.writes, func() (any, error) {
+			return r.exec(e.u, in, req.Auth)
+		})
 	}
-	r.markInputSecrets(e.u, in)
-	out, err := r.transact(e.u.writes, func() (any, error) {
-		return r.exec(e.u, in, req.Auth)
-	})
 	if err != nil {
 		return nil, p.finalError(ctx, r.redactError(p.timedOut(ctx, err)), e.File, req.RequestID)
 	}

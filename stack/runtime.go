@@ -180,6 +180,9 @@ func (r *run) call(u *unit, raw *value.Object, auth relaybase.Identity) (any, er
 	if u.unsupported != nil {
 		return nil, u.unsupported
 	}
+	if att := r.p.attached[u]; att != nil {
+		return r.runAttached(u, att, raw, auth, false)
+	}
 	in, err := r.applyInputs(u.inputs, raw, "")
 	if err != nil {
 		return nil, err

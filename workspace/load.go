@@ -230,6 +230,12 @@ func (l *loader) object(file string, n *xs.Node) *pendingQuery {
 		}
 	case "realtime_trigger":
 		l.ws.RealtimeTriggers = append(l.ws.RealtimeTriggers, &Object{Name: n.Name, File: file, Node: n})
+	case "middleware":
+		if n.Name == "" {
+			l.errorf(n.Pos, "middleware needs a name")
+			return nil
+		}
+		l.ws.Middlewares = append(l.ws.Middlewares, &Object{Name: n.Name, File: file, Node: n})
 	case "realtime_server":
 		l.realtimeServer(file, n)
 	case "channel":

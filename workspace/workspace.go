@@ -36,6 +36,9 @@ type Workspace struct {
 	Addons           []*Object
 	WorkflowTests    []*Object
 	Jobs             []*Job // run.job objects, as a multi-document bundle holds them
+	// Middlewares are the middleware objects, attached to queries, groups and functions
+	// by their middleware = {pre: [{name}], post: [{name}]} attribute (package stack).
+	Middlewares []*Object
 
 	// Xano's current realtime: servers (with their channels and messages' definitions),
 	// the message handlers' nodes, and channel_trigger / realtime_server_trigger objects.
