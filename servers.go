@@ -82,6 +82,24 @@ func (c *RealtimeChannel) KeepsStream() bool {
 	return c.AtLeastOnce || c.Conversation && c.ConversationLimit > 0
 }
 
+// ValidPathSegment reports whether s is a literal segment of a channel path, or a value
+// a {param} segment can take: one or more of A-Z a-z 0-9 _ -.
+func ValidPathSegment(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsPathParam reports whether a path segment is a whole {param}.
+func IsPathParam(seg string) bool { return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' }
+
 // PathParam is one {name} segment of a channel path and the scalar type it is bound to.
 type PathParam struct {
 	Name   string

@@ -35,6 +35,15 @@ type Store interface {
 	// limit of them (limit <= 0: all kept).
 	History(ctx context.Context, channel string, after int64, limit int) (HistoryPage, error)
 
+	// RealtimeCursor reads the cursor of an at-least-once client in a stream (a channel's
+	// stored messages, as AppendHistory keeps them): the highest id it acked, and whether
+	// it has one.
+	RealtimeCursor(ctx context.Context, stream, client string) (cursor int64, ok bool, err error)
+	// SetRealtimeCursor moves a client's cursor in a stream to id, never back, and returns
+	// the cursor as stored. An id the stream never issued (above its newest) is an error
+	// wrapping ErrNotFound, and changes nothing. It commits on its own.
+	SetRealtimeCursor(ctx context.Context, stream, client string, id int64) (int64, error)
+
 	// Ping checks that the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

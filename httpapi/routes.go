@@ -18,6 +18,9 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Realtime != nil {
 		mux.Handle("/rt/", s.cfg.Realtime)
 	}
+	if s.cfg.Servers != nil {
+		mux.Handle("/ws/", s.cfg.Servers)
+	}
 	mux.HandleFunc("/", s.handleDefault) // /api:{canonical}/... and static files
 	return s.withRequestID(s.withRecover(s.withCORS(mux)))
 }

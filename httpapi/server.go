@@ -25,6 +25,7 @@ type Config struct {
 	Program   *stack.Program   // the compiled workspace
 	Tokens    relaybase.Tokens // verifies bearer tokens of endpoints with auth
 	Realtime  http.Handler     // serves GET /rt/{canonical}; nil when realtime is off
+	Servers   http.Handler     // serves GET /ws/<canonical>: Xano's current realtime; nil when off
 	Ready     func(ctx context.Context) error
 	Metrics   http.Handler // serves /metrics; nil when off
 	StaticDir string       // files served at /, "" for none

@@ -36,8 +36,10 @@ type conn struct {
 	headRest  bool // queue[0] is the rest of a frame partly written: it goes out, whatever else is dropped
 	discard   bool // closing as a slow consumer: frames not yet begun are dropped
 	cut       bool // a write under way was cut short (write deadline now) for the close frame
-	queued    int  // bytes in queue
-	inflight  int  // bytes being written
+	authed    bool
+	badToken  bool
+	queued    int // bytes in queue
+	inflight  int // bytes being written
 	queue     [][]byte
 	spare     [][]byte
 	closeWire []byte
@@ -45,12 +47,11 @@ type conn struct {
 	closeCode int
 	members   []*member
 
-	authed   bool
-	badToken bool
-	tr       transport
-	id       string // socketId
-	ident    relaybase.Identity
-	client   []byte // the client object C, encoded once
+	proto  *Conn // set when another Protocol speaks on this connection
+	tr     transport
+	id     string // socketId
+	ident  relaybase.Identity
+	client []byte // the client object C, encoded once
 
 	// Reader goroutine only.
 	pre      []byte  // bytes read and not yet consumed: past the handshake, or in rbuf
@@ -169,7 +170,9 @@ var errClosed = errors.New("connection closing")
 // serve is the connection's reader goroutine.
 func (c *conn) serve() {
 	defer c.cleanup()
-	if c.badToken {
+	if c.proto != nil {
+		c.proto.p.Open(c.proto)
+	} else if c.badToken {
 		c.sendError("", codeUnauthorized, "The auth token is invalid or has expired.")
 		c.startClose(4401, "unauthorized", false)
 	}
@@ -181,7 +184,11 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		c.handle(op, *buf)
+		if c.proto != nil {
+			c.handleProto(op, *buf)
+		} else {
+			c.handle(op, *buf)
+		}
 		putBuf(buf)
 	}
 }
@@ -319,14 +326,7 @@ func putBuf(bp *[]byte) {
 
 // handle acts on one client message.
 func (c *conn) handle(op ws.OpCode, data []byte) {
-	c.mu.Lock()
-	closing := c.closing
-	c.mu.Unlock()
-	if closing {
-		return
-	}
-	if !c.allow() {
-		c.refuse("", codeRateLimited, "Too many frames: at most "+strconv.Itoa(c.srv.lim.Rate)+" per second.")
+	if !c.admit() {
 		return
 	}
 	if op != ws.OpText {
@@ -366,6 +366,11 @@ func (c *conn) allow() bool {
 // refuse answers a refused frame with an error; too many refusals close with 1008.
 func (c *conn) refuse(channel, code, msg string) {
 	c.sendError(channel, code, msg)
+	c.countRefusal()
+}
+
+// countRefusal counts a refused frame; too many within the window close with 1008.
+func (c *conn) countRefusal() {
 	now := time.Now().UnixNano()
 	if now-c.refuseAt > int64(c.srv.lim.RefusalWindow) {
 		c.refuseAt = now
@@ -378,6 +383,10 @@ func (c *conn) refuse(channel, code, msg string) {
 }
 
 func (c *conn) sendError(channel, code, msg string) {
+	if c.proto != nil {
+		c.proto.p.Refuse(c.proto, code, msg)
+		return
+	}
 	b := newFrame(64 + len(channel) + len(msg))
 	c.reply(wire(appendError(b, channel, code, msg)))
 }
@@ -635,6 +644,9 @@ func (c *conn) cleanup() {
 	c.closing = true
 	members := slices.Clone(c.members)
 	c.mu.Unlock()
+	if c.proto != nil {
+		c.proto.p.Closed(c.proto)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.lim.CloseTimeout)
 	for _, m := range members {
 		c.leaveMember(ctx, m)

@@ -188,6 +188,10 @@ func (ch *hubChannel) noteHead(page relaybase.HistoryPage) {
 
 // deliver is the Engine handler: a message published by some node for a channel.
 func (s *Server) deliver(channel string, msg []byte) {
+	if rt := s.routeOf(channel); rt != nil {
+		rt.Deliver(channel, msg)
+		return
+	}
 	env, ok := openEnvelope(msg)
 	if !ok {
 		s.log.Warn("realtime: malformed engine message dropped", "channel", channel, "bytes", len(msg))

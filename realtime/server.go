@@ -53,6 +53,7 @@ type Server struct {
 	wg       sync.WaitGroup // one per connection's reader goroutine
 	bg       sync.WaitGroup // the pinger, flushers, repair workers, checker and republisher
 	pingWire []byte
+	routes   atomic.Pointer[[]Route] // Engine messages another protocol handles (SetRoutes)
 
 	owedMu   sync.Mutex
 	owed     map[string]*owedPublish // by channel: publishes that failed (repair.go)
@@ -129,6 +130,12 @@ func New(cfg Config) (*Server, error) {
 // announceExpired tells every node's presence members that a member of a dead node left:
 // its own node can no longer say so.
 func (s *Server) announceExpired(channel, socketID string, member []byte) {
+	if rt := s.routeOf(channel); rt != nil {
+		if rt.Expired != nil {
+			rt.Expired(channel, socketID, member)
+		}
+		return
+	}
 	rule, ok := s.Match(channel)
 	if !ok || !rule.Presence {
 		return
@@ -149,6 +156,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusNotFound, relaybase.CodeNotFound, "Unable to locate request.")
 		return
 	}
+	s.upgrade(w, r, nil)
+}
+
+// upgrade upgrades r and starts the connection's reader: the legacy protocol's, or p's.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, p Protocol) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		writeHTTPError(w, http.StatusBadRequest, relaybase.CodeInputError, "This address takes WebSocket connections only.")
 		return
@@ -175,7 +187,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pre = append([]byte(nil), p...)
 	}
 	c := s.newConn(newNetTransport(nc, r.TLS != nil), pre)
-	if hs.Protocol != "" {
+	if p != nil {
+		c.proto = &Conn{c: c, p: p, Subprotocol: hs.Protocol}
+	} else if hs.Protocol != "" {
 		if s.cfg.Tokens == nil {
 			c.badToken = true
 		} else if id, err := s.cfg.Tokens.Verify(hs.Protocol); err != nil {

@@ -613,9 +613,7 @@ func Collide(a, b string) bool {
 }
 
 // IsParam reports whether a path segment is a {param}.
-func IsParam(seg string) bool {
-	return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}'
-}
+func IsParam(seg string) bool { return relaybase.IsPathParam(seg) }
 
 func splitPath(p string) []string {
 	p = strings.Trim(p, "/")

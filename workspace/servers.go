@@ -66,21 +66,6 @@ var scalarParamTypes = map[relaybase.FieldType]bool{
 	relaybase.TypeTimestamp: true, relaybase.TypeDate: true,
 }
 
-// ValidSegment reports whether s is a literal channel path segment, or a value a {param}
-// segment can take: 1 or more of A-Z a-z 0-9 _ -.
-func ValidSegment(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // MaxChannelPath is the longest channel path, in bytes.
 const MaxChannelPath = 200
 
@@ -209,7 +194,7 @@ func (l *loader) channelPath(n *xs.Node, c *relaybase.RealtimeChannel) bool {
 		}
 		if IsParam(seg) {
 			name := seg[1 : len(seg)-1]
-			if !ValidSegment(name) || params[name] {
+			if !relaybase.ValidPathSegment(name) || params[name] {
 				l.errorf(n.NamePos, "channel %q: {%s} is not a parameter name, or is used twice", p, name)
 				return false
 			}
@@ -217,7 +202,7 @@ func (l *loader) channelPath(n *xs.Node, c *relaybase.RealtimeChannel) bool {
 			c.Params = append(c.Params, relaybase.PathParam{Name: name})
 			continue
 		}
-		if !ValidSegment(seg) {
+		if !relaybase.ValidPathSegment(seg) {
 			l.errorf(n.NamePos, "channel %q: segment %q must be letters, digits, '_' and '-', or a whole {param}", p, seg)
 			return false
 		}
@@ -276,7 +261,7 @@ var deliverTo = map[string]bool{relaybase.DeliverChannel: true, relaybase.Delive
 
 func (l *loader) realtimeMessage(file string, n *xs.Node) {
 	d := &relaybase.RealtimeMessage{Name: n.Name, File: file, DeliverTo: relaybase.DeliverChannel}
-	if d.Name == "" || len(d.Name) > 100 || !ValidSegment(d.Name) {
+	if d.Name == "" || len(d.Name) > 100 || !relaybase.ValidPathSegment(d.Name) {
 		l.errorf(n.Pos, "message needs a name of 1 to 100 letters, digits, '_' and '-'")
 		return
 	}

@@ -25,6 +25,7 @@ import (
 	"relaybase/httpapi"
 	"relaybase/outbound"
 	"relaybase/realtime"
+	"relaybase/realtime/servers"
 	"relaybase/schedule"
 	"relaybase/stack"
 	"relaybase/store/postgres"
@@ -55,6 +56,7 @@ type node struct {
 	store     relaybase.Store
 	engine    relaybase.Engine
 	realtime  *realtime.Server
+	servers   *servers.Service // Xano's current realtime (/ws/)
 	http      *http.Server
 	listener  net.Listener
 	canonical string
@@ -147,6 +149,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Program:     prog,
 		Tokens:      n.tokens,
 		Realtime:    n.realtime,
+		Servers:     n.servers,
 		Ready:       n.ready,
 		StaticDir:   ws.StaticDir,
 		ClientJS:    web.ClientJS,
@@ -258,9 +261,27 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		return nil, nil, diags, err
 	}
 	n.outbound = outbound.New(policy)
+	authTables := map[string]int64{}
+	for _, t := range ws.Tables {
+		if t.Auth {
+			authTables[t.Name] = t.ID
+		}
+	}
+	n.servers, err = servers.New(servers.Config{
+		Servers:    ws.RealtimeServers,
+		Tenant:     ws.Name,
+		AuthTables: authTables,
+		Store:      n.store,
+		Engine:     n.engine,
+		Logger:     log,
+	})
+	if err != nil {
+		return nil, nil, diags, fmt.Errorf("realtime servers: %w", err)
+	}
 	prog, more := stack.Compile(ws, stack.Options{
 		Store:       n.store,
 		Events:      channels,
+		Publisher:   n.servers,
 		Tokens:      tokens,
 		Passwords:   passwords,
 		Outbound:    n.outbound,
@@ -294,6 +315,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 	if err != nil {
 		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
 	}
+	n.servers.Serve(ctx, n.realtime, tokens, prog)
 
 	return n, prog, diags, nil
 }
@@ -528,4 +550,9 @@ func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Progra
 		}
 	}
 	fmt.Fprintf(w, "  realtime: %s://%s/rt/%s  (canonical %s)\n", wsScheme, addr, n.canonical, n.canonical)
+	for _, sv := range n.servers.Servers() {
+		if sv.Active {
+			fmt.Fprintf(w, "  realtime: %s://%s/ws/%s  (realtime_server %s)\n", wsScheme, addr, sv.Canonical, sv.Name)
+		}
+	}
 }

@@ -296,6 +296,12 @@ var internalMigrations = []string{
 		frame                bytea NOT NULL,
 		PRIMARY KEY (channel, "offset")
 	);`,
+	`CREATE TABLE {s}._relaybase_cursors (
+		stream text NOT NULL,
+		client text NOT NULL,
+		cursor bigint NOT NULL,
+		PRIMARY KEY (stream, client)
+	);`,
 }
 
 func (db *DB) sql(s string) string { return strings.ReplaceAll(s, "{s}", db.q) }

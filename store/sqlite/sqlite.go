@@ -262,6 +262,12 @@ var internalMigrations = []string{
 		frame                BLOB NOT NULL,
 		PRIMARY KEY (channel, "offset")
 	) WITHOUT ROWID;`,
+	`CREATE TABLE _relaybase_cursors (
+		stream TEXT NOT NULL,
+		client TEXT NOT NULL,
+		cursor INTEGER NOT NULL,
+		PRIMARY KEY (stream, client)
+	) WITHOUT ROWID;`,
 }
 
 // setup checks that the file is a database and applies the internal migrations.

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"Tx", txCases},
 		{"Injection", injectionCases},
 		{"History", historyCases},
+		{"Cursors", cursorCases},
 		{"Meta", metaCases},
 		{"Concurrency", concurrencyCases},
 	}

@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"relaybase"
+)
+
+// RealtimeCursor reads an at-least-once client's cursor in a stream.
+func (db *DB) RealtimeCursor(ctx context.Context, stream, client string) (int64, bool, error) {
+	if err := db.usable(); err != nil {
+		return 0, false, db.fail("read cursor", err)
+	}
+	if !relaybase.StorableText(stream) || !relaybase.StorableText(client) {
+		return 0, false, nil // no such cursor can exist
+	}
+	var cursor int64
+	err := db.pool.QueryRow(ctx, db.sql(`SELECT cursor FROM {s}._relaybase_cursors WHERE stream = $1::text AND client = $2::text`),
+		stream, client).Scan(&cursor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, db.fail("read cursor", err)
+	}
+	return cursor, true, nil
+}
+
+// SetRealtimeCursor moves a client's cursor forward to id in one statement: the upsert
+// happens only when the stream has issued id, and GREATEST keeps the cursor from moving
+// back whatever order concurrent acks commit in.
+func (db *DB) SetRealtimeCursor(ctx context.Context, stream, client string, id int64) (int64, error) {
+	if err := db.usable(); err != nil {
+		return 0, db.fail("write cursor", err)
+	}
+	if !relaybase.StorableText(stream) || !relaybase.StorableText(client) {
+		return 0, fmt.Errorf("postgres: write cursor: stream and client must be UTF-8 text without NUL")
+	}
+	var cursor int64
+	err := db.pool.QueryRow(ctx, db.sql(`INSERT INTO {s}._relaybase_cursors AS c (stream, client, cursor)
+		SELECT $1::text, $2::text, $3::bigint
+		WHERE $3::bigint >= 0 AND $3::bigint <= coalesce((SELECT next_offset - 1 FROM {s}._relaybase_channels WHERE channel = $1::text), 0)
+		ON CONFLICT (stream, client) DO UPDATE SET cursor = GREATEST(c.cursor, excluded.cursor)
+		RETURNING c.cursor`), stream, client, id).Scan(&cursor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("write cursor: id %d: %w", id, relaybase.ErrNotFound)
+	}
+	if err != nil {
+		return 0, db.fail("write cursor", err)
+	}
+	return cursor, nil
+}

@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"relaybase"
+)
+
+// RealtimeCursor reads an at-least-once client's cursor in a stream.
+func (db *DB) RealtimeCursor(ctx context.Context, stream, client string) (int64, bool, error) {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	var cursor int64
+	err = tx.c.queryRow(ctx, "SELECT cursor FROM _relaybase_cursors WHERE stream = ? AND client = ?", stream, client).Scan(&cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, db.fail("read cursor", err)
+	}
+	return cursor, true, nil
+}
+
+// SetRealtimeCursor moves a client's cursor forward to id, in a transaction of its own.
+func (db *DB) SetRealtimeCursor(ctx context.Context, stream, client string, id int64) (int64, error) {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var next int64
+	err = tx.c.queryRow(ctx, "SELECT next_offset FROM _relaybase_channels WHERE channel = ?", stream).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		next = 1
+	} else if err != nil {
+		return 0, db.fail("write cursor", err)
+	}
+	if id < 0 || id > next-1 {
+		return 0, fmt.Errorf("write cursor: id %d: %w", id, relaybase.ErrNotFound)
+	}
+	var cursor int64
+	err = tx.c.queryRow(ctx,
+		`INSERT INTO _relaybase_cursors (stream, client, cursor) VALUES (?, ?, ?)
+		 ON CONFLICT (stream, client) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)
+		 RETURNING cursor`, stream, client, id).Scan(&cursor)
+	if err != nil {
+		return 0, db.fail("write cursor", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return cursor, nil
+}
