@@ -34,14 +34,16 @@ func TestLayering(t *testing.T) {
 	const anything = "*"
 	allowed := map[string][]string{
 		// The core.
-		"relaybase/value":        {},
-		"relaybase/xs":           {},
-		"relaybase":              {"relaybase/value"},
-		"relaybase/auth":         {"relaybase", "relaybase/value"},
-		"relaybase/realtime":     {"relaybase", "relaybase/value"},
-		"relaybase/workspace":    {"relaybase", "relaybase/value", "relaybase/xs"},
-		"relaybase/stack/filter": {"relaybase/value"},
-		"relaybase/stack":        {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter"},
+		"relaybase/value":    {},
+		"relaybase/xs":       {},
+		"relaybase":          {"relaybase/value"},
+		"relaybase/auth":     {"relaybase", "relaybase/value"},
+		"relaybase/realtime": {"relaybase", "relaybase/value"},
+		// Xano's current realtime speaks over realtime's connections; no XanoScript either.
+		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime"},
+		"relaybase/workspace":        {"relaybase", "relaybase/value", "relaybase/xs"},
+		"relaybase/stack/filter":     {"relaybase/value"},
+		"relaybase/stack":            {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter"},
 		// schedule runs compiled tasks through the ledger contract: the stack, never a store.
 		"relaybase/schedule": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter", "relaybase/stack"},
 		// Adapters.
