@@ -19,6 +19,10 @@ type Config struct {
 	// Triggers runs realtime_trigger stacks on join and message. Required: NoTriggers when
 	// there are none.
 	Triggers relaybase.Triggers
+	// Deflate accepts permessage-deflate (RFC 7692) from clients that offer it: broadcast
+	// frames are compressed once per node and the same bytes go to every member that
+	// accepted it (deflate.go). False: every connection is uncompressed.
+	Deflate bool
 	// Logger (nil: discard).
 	Logger *slog.Logger
 	// Limits of REALTIME.md §5.

@@ -38,8 +38,9 @@ type conn struct {
 	cut       bool // a write under way was cut short (write deadline now) for the close frame
 	authed    bool
 	badToken  bool
-	queued    int // bytes in queue
-	inflight  int // bytes being written
+	deflate   bool // permessage-deflate negotiated (deflate.go); set before the reader starts
+	queued    int  // bytes in queue
+	inflight  int  // bytes being written
 	queue     [][]byte
 	spare     [][]byte
 	closeWire []byte
@@ -204,6 +205,7 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 		size       int64
 		fragmented bool
 		skip       bool // the message is over the soft limit, or we are closing
+		compressed bool // the message came with RSV1: permessage-deflate
 	)
 	fail := func(err error) (ws.OpCode, *[]byte, error) {
 		if buf != nil {
@@ -227,9 +229,20 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 		if fragmented {
 			state = state.Set(ws.StateFragmented)
 		}
+		if c.deflate {
+			state = state.Set(ws.StateExtended)
+		}
 		if err := ws.CheckHeader(h, state); err != nil {
 			c.startClose(1002, err.Error(), false)
 			return fail(err)
+		}
+		if h.Rsv != 0 {
+			// Only permessage-deflate's RSV1, and only on a message's first frame.
+			if h.Rsv != ws.Rsv(true, false, false) || h.OpCode.IsControl() || h.OpCode == ws.OpContinuation {
+				c.startClose(1002, "unexpected RSV bits", false)
+				return fail(ws.ErrProtocolNonZeroRsv)
+			}
+			compressed = true
 		}
 		if h.OpCode.IsControl() {
 			if err := c.readControl(h); err != nil {
@@ -263,7 +276,7 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 				putBuf(buf)
 				buf = nil
 			}
-			op, size, fragmented, skip = 0, 0, false, false
+			op, size, fragmented, skip, compressed = 0, 0, false, false, false
 			continue
 		}
 		if buf == nil {
@@ -275,10 +288,34 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 			return fail(err)
 		}
 		ws.Cipher((*buf)[start:], h.Mask, 0)
-		if h.Fin {
+		if !h.Fin {
+			fragmented = true
+			continue
+		}
+		if !compressed {
 			return op, buf, nil
 		}
-		fragmented = true
+		// The limits hold for the message as it decompresses, not only as it came.
+		lim := c.srv.lim
+		plain := getBuf(min(4*len(*buf), 32<<10))
+		var n int
+		*plain, n, err = inflate((*plain)[:0], *buf, lim.SoftFrame, lim.HardFrame)
+		putBuf(buf)
+		buf = plain
+		switch {
+		case err != nil:
+			c.startClose(1007, "the message does not decompress", false)
+			return fail(err)
+		case n > lim.HardFrame:
+			c.startClose(1009, "frame over "+strconv.Itoa(lim.HardFrame)+" bytes", false)
+		case n > lim.SoftFrame:
+			c.refuse("", codeTooLarge, "A frame may be at most "+strconv.Itoa(lim.SoftFrame)+" bytes.")
+		default:
+			return op, buf, nil
+		}
+		putBuf(buf)
+		buf = nil
+		op, size, fragmented, skip, compressed = 0, 0, false, false, false
 	}
 }
 

@@ -35,6 +35,16 @@
 // order; what can't be (channels without history, frames trimmed from it) is announced to
 // the members with history_gap. repair.go says when each happens.
 //
+// # Compression
+//
+// With Config.Deflate, a client that offers permessage-deflate (RFC 7692) gets it with no
+// context takeover either way (deflate.go): a broadcast frame is compressed at most once
+// per node, for the first member that wants it, and every such member is queued the same
+// compressed bytes; large replies (history, presence_full) are compressed per connection;
+// a frame that would not shrink goes as it is. Client messages that come compressed are
+// decompressed from pooled inflaters, and the size limits apply to what they decompress
+// to. No connection holds a compressor or a window of its own.
+//
 // It must not know about HTTP routing beyond its own handler, SQL, XanoScript, or which
 // Engine or Store it runs on.
 //

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 
 	"relaybase"
 	"relaybase/engine/memory"
@@ -200,6 +201,7 @@ type client struct {
 	closeMsg  string
 	pings     int
 	socketID  string
+	inflated  int // compressed frames received (permessage-deflate)
 }
 
 func (e *env) dial(token string) *client {
@@ -242,6 +244,15 @@ func (c *client) readLoop(answerPings bool) {
 		if _, err := io.ReadFull(c.r, p); err != nil {
 			c.setClose(-1, err.Error())
 			return
+		}
+		if h.Rsv != 0 {
+			// permessage-deflate, decompressed by gobwas/ws's own helper
+			if p, err = wsflate.DefaultHelper.Decompress(p); err != nil || h.Rsv != ws.Rsv(true, false, false) {
+				c.t.Errorf("server sent a compressed frame that does not decompress (rsv %b): %v", h.Rsv, err)
+			}
+			c.mu.Lock()
+			c.inflated++
+			c.mu.Unlock()
 		}
 		switch h.OpCode {
 		case ws.OpText:

@@ -324,6 +324,7 @@ func (s *Server) reorderTimeout(ch *hubChannel, gen uint64) {
 
 // deliverLocked hands a frame to the members that may receive it. Caller holds ch.mu.
 func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
+	d := deflated{plain: env.wire} // compressed at most once, for the members that want it
 	switch env.kind {
 	case kindBroadcast:
 		authOnly := env.flags&flagAuthOnly != 0
@@ -337,7 +338,7 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 				}
 				m.seen = 0
 			}
-			m.send(env, s.lim.OutQueue)
+			m.send(env, &d, s.lim.OutQueue)
 		}
 	case kindPrivate:
 		c := s.conns.get(env.subject)
@@ -345,34 +346,35 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 			return
 		}
 		if m := c.memberOf(ch.name); m != nil && m.ch == ch {
-			m.send(env, s.lim.OutQueue)
+			m.send(env, &d, s.lim.OutQueue)
 		}
 	case kindGap:
 		for _, m := range ch.members {
-			m.send(env, s.lim.OutQueue)
+			m.send(env, &d, s.lim.OutQueue)
 		}
 	case kindPresenceJoin, kindPresenceLeave:
 		for _, m := range ch.members {
 			if !m.presence || m.c.id == string(env.subject) {
 				continue
 			}
-			m.send(env, s.lim.OutQueue)
+			m.send(env, &d, s.lim.OutQueue)
 		}
 	}
 }
 
-// send queues a frame for the member, or holds it while its join replies go out.
-// Caller holds m.ch.mu.
-func (m *member) send(env envelope, limit int) {
+// send queues a frame for the member (d: env's frame, compressed or not as the member's
+// connection takes it), or holds it while its join replies go out. Caller holds m.ch.mu.
+func (m *member) send(env envelope, d *deflated, limit int) {
+	w := d.forConn(m.c)
 	if h := m.hold; h != nil {
-		h.items = append(h.items, heldFrame{wire: env.wire, kind: env.kind, offset: env.offset, subject: string(env.subject)})
-		h.bytes += len(env.wire)
+		h.items = append(h.items, heldFrame{wire: w, kind: env.kind, offset: env.offset, subject: string(env.subject)})
+		h.bytes += len(w)
 		if h.bytes > limit {
 			m.c.slow()
 		}
 		return
 	}
-	m.c.enqueue(env.wire)
+	m.c.enqueue(w)
 }
 
 // addMember and removeMember change ch.members; removeMember reports whether m was one.

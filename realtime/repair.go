@@ -292,8 +292,9 @@ func (s *Server) signalGap(ch *hubChannel, msg string) {
 	}
 	w := wire(appendError(newFrame(64+len(ch.name)+len(msg)), ch.name, codeHistoryGap, msg))
 	env := envelope{kind: kindGap, wire: w}
+	d := deflated{plain: w}
 	for _, m := range ch.members {
-		m.send(env, s.lim.OutQueue)
+		m.send(env, &d, s.lim.OutQueue)
 	}
 }
 

@@ -173,6 +173,10 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, p Protocol) {
 		return
 	}
 	up := ws.HTTPUpgrader{Protocol: func(string) bool { return true }}
+	var deflate deflateNegotiation
+	if s.cfg.Deflate {
+		up.Negotiate = deflate.negotiate
+	}
 	nc, rw, hs, err := up.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
@@ -187,6 +191,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, p Protocol) {
 		pre = append([]byte(nil), p...)
 	}
 	c := s.newConn(newNetTransport(nc, r.TLS != nil), pre)
+	c.deflate = deflate.accepted
 	if p != nil {
 		c.proto = &Conn{c: c, p: p, Subprotocol: hs.Protocol}
 	} else if hs.Protocol != "" {

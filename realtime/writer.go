@@ -68,6 +68,11 @@ func (c *conn) enqueue(frame []byte) {
 // the connection it waits (the reader goroutine, so the client's own requests) until the
 // queue has room. It reports false when the connection is closing.
 func (c *conn) reply(frame []byte) bool {
+	if c.deflate && len(frame) >= deflateReplyMin {
+		if z := deflateFrame(frame); z != nil {
+			frame = z
+		}
+	}
 	var timer *time.Timer
 	for {
 		c.mu.Lock()

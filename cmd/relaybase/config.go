@@ -57,6 +57,7 @@ var settings = []setting{
 	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
 	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
+	{"rt_deflate", "true", "realtime: compress frames (permessage-deflate) for clients that offer it", kindBool},
 	{"task_timeout", "15m", "longest one run of a task may take; past it, it is stopped and rolled back", kindDuration},
 	{"tasks", "true", "run the workspace's tasks on their schedules on this node (several nodes share each run)", kindBool},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},

@@ -300,6 +300,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		Tokens:    tokens,
 		Triggers:  prog,
 		Logger:    log,
+		Deflate:   cfg.bool("rt_deflate"),
 		Limits: realtime.Limits{
 			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
 			HardFrame:   int(cfg.bytes("rt_hard_frame")),
