@@ -6,12 +6,14 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { chromium } from "playwright-core";
 
 import {
   buildRelaybase, startRelaybase, waitFor, tempDir, removeDir, postMessage, guestToken,
 } from "./lib/relaybase.mjs";
 
 const ROOM = "marvel_chat_room";
+const CHROMIUM = process.env.RELAYBASE_TEST_CHROMIUM;
 
 /** A ws client that keeps every frame it receives, parsed. */
 async function connect(url, token, perMessageDeflate) {
@@ -82,6 +84,32 @@ describe("permessage-deflate with the ws package", { timeout: 120000 }, () => {
     } finally {
       zipped.socket.close();
       plain.socket.close();
+    }
+  });
+
+  test("Chromium offers it, relaybase accepts it, and the chat page runs over it", async () => {
+    if (!CHROMIUM) {
+      throw new Error("RELAYBASE_TEST_CHROMIUM is not set: it must name a Chromium binary (./scripts/test sets /usr/bin/chromium)");
+    }
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await browser.newPage();
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Network.enable");
+      const handshakes = [];
+      cdp.on("Network.webSocketHandshakeResponseReceived", (e) => handshakes.push(e.response));
+      await page.goto(server.app);
+      await page.waitForSelector('body[data-connection="connected"]', { timeout: 15000 });
+      const hs = await waitFor(() => handshakes.find((r) => r.status === 101), { what: "the WebSocket handshake" });
+      const ext = Object.entries(hs.headers).find(([k]) => k.toLowerCase() === "sec-websocket-extensions")?.[1] ?? "";
+      assert.match(ext, /permessage-deflate/, `handshake response: ${JSON.stringify(hs.headers)}`);
+
+      // A message posted now reaches the page over the compressed connection.
+      const text = "Over a compressed socket: " + "la ".repeat(60);
+      await postMessage(server, text, { author: "Zed" });
+      await page.waitForFunction((t) => [...document.querySelectorAll("#messages .text")].some((e) => e.textContent === t), text.trim(), { timeout: 15000 });
+    } finally {
+      await browser.close();
     }
   });
 });
