@@ -160,8 +160,9 @@ func readFrame(r io.Reader) (ws.Header, []byte, error) {
 
 // frame is a server frame as the client saw it.
 type frame struct {
-	raw []byte
-	m   map[string]any
+	raw    []byte
+	m      map[string]any
+	zipped bool // came compressed (permessage-deflate)
 }
 
 func (f *frame) parse() {
@@ -262,7 +263,7 @@ func (c *client) readLoop(answerPings bool) {
 					c.t.Errorf("server sent a frame that is not a JSON object: %q", p)
 				}
 			}
-			c.frames <- frame{raw: p, m: m}
+			c.frames <- frame{raw: p, m: m, zipped: h.Rsv != 0}
 		case ws.OpPing:
 			c.mu.Lock()
 			c.pings++
