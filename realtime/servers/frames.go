@@ -80,7 +80,7 @@ func decodeFrame(data []byte) (clientFrame, error) {
 	var f clientFrame
 	var raw rawFrame
 	d := json.NewDecoder(bytes.NewReader(data))
-	if err := d.Decode(&raw); err != nil || d.More() || bytes.TrimSpace(data)[0] != '{' {
+	if err := d.Decode(&raw); err != nil || len(bytes.TrimSpace(data[d.InputOffset():])) != 0 || bytes.TrimSpace(data)[0] != '{' {
 		return f, &frameError{codeBadFrame, "A frame must be one JSON object {\"action\", \"channel\", ...}."}
 	}
 	if raw.Action == nil {

@@ -233,7 +233,7 @@ var files = map[string]string{
 type node struct {
 	t      testing.TB
 	dir    string
-	db     *sqlite.DB
+	db     relaybase.Store
 	prog   *stack.Program
 	rt     *realtime.Server
 	svc    *servers.Service
@@ -302,13 +302,14 @@ func newNode(t testing.TB, dir string, engine relaybase.Engine) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Migrate(ctx, ws.Tables, ws.TableIDs); err != nil {
-		t.Fatal(err)
-	}
 	return startNode(t, dir, ws, db, engine)
 }
 
-func startNode(t testing.TB, dir string, ws *workspace.Workspace, db *sqlite.DB, engine relaybase.Engine) *node {
+// startNode migrates db and starts a node on it and engine.
+func startNode(t testing.TB, dir string, ws *workspace.Workspace, db relaybase.Store, engine relaybase.Engine) *node {
+	if _, err := db.Migrate(context.Background(), ws.Tables, ws.TableIDs); err != nil {
+		t.Fatal(err)
+	}
 	t.Helper()
 	tokens, err := auth.NewTokens(testKey)
 	if err != nil {

@@ -85,7 +85,6 @@ type member struct {
 
 	// Guarded by ch.mu.
 	hold *[]envelope // non-nil while the join replies go out: live frames wait here
-	seen int64       // stream ids up to this one went out as replay: skip them
 }
 
 // release drops one reference; the last one unsubscribes and removes the channel. The

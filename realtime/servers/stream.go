@@ -21,11 +21,10 @@ type outMessage struct {
 	def     *relaybase.RealtimeChannel
 
 	// Set by the Deliver of its StagedEvent, for the sender's receipt.
-	id       int64
-	local    int
-	total    int
-	sent     bool
-	stageErr error
+	id    int64
+	local int
+	total int
+	sent  bool
 }
 
 // keep is how many messages a channel's stream keeps (docs/realtime.md).
