@@ -21,8 +21,9 @@ type Store interface {
 	Migrate(ctx context.Context, tables []*Table, fixedIDs map[string]int64) (notes []string, err error)
 
 	// Begin starts a transaction. write=false promises no writes (SQLite then takes no
-	// write lock); write=true takes it at once so the stack never fails half-way on a
-	// lock upgrade.
+	// write lock); with write=true SQLite takes its one write lock at once, so the stack
+	// never fails half-way on a lock upgrade, while PostgreSQL locks only the rows the Tx
+	// reads with Get and writes, so writers of different rows and channels run at once.
 	Begin(ctx context.Context, write bool) (Tx, error)
 
 	// Meta returns relaybase's metadata value for key ("" and false when unset).
@@ -52,7 +53,9 @@ type Store interface {
 // Tx is one transaction. Reads and writes name tables and fields that Migrate created;
 // rows are *value.Object with the table's fields in schema order (id first).
 type Tx interface {
-	// Get returns the first row whose field equals v, or nil.
+	// Get returns the first row whose field equals v, or nil. In a write Tx the row stays
+	// as read until the Tx ends (no other writer changes it first), so a read-modify-write
+	// of one row never loses an update.
 	Get(ctx context.Context, table, field string, v any) (*value.Object, error)
 	// Insert adds a row (id and defaults filled in) and returns it as stored.
 	// A unique index violation returns an error wrapping ErrConflict.

@@ -141,6 +141,10 @@ type Tx struct {
 	D     Dialect
 	C     Conn
 	Now   func() time.Time // fills "now" defaults
+	// RowLock is what Get appends in a write Tx so that the row it returns stays as read
+	// until the Tx ends, and a read-modify-write of one row never loses an update
+	// (PostgreSQL: " FOR NO KEY UPDATE"); "" where writers run one at a time (SQLite).
+	RowLock string
 }
 
 // Get returns the first row (lowest id) whose field equals v, or nil.
@@ -152,6 +156,9 @@ func (tx *Tx) Get(ctx context.Context, table, field string, v any) (*value.Objec
 	st, err := Get(tx.D, t, field, v)
 	if err != nil {
 		return nil, err
+	}
+	if tx.State.Write {
+		st.SQL += tx.RowLock
 	}
 	found, err := tx.C.Rows(ctx, t, st)
 	if err != nil || len(found) == 0 {

@@ -12,33 +12,40 @@
 //
 // # Concurrency
 //
-// Write transactions run at READ COMMITTED and begin by taking the schema's write lock,
-// pg_advisory_xact_lock(K) with K a hash of the schema's name, held until COMMIT or
-// ROLLBACK. Writers therefore run one at a time across every node, as SQLite's single
-// writer does: a read-modify-write in a write Tx never loses an update, and no write Tx
-// fails half-way with a serialization failure or a deadlock among relaybase's writers.
-// Because the lock is taken before any other statement and every statement of a READ
-// COMMITTED transaction reads a fresh snapshot, a writer sees everything the writers before
-// it committed. Within one DB, writers queue in Go first (one connection waits for the lock,
-// not one per request), so waiting writers never take the connections that readers need.
-// Consequently a goroutine holding a write Tx must not start another write (Begin(ctx,
-// true), Migrate) before ending the first: it would wait for itself.
+// Writers of every node run at once. A write Tx runs at READ COMMITTED and takes no lock
+// when it begins; it holds the row locks its statements take until COMMIT or ROLLBACK:
+//
+//   - Get in a write Tx is SELECT ... FOR NO KEY UPDATE, so the row it returns stays as
+//     read until the Tx ends and a read-modify-write of one row (db.get, then db.edit)
+//     never loses an update. Query takes no lock: invariants across rows (count, then
+//     insert) are not serialized; a unique index is what makes such a rule hold.
+//   - AppendHistory upserts the channel's row in _relaybase_channels (INSERT ... ON
+//     CONFLICT DO UPDATE ... RETURNING), which locks that row: appends to one channel take
+//     turns, and their offsets are dense and follow commit order (each waits for the one
+//     before it to end, then reads the offset it committed). Appends to other channels
+//     don't wait. The frame is inserted and the channel trimmed in the same statement.
+//
+// Two write Txs that lock the same rows in opposite orders deadlock; PostgreSQL ends one of
+// them (after deadlock_timeout, 1 s by default), whose error wraps relaybase.ErrUnavailable
+// (a 503 to a client: nothing was written, try again), as does a serialization failure.
+// Within one DB at most half the pool's connections serve write Txs (writers beyond that
+// wait in Go, in Begin, until a writer ends or their context does), so that reads always
+// find a connection.
 //
 // Read transactions are REPEATABLE READ READ ONLY: one snapshot, no locks, never waiting for
 // writers. Meta, InitMeta and History are single statements outside any Tx (so one snapshot
-// each) and take no write lock; InitMeta is an INSERT ... ON CONFLICT DO UPDATE that returns
-// the stored value, so of nodes racing the first insert wins and the others read it.
+// each) and take no lock; InitMeta is an INSERT ... ON CONFLICT DO UPDATE that returns the
+// stored value, so of nodes racing the first insert wins and the others read it.
 //
-// Lock order: the Go write token of a DB, then a pooled connection, then the advisory write
-// lock, then row locks. AppendHistory upserts the channel's row in _relaybase_channels
-// (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), which locks that row until the
-// transaction ends, so offsets are dense and follow commit order even apart from the write
-// lock; the frame is inserted and the channel trimmed in the same statement.
+// Migrations are the one place with a lock over the schema: Migrate, Open's internal
+// migrations (relaybase's own tables, versioned in _relaybase_migrations) and the creation
+// of the task ledger's tables begin by taking pg_advisory_xact_lock(K), K a hash of the
+// schema's name, held until COMMIT or ROLLBACK, so that nodes migrating at once take turns
+// and the later ones find the work done. Ordinary writers never take it (the ALTER TABLEs
+// of a migration lock the tables they change, which is all writers need).
 //
-// The advisory lock covers: every write Tx, Migrate (a write Tx: nodes migrating together
-// take turns, and the later ones find the tables made), and Open's internal migrations
-// (relaybase's own tables, versioned in _relaybase_migrations). It does not cover reads,
-// Meta, InitMeta or History, which need no lock.
+// Lock order: a writer slot of the DB, then a pooled connection, then (migrations only) the
+// advisory lock, then row locks.
 //
 // A failed statement aborts a PostgreSQL transaction, where SQLite only undoes the
 // statement. The errors a stack may catch and go on from are unique violations, so Insert

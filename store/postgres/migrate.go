@@ -24,7 +24,7 @@ func (db *DB) Migrate(ctx context.Context, tables []*relaybase.Table, fixedIDs m
 	if err := relaybase.CheckTables(tables, fixedIDs, db.dialect.Limits()); err != nil {
 		return nil, err
 	}
-	tx, err := db.begin(ctx, true)
+	tx, err := db.begin(ctx, migrateTx)
 	if err != nil {
 		return nil, err
 	}

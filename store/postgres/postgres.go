@@ -33,12 +33,14 @@ type DB struct {
 	where   string           // host:port/database, for messages (never the password)
 	nsp     string           // the schema that holds every table
 	q       string           // nsp quoted
-	lockID  int64            // the advisory lock of writers to this schema
+	lockID  int64            // the advisory lock of migrations of this schema
 	dialect sqlbuild.Dialect // with the collation whose lower() folds Unicode (for includes)
 	now     func() time.Time
 	schema  atomic.Pointer[schema]
 
-	wsem chan struct{} // a token while no Tx of this DB holds or waits for the write lock
+	// writers holds a token for each write Tx that may still begin: at most half the
+	// pool's connections write at once, so that reads always find one.
+	writers chan struct{}
 
 	done         chan struct{} // closed by Close
 	closeOnce    sync.Once
@@ -61,8 +63,9 @@ type options struct {
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithMaxConns sets the most connections the DB opens at once (default: pool_max_conns
-// from the URL, else 2×GOMAXPROCS plus one for the writer, at least 9). At most one of them
-// writes at a time; the others serve read transactions, Meta and History.
+// from the URL, else 2×GOMAXPROCS plus one, at least 9). At most half of them (at least
+// one) serve write transactions at a time; the others are kept for read transactions,
+// Meta and History.
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = int32(max(2, n)) } }
 
 // WithCloseTimeout sets how long Close waits for transactions still open (default 10s).
@@ -162,9 +165,10 @@ func open(ctx context.Context, cfg *pgxpool.Config, url string, o options) (_ *D
 	// the server's default; every Tx names its level anyway.
 	rp["default_transaction_isolation"] = "read committed"
 
+	slots := max(1, int(cfg.MaxConns)/2)
 	db := &DB{
 		now:          o.now,
-		wsem:         make(chan struct{}, 1),
+		writers:      make(chan struct{}, slots),
 		done:         make(chan struct{}),
 		closeTimeout: o.closeTimeout,
 	}
@@ -184,7 +188,9 @@ func open(ctx context.Context, cfg *pgxpool.Config, url string, o options) (_ *D
 	if err := db.setup(ctx); err != nil {
 		return nil, err
 	}
-	db.wsem <- struct{}{}
+	for range slots {
+		db.writers <- struct{}{}
+	}
 	return db, nil
 }
 
@@ -306,14 +312,14 @@ var internalMigrations = []string{
 
 func (db *DB) sql(s string) string { return strings.ReplaceAll(s, "{s}", db.q) }
 
-// setup applies the internal migrations in a write transaction (so under the advisory lock).
+// setup applies the internal migrations in a migration transaction (under the advisory lock).
 func (db *DB) setup(ctx context.Context) error {
 	c, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Release()
-	if _, err := c.Exec(ctx, db.beginWrite()); err != nil {
+	if _, err := c.Exec(ctx, db.beginSQL(migrateTx)); err != nil {
 		return err
 	}
 	defer c.Exec(context.Background(), "ROLLBACK")
@@ -355,70 +361,83 @@ func (db *DB) setup(ctx context.Context) error {
 	return nil
 }
 
-// beginWrite starts a write transaction and takes the schema's write lock, in one round trip.
-func (db *DB) beginWrite() string {
-	return "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(" +
-		strconv.FormatInt(db.lockID, 10) + ")"
-}
+// txMode is what a transaction may do, and so which locks it takes when it begins.
+type txMode int
 
-const beginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+const (
+	readTx    txMode = iota // one snapshot, no locks
+	writeTx                 // READ COMMITTED; row locks as its statements take them
+	migrateTx               // a write Tx that first takes the schema's advisory lock
+)
+
+// beginSQL starts a transaction of the mode; a migration's takes the schema's advisory lock
+// in the same round trip.
+func (db *DB) beginSQL(mode txMode) string {
+	switch mode {
+	case writeTx:
+		return "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+	case migrateTx:
+		return "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(" +
+			strconv.FormatInt(db.lockID, 10) + ")"
+	}
+	return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+}
 
 var errClosed = errors.New("database is closed")
 
-// Begin starts a transaction. write=true waits (in Go, then in PostgreSQL for other nodes)
-// for the schema's write lock and holds it until Commit or Rollback; write=false reads one
-// snapshot and takes no lock. The Tx must end with Commit or Rollback.
+// Begin starts a transaction. write=true takes a writer slot of this DB (waiting in Go
+// while half the pool's connections write) and then only the row locks its statements
+// take; write=false reads one snapshot and takes no lock. The Tx must end with Commit or
+// Rollback.
 func (db *DB) Begin(ctx context.Context, write bool) (relaybase.Tx, error) {
-	tx, err := db.begin(ctx, write)
+	mode := readTx
+	if write {
+		mode = writeTx
+	}
+	tx, err := db.begin(ctx, mode)
 	if err != nil {
-		return nil, err
+		return nil, err // not a nil *Tx in an interface
 	}
 	return tx, nil
 }
 
-func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
+func (db *DB) begin(ctx context.Context, mode txMode) (*Tx, error) {
 	select {
 	case <-db.done:
 		return nil, db.fail("begin", errClosed)
 	default:
 	}
+	write := mode != readTx
 	if write {
 		select {
-		case <-db.wsem:
+		case <-db.writers:
 		case <-ctx.Done():
 			return nil, db.fail("begin", ctx.Err())
 		case <-db.done:
 			return nil, db.fail("begin", errClosed)
 		}
 	}
-	tx, err := db.beginOn(ctx, write)
+	c, err := db.pool.Acquire(ctx)
+	if err == nil {
+		if _, err = c.Exec(ctx, db.beginSQL(mode)); err != nil {
+			// The pool closes a connection that is left in a transaction.
+			c.Exec(context.Background(), "ROLLBACK")
+			c.Release()
+		}
+	}
 	if err != nil {
 		if write {
-			db.wsem <- struct{}{}
+			db.writers <- struct{}{}
 		}
 		return nil, db.fail("begin", err)
 	}
-	return tx, nil
-}
-
-func (db *DB) beginOn(ctx context.Context, write bool) (*Tx, error) {
-	c, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	begin := beginRead
-	if write {
-		begin = db.beginWrite()
-	}
-	if _, err := c.Exec(ctx, begin); err != nil {
-		// The pool closes a connection that is left in a transaction.
-		c.Exec(context.Background(), "ROLLBACK")
-		c.Release()
-		return nil, err
-	}
 	sch := db.schema.Load()
-	return &Tx{db: db, c: c, txOps: &txOps{D: db.dialect, C: txConn{db, c, sch.seqs}, Now: db.now,
-		State: sqlbuild.TxState{Store: "postgres", Tables: sch.tables, Write: write}}}, nil
+	ops := &txOps{D: db.dialect, C: txConn{db, c, sch.seqs}, Now: db.now,
+		State: sqlbuild.TxState{Store: "postgres", Tables: sch.tables, Write: write}}
+	if write {
+		ops.RowLock = " FOR NO KEY UPDATE"
+	}
+	return &Tx{db: db, c: c, txOps: ops}, nil
 }
 
 // Meta returns relaybase's metadata value for key: one row always, null when unset.
@@ -572,7 +591,10 @@ func (db *DB) fail(op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
-// unavailable reports whether err means that the database can't be reached or used now.
+// unavailable reports whether err means that the database can't be reached or used now,
+// or that it ended the transaction to break a deadlock among row locks (two stacks that lock
+// the same rows in opposite orders): either way nothing was written and trying again may
+// succeed, which a client learns from a 503.
 func unavailable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -582,7 +604,9 @@ func unavailable(err error) bool {
 			strings.HasPrefix(pe.Code, "28"),                           // invalid authorization
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutting down, starting up
 			pe.Code == "3D000", // no such database
-			pe.Code == "25006": // read-only transaction (a standby)
+			pe.Code == "25006", // read-only transaction (a standby)
+			pe.Code == "40P01", // deadlock detected: this Tx was chosen to end; nothing was written
+			pe.Code == "40001": // serialization failure: likewise, worth trying again
 			return true
 		}
 		return false

@@ -100,9 +100,10 @@ func mustMigrate(t *testing.T, s relaybase.Store, tables []*relaybase.Table) {
 	}
 }
 
-// Two DBs on one schema stand for two nodes: they migrate at once, agree on table ids and
-// metadata, and their writers take turns through the advisory lock, so offsets appended
-// from both are dense and a read-modify-write from either never loses an update.
+// Two DBs on one schema stand for two nodes: they migrate at once (taking turns through the
+// advisory lock), agree on table ids and metadata, and their writers meet in row locks
+// only: offsets appended from both are dense (the channel's row), and a read-modify-write
+// from either never loses an update (Get in a write Tx locks the row it returns).
 func TestTwoNodes(t *testing.T) {
 	u := freshSchema(t)
 	// Open and migrate together, as nodes starting at once do.
@@ -364,43 +365,144 @@ func TestConflictLeavesTxUsable(t *testing.T) {
 	}
 }
 
-// A writer that waits for the write lock gives up when its context ends, and readers never
-// wait for it.
-func TestBeginWaitsForTheWriterUntilCancelled(t *testing.T) {
+// Writers of two nodes don't wait for each other: no lock covers the schema, only the rows
+// a Tx writes (and the channels it appends to) are locked until it ends.
+func TestWritersDoNotWaitForEachOther(t *testing.T) {
 	u := freshSchema(t)
-	a, b := openAt(t, u), openAt(t, u) // the lock is held by one node, waited for by the other
+	a, b := openAt(t, u), openAt(t, u)
+	mustMigrate(t, a, []*relaybase.Table{{Name: "n", Fields: []relaybase.Field{{Name: "v", Type: relaybase.TypeInt}}}})
+	mustMigrate(t, b, []*relaybase.Table{{Name: "n", Fields: []relaybase.Field{{Name: "v", Type: relaybase.TypeInt}}}})
 	held, err := a.Begin(t.Context(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, db := range []*postgres.DB{a, b} {
-		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer held.Rollback()
+	if _, err := held.Insert(t.Context(), "n", value.ObjectOf("v", int64(1))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := held.AppendHistory(t.Context(), &relaybase.HistoryEntry{Channel: "x", Frame: []byte("a")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// While a's Tx is open, b (and a itself) write other rows and another channel.
+	for _, db := range []*postgres.DB{b, a} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		tx, err := db.Begin(ctx, true)
-		cancel()
-		if err == nil {
-			tx.Rollback()
-			t.Fatalf("Begin(write) while another writer holds the lock succeeded")
+		if err != nil {
+			cancel()
+			t.Fatalf("Begin(write) while another writer is open: %v", err)
 		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Begin(write) while the lock is held, then timed out: %v, want context.DeadlineExceeded", err)
-		}
-		if err := db.Ping(t.Context()); err != nil {
+		if _, err := tx.Insert(ctx, "n", value.ObjectOf("v", int64(2))); err != nil {
 			t.Fatal(err)
 		}
+		if _, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: "y", Frame: []byte("b")}, 0); err != nil {
+			t.Fatalf("AppendHistory to another channel while one is held: %v", err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	if err := held.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := b.History(t.Context(), "y", 0, 0); err != nil || p.Newest != 2 {
+		t.Errorf("channel y: %+v %v, want two frames", p, err)
+	}
+}
+
+// An append to a channel waits for the open Tx that appended to it before (so offsets stay
+// dense and in commit order), gives up when its context ends, and takes the next offset
+// once the other commits. Readers never wait.
+func TestAppendWaitsForTheChannelUntilCancelled(t *testing.T) {
+	u := freshSchema(t)
+	a, b := openAt(t, u), openAt(t, u)
+	appendTo := func(tx relaybase.Tx, ctx context.Context) (int64, error) {
+		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: "x", Frame: []byte("f")}, 0)
+		return off, err
+	}
+	held, err := a.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	if off, err := appendTo(held, t.Context()); err != nil || off != 1 {
+		t.Fatalf("first append: %d %v", off, err)
+	}
+	waiter, err := b.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	_, err = appendTo(waiter, ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("append while the channel is held, then timed out: %v, want context.DeadlineExceeded", err)
+	}
+	waiter.Rollback()
+	if p, err := b.History(t.Context(), "x", 0, 0); err != nil || p.Newest != 0 {
+		t.Errorf("History while an append is uncommitted: %+v %v, want nothing yet", p, err)
+	}
+	if err := b.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second appender waits now, and gets offset 2 once the first commits.
+	got := make(chan error, 1)
+	go func() {
+		tx, err := b.Begin(t.Context(), true)
+		if err != nil {
+			got <- err
+			return
+		}
+		defer tx.Rollback()
+		off, err := appendTo(tx, t.Context())
+		if err == nil && off != 2 {
+			err = fmt.Errorf("offset %d, want 2", off)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		got <- err
+	}()
+	if err := held.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("the appender that waited: %v", err)
+	}
+}
+
+// A DB lets at most half its connections write: a writer beyond that waits in Go (until its
+// context ends), and reads always find a connection.
+func TestWriterSlots(t *testing.T) {
+	db := openAt(t, freshSchema(t), postgres.WithMaxConns(3)) // one writer slot
+	held, err := db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	tx, err := db.Begin(ctx, true)
+	cancel()
+	if err == nil {
+		tx.Rollback()
+		t.Fatal("a second writer began with one writer slot")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second writer: %v, want context.DeadlineExceeded", err)
+	}
+	for range 2 {
 		rtx, err := db.Begin(t.Context(), false)
 		if err != nil {
-			t.Fatalf("a read while the writer is held: %v", err)
+			t.Fatalf("a read while the writer slot is taken: %v", err)
 		}
-		rtx.Rollback()
+		defer rtx.Rollback()
 	}
 	held.Rollback()
-	for _, db := range []*postgres.DB{a, b} {
-		tx, err := db.Begin(t.Context(), true)
-		if err != nil {
-			t.Fatalf("Begin after the writer was released: %v", err)
-		}
-		tx.Rollback()
+	tx, err = db.Begin(t.Context(), true)
+	if err != nil {
+		t.Fatalf("Begin after the writer ended: %v", err)
 	}
+	tx.Rollback()
 }
 
 func TestCloseRefusesWork(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 var _ relaybase.TaskLedger = (*DB)(nil)
 
 // taskTables holds the task ledger: one row per task (its lease and the last slot claimed)
-// and its recorded runs. They are created on first use, under the schema's write lock so
+// and its recorded runs. They are created on first use, under the schema's migration lock so
 // that nodes creating them at once take turns.
 const taskTables = `CREATE TABLE IF NOT EXISTS {s}._relaybase_tasks (
 		name        text PRIMARY KEY,
@@ -44,7 +44,7 @@ func (db *DB) taskTablesReady(ctx context.Context) error {
 	if exists {
 		return nil
 	}
-	tx, err := db.begin(ctx, true)
+	tx, err := db.begin(ctx, migrateTx)
 	if err != nil {
 		return err
 	}

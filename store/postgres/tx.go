@@ -129,8 +129,10 @@ func (k txConn) guarded(ctx context.Context, t *table, q sqlbuild.Stmt) ([]*valu
 // its newest keep frames. keep <= 0 keeps every frame. It sets e.Offset.
 //
 // One statement does it all. The upsert of the channel's row locks that row until the
-// transaction ends, so appends to one channel take turns and their offsets follow commit
-// order (the write lock already orders them; this holds even without it).
+// transaction ends: appends to one channel take turns, each sees the offset the one before
+// it committed (READ COMMITTED re-reads the row it waited for), and a rolled back append
+// frees its offset for the next. So offsets are dense and follow commit order, while
+// appends to other channels (and every other write) go on.
 func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep int) (int64, string, error) {
 	if err := tx.State.Writable("append history"); err != nil {
 		return 0, "", err
@@ -201,11 +203,11 @@ func (tx *Tx) Rollback() error {
 }
 
 // release gives the connection back (the pool closes it if it is still in a transaction)
-// and, for a write Tx, lets the next writer of this DB go.
+// and, for a write Tx, its writer slot.
 func (tx *Tx) release() {
 	tx.c.Release()
 	if tx.State.Write {
-		tx.db.wsem <- struct{}{}
+		tx.db.writers <- struct{}{}
 	}
 }
 

@@ -72,6 +72,8 @@ var metaCases = map[string]func(*testing.T, Opener){
 }
 
 var concurrencyCases = map[string]func(*testing.T, Opener){
+	"AppendersCommitOrder": appendersCommitOrder,
+
 	"WritersSerialise": func(t *testing.T, open Opener) {
 		s := open(t)
 		migrate(t, s, []*relaybase.Table{simple("counter", field("n", relaybase.TypeInt)), messageTable()}, nil)
