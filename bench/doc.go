@@ -5,7 +5,9 @@
 // and reports what PRODUCT.md's performance targets are stated in: publish→deliver latency
 // percentiles from an HDR histogram (3 significant digits, never averages), deliveries per
 // second, the server's CPU per delivery read from /proc/<pid>/stat, and the server's memory
-// per idle connection read from its /metrics.
+// per idle connection read from its /metrics. The capacity scenario turns that into one
+// figure: the largest channel whose p95 stays within 250 ms at 1 publish/s, found by
+// doubling and then bisecting the channel size, each step a fanout run of its own.
 //
 // The clients are not an SDK. A few event loops (one per GOMAXPROCS by default) each own an
 // epoll instance and a set of non-blocking sockets; a client is a file descriptor and a

@@ -8,7 +8,7 @@ import (
 )
 
 // Scenarios lists every scenario, in the order `all` runs them.
-var Scenarios = []string{"floor", "fanout", "bigroom", "rooms", "endpoint", "idle", "connect"}
+var Scenarios = []string{"floor", "fanout", "bigroom", "rooms", "endpoint", "idle", "connect", "capacity"}
 
 // Options configure one run of a scenario. Zero fields take the scenario's defaults
 // (Defaults); every scenario honours Members, Rate, Duration and Size.
@@ -23,7 +23,7 @@ type Options struct {
 	DebugURL  string // the server's pprof (relaybase --debug-addr): forced GC, CPU profiles
 	Profile   string // write a CPU profile of the server over the measurement to this file
 
-	Members  int           // clients (connect: the size of the cycling pool; floor: sockets)
+	Members  int           // clients (connect: the size of the cycling pool; floor: sockets; capacity: the first step)
 	Rate     float64       // publishes per second (connect: dials per second, 0 = flat out)
 	Duration time.Duration // publishing time (idle: hold time; connect: cycling time)
 	Size     int           // bytes of the marker text each publish carries
@@ -33,6 +33,10 @@ type Options struct {
 	Loops      int           // client event loops (default GOMAXPROCS)
 	Ramp       time.Duration // at most this long to connect and join the members
 	Drain      time.Duration // at most this long after the last publish for deliveries
+
+	// capacity: the largest channel tried (0: as many members as the generator's open-file
+	// limit allows).
+	MaxMembers int
 
 	// fanout: the floor's CPU µs per write on this machine, printed beside CPU per delivery
 	// and used for the target; 0 uses PRODUCT.md's reference figure.
@@ -76,6 +80,7 @@ func Defaults(o Options) (Options, error) {
 		"endpoint": {1000, 50, 10 * time.Second, "marvel-chat", "/api:chat", "marvel_chat_room"},
 		"floor":    {1000, 100, 10 * time.Second, "", "", "bench/floor"},
 		"connect":  {1000, 0, 10 * time.Second, "bench", "/api:bench", "bench/connect"},
+		"capacity": {1000, 1, 10 * time.Second, "bench", "/api:bench", "bench/capacity"},
 	}
 	d, ok := defs[o.Scenario]
 	if !ok {
@@ -126,6 +131,8 @@ func Defaults(o Options) (Options, error) {
 	switch {
 	case o.Members < 1:
 		return o, fmt.Errorf("--members must be at least 1")
+	case o.MaxMembers < 0:
+		return o, fmt.Errorf("--max-members must not be negative")
 	case o.Rate < 0:
 		return o, fmt.Errorf("--rate must not be negative")
 	case o.Duration < 0:

@@ -50,6 +50,8 @@ type Result struct {
 	Floor   *FloorResult   `json:"floor,omitempty"`
 	Connect *ConnectResult `json:"connect,omitempty"`
 
+	Capacity *CapacityResult `json:"capacity,omitempty"`
+
 	Dropped int64            `json:"members_dropped,omitempty"` // closed by the server mid-run
 	Closes  map[string]int64 `json:"close_codes,omitempty"`
 	Errors  map[string]int64 `json:"error_codes,omitempty"`
@@ -275,6 +277,27 @@ func (r *Result) WriteTable(w io.Writer) error {
 		if c.PerServerCPUSec > 0 {
 			row("server CPU per connect", "%.1f µs: %s per server-CPU-second", c.ServerCPUPerConn, num(c.PerServerCPUSec))
 		}
+	}
+	if c := r.Capacity; c != nil {
+		for _, st := range c.Steps {
+			verdict := "pass"
+			if !st.Pass {
+				verdict = "FAIL: " + st.Why
+			}
+			lat := "-"
+			if st.Latency != nil {
+				lat = fmt.Sprintf("p50 %s  p95 %s  p99 %s ms", ms(st.Latency.P50), ms(st.Latency.P95), ms(st.Latency.P99))
+			}
+			row(fmt.Sprintf("step %s members", num(float64(st.Members))), "%s, server %.0f%% of a core: %s", lat, st.ServerCPU, verdict)
+		}
+		got := fmt.Sprintf("%s members", num(float64(c.Members)))
+		switch {
+		case c.FirstFail > 0:
+			got += fmt.Sprintf(" (%s failed)", num(float64(c.FirstFail)))
+		default:
+			got += fmt.Sprintf(" or more (no step failed up to %s)", num(float64(c.MaxMembers)))
+		}
+		row("capacity", "%s: the largest channel with p95 publish→deliver ≤ %s ms at %s publish/s", got, ms(c.LimitMs), num(p.Rate))
 	}
 	if i := r.Idle; i != nil {
 		gc := "after a forced GC"

@@ -38,6 +38,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		err = runIdle(ctx, o, r)
 	case "connect":
 		err = runConnect(ctx, o, r)
+	case "capacity":
+		err = runCapacity(ctx, o, r)
 	case "floor":
 		err = runFloor(ctx, o, r)
 	}

@@ -105,6 +105,23 @@ func TestSmokeBenchWorkspace(t *testing.T) {
 			t.Errorf("expected %d deliveries for %d publishes over 5 rooms of 4", r.Expected, r.Publishes)
 		}
 	})
+	t.Run("capacity", func(t *testing.T) {
+		o := smokeOptions("capacity", srv.url)
+		o.Members, o.MaxMembers, o.Duration = 10, 40, 300*time.Millisecond
+		r := runSmoke(t, o)
+		c := r.Capacity
+		if c == nil || len(c.Steps) != 3 {
+			t.Fatalf("capacity = %+v, want steps of 10, 20 and 40 members", c)
+		}
+		for i, st := range c.Steps {
+			if want := 10 << i; st.Members != want || !st.Pass || st.Latency == nil || st.Latency.Count == 0 {
+				t.Errorf("step %d = %+v, want a measured pass at %d members", i, st, want)
+			}
+		}
+		if c.Members != 40 || c.FirstFail != 0 || r.Members != 40 {
+			t.Errorf("capacity %d (first fail %d), want 40 and none: every step passed", c.Members, c.FirstFail)
+		}
+	})
 	t.Run("idle", func(t *testing.T) {
 		o := smokeOptions("idle", srv.url)
 		o.DebugURL = srv.debugURL

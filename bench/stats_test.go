@@ -316,3 +316,44 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("parseTarget = %v %q %q %v", sa, host, path, err)
 	}
 }
+
+func TestSearchCapacity(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		start, maxN    int
+		threshold      int // steps up to here pass
+		wantLo, wantHi int // bounds lo and hi must fall in
+		exactLo        bool
+	}{
+		{"found by bisecting", 1000, 100000, 23456, 22300, 23456, false},
+		{"none fails up to the cap", 1000, 5000, 1 << 30, 5000, 0, true},
+		{"the first step fails", 1000, 100000, 430, 330, 430, false},
+		{"exactly at a doubling", 1000, 100000, 8000, 7600, 8000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tried []int
+			lo, hi, err := searchCapacity(tc.start, tc.maxN, func(n int) (bool, error) {
+				tried = append(tried, n)
+				if n > tc.maxN {
+					t.Fatalf("tried %d, over the cap %d", n, tc.maxN)
+				}
+				return n <= tc.threshold, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.exactLo {
+				if lo != tc.wantLo || hi != tc.wantHi {
+					t.Fatalf("lo %d hi %d, want %d and %d (tried %v)", lo, hi, tc.wantLo, tc.wantHi, tried)
+				}
+				return
+			}
+			if lo > tc.threshold || hi <= tc.threshold || lo < tc.wantLo || hi-lo > max(100, lo/20) {
+				t.Fatalf("lo %d hi %d around %d (tried %v)", lo, hi, tc.threshold, tried)
+			}
+			if len(tried) > 20 {
+				t.Fatalf("%d steps: %v", len(tried), tried)
+			}
+		})
+	}
+}

@@ -43,10 +43,12 @@ Scenarios (defaults in brackets):
   idle      idle members joined to one channel: server memory per member    [10000]
   floor     one write(2) per frame per socket from a process with no server [1000, 100 rounds/s]
   connect   connect + authenticate + join, cycling a pool of --members      [1000, flat out]
+  capacity  the largest channel with p95 publish→deliver ≤ 250 ms: fanout    [from 1000, 1/s]
+            steps from --members, doubling, then bisecting (each --duration)
 
   relaybase-bench show < result.json   prints a --json result as the table
 
-fanout, bigroom, rooms, idle and connect expect the bench workspace
+fanout, bigroom, rooms, idle, connect and capacity expect the bench workspace
 (relaybase serve bench/testdata/workspace); endpoint expects examples/chat.
 
 Flags:
@@ -85,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.IntVar(&o.Loops, "loops", 0, "client event loops (default GOMAXPROCS)")
 	fs.DurationVar(&o.Ramp, "ramp", 0, "at most this long to connect and join the members (default 30s + 1ms per member)")
 	fs.DurationVar(&o.Drain, "drain", 0, "at most this long after the last publish for deliveries (default 10s)")
+	fs.IntVar(&o.MaxMembers, "max-members", 0, "capacity: the largest channel to try (default: the open-file limit allows)")
 	fs.Float64Var(&o.FloorMicros, "floor-us", 0, "fanout: this machine's floor, CPU µs per write (default: PRODUCT.md's 6.45)")
 	fs.StringVar(&o.WriterCPU, "writer-cpu", "", "floor: pin the writer process to these CPUs, e.g. 0 (where the server would run)")
 	fs.StringVar(&o.AuthKey, "auth-key", "", "connect: the server's token key (default: RELAYBASE_AUTH_KEY, else --data/auth.key)")
