@@ -15,6 +15,7 @@ import (
 
 	"relaybase"
 	"relaybase/auth"
+	"relaybase/engine/memory"
 	"relaybase/store/sqlite"
 	"relaybase/value"
 	"relaybase/workspace"
@@ -165,6 +166,7 @@ func envFromDir(t testing.TB, wsDir, dataDir string) *tenv {
 		Env:       map[string]any{"GREETING": "hello", "LIMIT": 3},
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:       func() time.Time { return fixedNow },
+		Cache:     memory.NewCache(func() time.Time { return fixedNow }),
 	})
 	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, pub: pub, logs: logs, diags: cdiags, tokens: tokens}
 }

@@ -34,6 +34,8 @@ type Options struct {
 	Timeout time.Duration
 	// TaskTimeout bounds one run of a task (0: no limit).
 	TaskTimeout time.Duration
+	// Cache is the key-value store of the redis.* statements; nil: they fail clearly.
+	Cache relaybase.Cache
 }
 
 // Program is a compiled workspace: its endpoints, functions and triggers as closures.

@@ -289,6 +289,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		Logger:      log,
 		Timeout:     cfg.duration("stack_timeout"),
 		TaskTimeout: cfg.duration("task_timeout"),
+		Cache:       cacheOf(n.engine),
 	})
 	diags = append(diags, more...)
 	if workspace.HasErrors(more) {
@@ -556,4 +557,11 @@ func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Progra
 			fmt.Fprintf(w, "  realtime: %s://%s/ws/%s  (realtime_server %s)\n", wsScheme, addr, sv.Canonical, sv.Name)
 		}
 	}
+}
+
+// cacheOf is the engine's cache for redis.* statements: Redis's when the engine is Redis,
+// an in-process one for the memory engine.
+func cacheOf(e relaybase.Engine) relaybase.Cache {
+	c, _ := e.(relaybase.Cache)
+	return c
 }

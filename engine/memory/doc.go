@@ -17,5 +17,9 @@
 // Lock order: Engine.mu → Network.mu; Engine.deliverMu is read-held only while a handler
 // runs and is never held with the others. A handler must not call Close on its own node.
 //
+// Cache: the network also holds the in-process relaybase.Cache of the redis.* statements
+// (Cache, NewCache), which its nodes share; it owns no goroutine and drops expired keys as
+// it goes.
+//
 // It knows nothing of WebSocket, frames or channel rules: messages are opaque bytes.
 package memory

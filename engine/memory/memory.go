@@ -19,6 +19,7 @@ type Network struct {
 	mu       sync.RWMutex
 	subs     map[string]*atomic.Pointer[[]*Engine] // channel → nodes subscribed (copy on write)
 	presence map[string]*presenceSet
+	cache    *Cache // redis.* statements' keys, shared by the network's nodes
 }
 
 type presenceSet struct {
@@ -37,6 +38,7 @@ func NewNetwork() *Network {
 	return &Network{
 		subs:     make(map[string]*atomic.Pointer[[]*Engine]),
 		presence: make(map[string]*presenceSet),
+		cache:    NewCache(nil),
 	}
 }
 

@@ -41,3 +41,14 @@ func BenchmarkPublish(b *testing.B) {
 		b.Fatal("nothing delivered")
 	}
 }
+
+func TestCache(t *testing.T) {
+	enginetest.RunCache(t, func(t *testing.T, n int) []relaybase.Engine {
+		net := memory.NewNetwork()
+		nodes := make([]relaybase.Engine, n)
+		for i := range nodes {
+			nodes[i] = net.Node()
+		}
+		return nodes
+	}, 0)
+}

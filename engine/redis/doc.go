@@ -17,6 +17,7 @@
 //	P members:{C}     hash: socketId → the member JSON as given to AddPresence
 //	P removed:{C}     hash: socketId → "1", an entry removed by a node other than its own (see below)
 //	P node:ID         string: node ID's last heartbeat; its absence tells the node Redis lost its entries
+//	P cache:K         string or list: key K of the redis.* statements (relaybase.Cache), with its TTL
 //
 // The presence keys of a channel share the hash tag {C} (one slot, should they ever live
 // on a cluster; a prefix must not contain "{"). They change together, in Lua scripts, so a
