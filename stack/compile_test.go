@@ -26,16 +26,16 @@ func TestUnsupportedConstructs(t *testing.T) {
     var $x { value = "a"|detect_encoding }
   }
   response = $x`),
-		"function/uses_redis.xs": `function uses_redis {
+		"function/uses_cloud.xs": `function uses_cloud {
   input {}
   stack {
-    redis.get { key = "k" } as $v
+    cloud.aws.s3.read_file { file_key = "k" } as $v
   }
   response = $v
 }`,
 		endpointFile("indirect", "GET"): endpointSrc("indirect", "GET", `
   stack {
-    function.run uses_redis as $v
+    function.run uses_cloud as $v
   }
   response = $v`),
 		endpointFile("fine", "GET"): endpointSrc("fine", "GET", `
@@ -54,7 +54,7 @@ func TestUnsupportedConstructs(t *testing.T) {
 	want := []string{
 		"api/t/ai_post.xs:5:5: unsupported: statement ai.agent.run is not supported by relaybase",
 		"api/t/filter_get.xs:4:26: unsupported: filter detect_encoding is not supported by relaybase",
-		"function/uses_redis.xs:4:5: unsupported: statement redis.get is not supported by relaybase",
+		"function/uses_cloud.xs:4:5: unsupported: statement cloud.aws.s3.read_file is not supported by relaybase",
 	}
 	slices.Sort(unsupported)
 	if strings.Join(unsupported, "\n") != strings.Join(want, "\n") {
@@ -63,7 +63,7 @@ func TestUnsupportedConstructs(t *testing.T) {
 	for _, c := range []struct{ verb, path, at string }{
 		{"POST", "ai", "ai.agent.run (at api/t/ai_post.xs:5:5)"},
 		{"GET", "filter", "filter detect_encoding (at api/t/filter_get.xs:4:26)"},
-		{"GET", "indirect", "redis.get (at function/uses_redis.xs:4:5)"},
+		{"GET", "indirect", "cloud.aws.s3.read_file (at function/uses_cloud.xs:4:5)"},
 	} {
 		_, err := e.call(c.verb, c.path, "")
 		re := wantError(t, err, relaybase.CodeNotImplemented)
