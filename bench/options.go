@@ -15,7 +15,11 @@ var Scenarios = []string{"floor", "fanout", "bigroom", "rooms", "endpoint", "idl
 type Options struct {
 	Scenario string
 
-	URL       string // server base URL, e.g. http://127.0.0.1:8080 (loopback only)
+	URL string // server base URL, e.g. http://127.0.0.1:8080 (loopback only)
+	// Nodes are the base URLs of more nodes of the same cluster (fanout, bigroom, rooms,
+	// endpoint): members are spread over URL and Nodes in turn, and so are publishes, so
+	// frames cross nodes through the realtime engine. Pid and DebugURL stay URL's.
+	Nodes     []string
 	Canonical string // realtime canonical: the server's /rt/{canonical}
 	API       string // API group path, e.g. /api:bench
 	Channel   string // the channel members join (rooms: the prefix of its channels)

@@ -18,6 +18,7 @@ import (
 type publisher struct {
 	hc      *http.Client
 	url     string
+	urls    []string // when set, publish seq goes to urls[seq % len(urls)] (several nodes)
 	workers int
 	// body builds the JSON body of publish seq sent at sentNs.
 	body func(dst []byte, seq, sentNs int64) []byte
@@ -70,7 +71,11 @@ func (p *publisher) run(ctx context.Context, rate float64, total int64) publishR
 				p.firstSent.CompareAndSwap(0, now.UnixNano())
 				// A publish the server refused fired nothing: it is an error, not
 				// deliveries lost.
-				if p.post(ctx, buf) {
+				url := p.url
+				if len(p.urls) > 0 {
+					url = p.urls[t.seq%int64(len(p.urls))]
+				}
+				if p.post(ctx, url, buf) {
 					p.expected.Add(p.expect(t.seq))
 				}
 				p.sent.Add(1)
@@ -103,8 +108,8 @@ func (p *publisher) run(ctx context.Context, rate float64, total int64) publishR
 }
 
 // post sends one publish and reports whether the server accepted it.
-func (p *publisher) post(ctx context.Context, body []byte) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+func (p *publisher) post(ctx context.Context, url string, body []byte) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		p.failed(err.Error())
 		return false
@@ -118,7 +123,7 @@ func (p *publisher) post(ctx context.Context, body []byte) bool {
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		p.failed(fmt.Sprintf("POST %s: %s %s", p.url, resp.Status, bytes.TrimSpace(msg)))
+		p.failed(fmt.Sprintf("POST %s: %s %s", url, resp.Status, bytes.TrimSpace(msg)))
 		return false
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)

@@ -61,15 +61,16 @@ type Result struct {
 
 // Params are the parameters a run used, defaults filled in.
 type Params struct {
-	URL        string  `json:"url,omitempty"`
-	Members    int     `json:"members"`
-	Rate       float64 `json:"rate"`
-	Duration   string  `json:"duration"`
-	Size       int     `json:"size"`
-	Channels   int     `json:"channels,omitempty"`
-	Channel    string  `json:"channel,omitempty"`
-	Publishers int     `json:"publishers,omitempty"`
-	Pid        int     `json:"pid,omitempty"`
+	URL        string   `json:"url,omitempty"`
+	Nodes      []string `json:"nodes,omitempty"` // more nodes of the cluster (--nodes)
+	Members    int      `json:"members"`
+	Rate       float64  `json:"rate"`
+	Duration   string   `json:"duration"`
+	Size       int      `json:"size"`
+	Channels   int      `json:"channels,omitempty"`
+	Channel    string   `json:"channel,omitempty"`
+	Publishers int      `json:"publishers,omitempty"`
+	Pid        int      `json:"pid,omitempty"`
 }
 
 // Machine describes where the run happened.

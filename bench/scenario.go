@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Run runs one scenario with o (defaults filled in by Defaults) and returns what it
@@ -23,7 +25,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Scenario: o.Scenario,
 		Params: Params{
 			URL: o.URL, Members: o.Members, Rate: o.Rate, Duration: o.Duration.String(), Size: o.Size,
-			Channel: o.Channel, Pid: o.Pid,
+			Channel: o.Channel, Pid: o.Pid, Nodes: o.Nodes,
 		},
 		Machine: machine(o.Pid),
 	}
@@ -105,7 +107,41 @@ func joinMembers(ctx context.Context, o Options, channelOf func(int64) string, t
 		return nil, err
 	}
 	start := time.Now()
-	sw.open(memberSpecs(host, path, o.Members, channelOf, tokens))
+	specs := memberSpecs(host, path, o.Members, channelOf, tokens)
+	if len(o.Nodes) > 0 {
+		// Members go to URL and the other nodes in turn.
+		addrs := []*unix.SockaddrInet4{nil}
+		reqs := []map[string][]byte{nil}
+		for _, n := range o.Nodes {
+			a, h, p, err := parseTarget(n, o.Canonical)
+			if err != nil {
+				return nil, err
+			}
+			addrs = append(addrs, &a)
+			reqs = append(reqs, map[string][]byte{"": upgradeRequest(h, p, "")})
+		}
+		for i, sp := range specs {
+			k := i % len(addrs)
+			if k == 0 {
+				continue
+			}
+			sp.addr = addrs[k]
+			tok := ""
+			if len(tokens) > 0 {
+				tok = tokens[i%len(tokens)]
+			}
+			req, ok := reqs[k][tok]
+			if !ok {
+				a := o.Nodes[k-1]
+				_, h, p, _ := parseTarget(a, o.Canonical)
+				req = upgradeRequest(h, p, tok)
+				reqs[k][tok] = req
+			}
+			sp.req = req
+		}
+		logf(o, "members spread over %d nodes", len(addrs))
+	}
+	sw.open(specs)
 	rctx, cancel := context.WithTimeout(ctx, o.Ramp)
 	defer cancel()
 	n, err := sw.waitJoined(rctx, int64(o.Members))
@@ -158,6 +194,7 @@ func runDelivery(ctx context.Context, o Options, r *Result) error {
 	pub := &publisher{
 		hc:      hc,
 		url:     strings.TrimRight(o.URL, "/") + o.API + path,
+		urls:    nodeURLs(o, path),
 		workers: o.Publishers,
 		body:    body,
 		expect:  func(seq int64) int64 { return perChannel[chOf(seq)] },
@@ -335,4 +372,16 @@ func (p *profile) wait(r *Result) {
 		return
 	}
 	r.Notes = append(r.Notes, "server CPU profile: "+p.path)
+}
+
+// nodeURLs is where publishes go when the run spans several nodes (nil: URL alone).
+func nodeURLs(o Options, path string) []string {
+	if len(o.Nodes) == 0 {
+		return nil
+	}
+	urls := []string{strings.TrimRight(o.URL, "/") + o.API + path}
+	for _, n := range o.Nodes {
+		urls = append(urls, strings.TrimRight(n, "/")+o.API+path)
+	}
+	return urls
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"relaybase"
 	"relaybase/auth"
 	"relaybase/engine/memory"
 	"relaybase/httpapi"
@@ -34,6 +35,15 @@ type testServer struct {
 }
 
 func startRelaybase(t *testing.T, dir string) *testServer {
+	t.Helper()
+	engine := memory.New()
+	t.Cleanup(func() { engine.Close() })
+	return startRelaybaseOn(t, dir, engine)
+}
+
+// startRelaybaseOn is startRelaybase on the given engine (nodes of one cluster share one
+// engine network).
+func startRelaybaseOn(t *testing.T, dir string, engine relaybase.Engine) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	ws, diags, err := workspace.Load(dir)
@@ -67,8 +77,6 @@ func startRelaybase(t *testing.T, dir string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := memory.New()
-	t.Cleanup(func() { engine.Close() })
 	channels, err := realtime.NewChannels(realtime.ChannelsConfig{Rules: ws.Channels, Store: store, Engine: engine})
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,12 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"relaybase"
+	"relaybase/engine/memory"
 )
 
 // The smoke tests run every scenario for a moment with a few members against a real
@@ -193,5 +197,47 @@ func TestSmokeFloor(t *testing.T) {
 	}
 	if r.Floor.FrameBytes < 110 || r.Floor.FrameBytes > 130 {
 		t.Errorf("floor frames are %d bytes, want ~120 by default", r.Floor.FrameBytes)
+	}
+}
+
+// countingEngine counts a node's engine calls, to see which node members and publishes
+// went to.
+type countingEngine struct {
+	relaybase.Engine
+	subscribes, publishes atomic.Int64
+}
+
+func (e *countingEngine) Subscribe(ctx context.Context, channel string) error {
+	e.subscribes.Add(1)
+	return e.Engine.Subscribe(ctx, channel)
+}
+
+func (e *countingEngine) Publish(ctx context.Context, channel string, msg []byte) error {
+	e.publishes.Add(1)
+	return e.Engine.Publish(ctx, channel, msg)
+}
+
+// TestSmokeTwoNodes: with --nodes, members join and publishes go to both nodes of a
+// cluster, and every member gets every publish (across the engine).
+func TestSmokeTwoNodes(t *testing.T) {
+	net := memory.NewNetwork()
+	var nodes [2]*countingEngine
+	var srvs [2]*testServer
+	for i := range nodes {
+		nodes[i] = &countingEngine{Engine: net.Node()}
+		t.Cleanup(func() { nodes[i].Close() })
+		srvs[i] = startRelaybaseOn(t, "testdata/workspace", nodes[i])
+	}
+	o := smokeOptions("fanout", srvs[0].url)
+	o.Nodes = []string{srvs[1].url}
+	r := runSmoke(t, o)
+	wantComplete(t, r, o.Members)
+	if int64(o.Members)*r.Publishes != r.Expected {
+		t.Errorf("expected %d deliveries for %d publishes to %d members", r.Expected, r.Publishes, o.Members)
+	}
+	for i, n := range nodes {
+		if n.subscribes.Load() == 0 || n.publishes.Load() == 0 {
+			t.Errorf("node %d: %d subscribes, %d publishes: members and publishes were not spread", i, n.subscribes.Load(), n.publishes.Load())
+		}
 	}
 }

@@ -59,6 +59,7 @@ type clientSpec struct {
 	req    []byte
 	joins  []byte
 	nJoins int
+	addr   *unix.SockaddrInet4 // the node to dial; nil: the swarm's address
 }
 
 // client is one socket and its state. It is owned by its loop.
@@ -521,7 +522,12 @@ func (l *loop) dial(sp *clientSpec) bool {
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	c := &client{fd: fd, spec: sp, start: time.Now().UnixNano()}
-	err = unix.Connect(fd, &l.addr)
+	if sp.addr != nil {
+		sa := *sp.addr // Connect writes into it
+		err = unix.Connect(fd, &sa)
+	} else {
+		err = unix.Connect(fd, &l.addr)
+	}
 	if err != nil && err != unix.EINPROGRESS {
 		unix.Close(fd)
 		return l.dialFailed(sp, "connect", err)

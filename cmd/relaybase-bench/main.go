@@ -72,6 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		selfCPU string
 	)
 	fs.StringVar(&o.URL, "url", "", "server base URL (loopback only) (default http://127.0.0.1:8080)")
+	fs.Func("nodes", "comma-separated base URLs of more nodes of the same cluster: members and publishes are spread over --url and these in turn (--pid stays --url's)", func(v string) error {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				o.Nodes = append(o.Nodes, u)
+			}
+		}
+		return nil
+	})
 	fs.IntVar(&o.Pid, "pid", 0, "server pid: CPU from /proc/<pid>/stat, memory from /proc/<pid>/status")
 	fs.IntVar(&members, "members", 0, "members (connect: pool size; floor: sockets) (default: per scenario)")
 	fs.Float64Var(&rate, "rate", 0, "publishes per second (floor: rounds/s; connect: dials/s, 0 = flat out) (default: per scenario)")
