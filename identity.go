@@ -18,7 +18,7 @@ type Identity struct {
 // Authenticated reports whether the identity came from a valid token.
 func (id Identity) Authenticated() bool { return id.TableID != 0 }
 
-// Tokens issues and verifies auth tokens (HTTP.md, "Authentication"). Every node holding the
+// Tokens issues and verifies auth tokens (docs/http.md, "Authentication"). Every node holding the
 // same key verifies every token. Implementations are safe for concurrent use.
 type Tokens interface {
 	// Issue returns a token for id that expires after ttl (ttl <= 0: the default).

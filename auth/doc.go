@@ -1,5 +1,5 @@
 // Package auth issues and verifies relaybase's auth tokens and hashes and checks passwords
-// (HTTP.md, "Authentication").
+// (docs/http.md, "Authentication").
 //
 // # Tokens
 //

@@ -21,6 +21,6 @@
 // machine, so the two readings share a clock. Each scenario is bounded in time and in
 // count, and talks to loopback addresses only.
 //
-// The package must not know the server's internals: it speaks REALTIME.md and HTTP.md, and
-// reads /proc and /metrics like any outside observer. It is Linux-only (epoll, /proc).
+// The package must not know the server's internals: it speaks the realtime protocol and the
+// HTTP API (docs/http.md), and reads /proc and /metrics like any outside observer. It is Linux-only (epoll, /proc).
 package bench

@@ -1,5 +1,5 @@
 // Package httpapi is relaybase's HTTP face: every route in routes.go, the router that maps
-// /api:{canonical}/{path} to a compiled endpoint (HTTP.md), input decoding from the query
+// /api:{canonical}/{path} to a compiled endpoint (docs/http.md), input decoding from the query
 // string, JSON, form and multipart bodies, the error body and the code → status table,
 // CORS, request ids, panic recovery, static files, and the mount point of the realtime
 // WebSocket endpoint. It knows nothing of SQL or XanoScript syntax: endpoints come

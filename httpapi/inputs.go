@@ -126,7 +126,7 @@ func bodyError(err error, maxBody int64) error {
 }
 
 // parseForm reads URL-encoded name=value pairs separated by "&". Unlike url.ParseQuery it
-// takes ";" as data (as the WHATWG URL standard and browsers do): HTTP.md promises that a
+// takes ";" as data (as the WHATWG URL standard and browsers do): docs/http.md promises that a
 // semicolon in a text input is stored byte for byte, while r.URL.Query() silently dropped
 // any pair holding one, so the input arrived missing.
 func parseForm(s string) (map[string][]string, error) {

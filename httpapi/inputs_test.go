@@ -93,7 +93,7 @@ func TestReadBodyErrors(t *testing.T) {
 	}
 }
 
-// TestReadInputsKeepsSemicolons: HTTP.md's "input is data" holds for a query string and a
+// TestReadInputsKeepsSemicolons: docs/http.md's "input is data" holds for a query string and a
 // form body with raw semicolons; a query string that does not parse is a 400, not inputs
 // silently missing.
 func TestReadInputsKeepsSemicolons(t *testing.T) {

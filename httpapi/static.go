@@ -15,7 +15,7 @@ import (
 // http.Dir it stays inside the directory: files are opened through os.Root, so a symlink
 // that leads out of static/ is refused like ".."; names beginning with a dot (.env, .git)
 // are not served; a directory is served only through its index.html, never listed; and
-// what is not found gets HTTP.md's JSON error body.
+// what is not found gets the JSON error body of docs/http.md.
 type staticFiles struct {
 	dir string
 	log *slog.Logger

@@ -9,7 +9,7 @@ import (
 	"relaybase/value"
 )
 
-// authFiles are the signup/login/me endpoints HTTP.md describes, written in XanoScript.
+// authFiles are the signup/login/me endpoints docs/http.md describes, written in XanoScript.
 var authFiles = map[string]string{
 	endpointFile("auth/signup", "POST"): endpointSrc("auth/signup", "POST", `
   input {

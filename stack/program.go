@@ -168,7 +168,7 @@ func Supported() (statements []string, filters []string) {
 }
 
 // Run runs the endpoint for one request. Its error is a *relaybase.Error (400, 401, 403,
-// 404, 500, 501 or 503, per HTTP.md) or, for a failure it could not classify, another
+// 404, 500, 501 or 503, per docs/http.md) or, for a failure it could not classify, another
 // error that the caller answers with 500 without internals.
 func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 	p := e.p

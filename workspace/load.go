@@ -577,7 +577,7 @@ func isNumber(s string) bool {
 	return err == nil
 }
 
-// checkRoutes reports endpoints that collide under Xano's rule (HTTP.md): same group and
+// checkRoutes reports endpoints that collide under Xano's rule (docs/http.md, "Endpoints"): same group and
 // verb, same number of segments, every segment pair equal or a {param} on either side.
 func (l *loader) checkRoutes() {
 	for i, a := range l.ws.Endpoints {
