@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -168,6 +169,28 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	if status == 0 {
 		status = http.StatusOK
 	}
+	// Headers the stack set (util.set_header). With a Content-Type of its own that is not
+	// JSON, a text response is the body as it is: an HTML page, a CSV file.
+	ctype := "application/json; charset=utf-8"
+	for _, h := range resp.Headers {
+		if strings.EqualFold(h[0], "Content-Type") {
+			ctype = h[1]
+		}
+	}
+	setHeaders := func() { // once the body is known to be written
+		for _, h := range resp.Headers {
+			if !strings.EqualFold(h[0], "Content-Type") {
+				w.Header().Add(h[0], h[1])
+			}
+		}
+		w.Header().Set("Content-Type", ctype)
+	}
+	if text, ok := resp.Value.(string); ok && !isJSONType(ctype) {
+		setHeaders()
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, text)
+		return
+	}
 	body, err := value.EncodeJSON(resp.Value)
 	if err != nil {
 		e := &relaybase.Error{Code: relaybase.CodeFatal, Message: "Internal server error.", Err: fmt.Errorf("encode the response: %w", err)}
@@ -177,9 +200,16 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		writeError(w, r, s.log, e)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	setHeaders()
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// isJSONType reports whether a Content-Type names JSON (application/json, +json).
+func isJSONType(ctype string) bool {
+	mt, _, _ := strings.Cut(ctype, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // readInputs reads the request's inputs within BodyTimeout. Once the body is read the

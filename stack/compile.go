@@ -35,10 +35,18 @@ func (c *compiler) warnf(pos xs.Pos, format string, args ...any) {
 // unsupported reports a construct outside the core and returns the 501 error that the unit
 // answers with.
 func (c *compiler) unsupported(pos xs.Pos, what string) *relaybase.Error {
+	return c.unsupportedWhy(pos, what, "")
+}
+
+// unsupportedWhy is unsupported with the reason the construct does not run ("" for none).
+func (c *compiler) unsupportedWhy(pos xs.Pos, what, why string) *relaybase.Error {
+	if why != "" {
+		why = ": " + why
+	}
 	c.diags = append(c.diags, xs.Diagnostic{Pos: pos, Severity: xs.Unsupported,
-		Message: fmt.Sprintf("%s is not supported by relaybase", what)})
+		Message: fmt.Sprintf("%s is not supported by relaybase%s", what, why)})
 	err := &relaybase.Error{Code: relaybase.CodeNotImplemented,
-		Message: fmt.Sprintf("%s (at %s) is not supported by relaybase.", what, pos)}
+		Message: fmt.Sprintf("%s (at %s) is not supported by relaybase%s.", what, pos, why)}
 	if c.u != nil && c.u.unsupported == nil {
 		c.u.unsupported = err
 	}

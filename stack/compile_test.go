@@ -52,9 +52,9 @@ func TestUnsupportedConstructs(t *testing.T) {
 		}
 	}
 	want := []string{
-		"api/t/ai_post.xs:5:5: unsupported: statement ai.agent.run is not supported by relaybase",
+		"api/t/ai_post.xs:5:5: unsupported: statement ai.agent.run is not supported by relaybase: it needs an outside AI service (a model provider or an agent runtime), which relaybase does not connect to",
 		"api/t/filter_get.xs:4:26: unsupported: filter detect_encoding is not supported by relaybase",
-		"function/uses_cloud.xs:4:5: unsupported: statement cloud.aws.s3.read_file is not supported by relaybase",
+		"function/uses_cloud.xs:4:5: unsupported: statement cloud.aws.s3.read_file is not supported by relaybase: it needs a cloud provider's API (storage, search), which relaybase does not connect to; api.request can call it over HTTP",
 	}
 	slices.Sort(unsupported)
 	if strings.Join(unsupported, "\n") != strings.Join(want, "\n") {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"relaybase"
@@ -35,7 +36,7 @@ import (
 //
 // An error in a middleware: with exception_policy "silent" it is logged and ignored (what
 // the middleware wrote and the events it staged are rolled back, the request goes on as if
-// it had not run); with "rethrow" or "critical" the request fails with it. Middleware runs
+// it had not run, headers it set included); with "rethrow" or "critical" the request fails with it. Middleware runs
 // in the request's transaction.
 type middleware struct {
 	name    string
@@ -255,13 +256,13 @@ func (r *run) runMiddleware(m *middleware, vars any, phase string, auth relaybas
 	if err != nil {
 		return nil, false, fmt.Errorf("middleware %s: %w", m.name, err)
 	}
-	staged := len(r.staged)
+	staged, headers := len(r.staged), slices.Clone(r.headers)
 	res, err = r.exec(m.u, in, auth)
 	if err != nil && catchable(err) {
 		if rerr := sp.Rollback(); rerr != nil {
 			return nil, false, fmt.Errorf("middleware %s: %w", m.name, rerr)
 		}
-		r.staged = r.staged[:staged]
+		r.staged, r.headers = r.staged[:staged], headers
 		r.p.logger.Warn("middleware failed; its exception_policy is silent, so the request goes on",
 			"middleware", m.name, "phase", phase, "error", r.redactError(err).Error())
 		return nil, false, nil

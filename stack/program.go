@@ -113,6 +113,10 @@ type Request struct {
 type Response struct {
 	Value  any
 	Status int
+	// Headers are the headers util.set_header set, as (name, value) pairs in order: a
+	// name may repeat (Set-Cookie). A Content-Type among them replaces the JSON one, and
+	// a text Value is then written as it is (an HTML page).
+	Headers [][2]string
 }
 
 // Compile compiles a workspace. Diagnostics of severity xs.Error mean the program must not
@@ -208,7 +212,7 @@ func (e *Endpoint) Run(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, p.finalError(ctx, r.redactError(p.timedOut(ctx, err)), e.File, req.RequestID)
 	}
-	return &Response{Value: r.strip(out, false), Status: 200}, nil
+	return &Response{Value: r.strip(out, false), Status: 200, Headers: r.headers}, nil
 }
 
 // RunRealtimeTrigger runs the realtime_trigger stacks whose channel matches call (an exact

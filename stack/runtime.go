@@ -66,6 +66,9 @@ type run struct {
 	// testErr is how the call of a test block failed (nil: it succeeded).
 	testErr error
 
+	// headers are the response headers util.set_header set, in order (util.go).
+	headers [][2]string
+
 	// secretKeys maps objects that carry secrets (rows of tables with password fields,
 	// $input objects with password inputs) to the keys that must not leave the stack.
 	secretKeys map[*value.Object][]string

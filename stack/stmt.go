@@ -130,6 +130,10 @@ func (c *compiler) block(b *xs.Block) execFn {
 func (c *compiler) stmt(n *xs.Node) execFn {
 	h, ok := statements_[n.Keyword]
 	if !ok {
+		if why := outsideService(n.Keyword); why != "" {
+			err := c.unsupportedWhy(n.Pos, "statement "+n.Keyword, why)
+			return func(*frame) (ctl, error) { return ctlNext, err }
+		}
 		return c.unsupportedStmt(n.Pos, "statement "+n.Keyword)
 	}
 	exec := h(c, n)

@@ -255,8 +255,13 @@ func (l *loader) object(file string, n *xs.Node) *pendingQuery {
 	case "run", "run.job", "run.service":
 		l.run(file, n)
 	default:
+		why := ""
+		switch n.Keyword {
+		case "agent", "tool", "mcp_server":
+			why = " (it needs an outside AI service, which relaybase does not connect to)"
+		}
 		l.diags = append(l.diags, xs.Diagnostic{Pos: n.Pos, Severity: xs.Unsupported,
-			Message: fmt.Sprintf("%s: object kind not run by relaybase; it is not served", n.Keyword)})
+			Message: fmt.Sprintf("%s: object kind not run by relaybase%s; it is not served", n.Keyword, why)})
 	}
 	return nil
 }
