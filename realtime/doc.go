@@ -12,7 +12,9 @@
 // each queue into one non-blocking write; a socket that can't take it all is handed to a
 // pooled writer goroutine that waits on it (TLS connections always use the pool). Every frame
 // that fans out goes through the relaybase.Engine (in-process or Redis), even on one node,
-// and is delivered from the Engine handler, so several nodes behave as one. The Engine
+// and is delivered from the Engine handler, so several nodes behave as one; the one
+// exception is a stored frame's own node, which hands it to its members directly and drops
+// the Engine's copy by its offset (see Gap repair). The Engine
 // message is the encoded frame itself behind a small envelope (kind, visibility, offset,
 // subject): a frame is encoded once per publish and the same bytes are written to every
 // member. A connection's bytes go through its transport (transport.go: read, write frames,

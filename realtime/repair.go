@@ -351,6 +351,9 @@ func (s *Server) checker() {
 func (s *Server) broadcast(ctx context.Context, channel string, msg []byte, offset int64) error {
 	if offset > 0 {
 		s.deliverLocal(channel, msg)
+		if s.oweAgain(channel, msg, offset) {
+			return nil
+		}
 	}
 	err := s.engine.Publish(ctx, channel, msg)
 	if err == nil {
@@ -411,6 +414,24 @@ func (s *Server) owe(channel string, msg []byte, offset int64, err error) {
 	case s.owedWake <- struct{}{}:
 	default:
 	}
+}
+
+// oweAgain adds a stored frame to what is owed on channel when a publish there failed
+// already and has not gone out since: the Engine is down, and each publish would wait for
+// it to fail (holding the request that published it). The republisher publishes the newest
+// owed frame once the Engine is back; the other nodes read the ones before it from the
+// store. It reports whether the frame was owed.
+func (s *Server) oweAgain(channel string, msg []byte, offset int64) bool {
+	s.owedMu.Lock()
+	defer s.owedMu.Unlock()
+	o := s.owed[channel]
+	if o == nil || o.frame == nil {
+		return false
+	}
+	if offset > o.offset {
+		o.frame, o.offset = msg, offset
+	}
+	return true
 }
 
 // republisher publishes what failed again, with a backoff (100 ms doubling to 2 s), until

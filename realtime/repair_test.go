@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -170,4 +171,55 @@ func TestRepairGivesUp(t *testing.T) {
 	fs.failing.Store(false)
 	e.srv.Publish(context.Background(), ev[:1]) // too late
 	c.quiet()
+}
+
+// countingNode counts the stored frames a node publishes through its engine, by offset.
+type countingNode struct {
+	*memory.Engine
+	mu      sync.Mutex
+	offsets map[int64]int
+}
+
+func (e *countingNode) Publish(ctx context.Context, channel string, msg []byte) error {
+	if env, ok := openEnvelope(msg); ok && env.offset > 0 {
+		e.mu.Lock()
+		e.offsets[env.offset]++
+		e.mu.Unlock()
+	}
+	return e.Engine.Publish(ctx, channel, msg)
+}
+
+func (e *countingNode) count(offset int64) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.offsets[offset]
+}
+
+// TestOwedPublishesWaitForTheEngine: once a stored frame's publish has failed, later stored
+// frames of the channel do not try the engine (each would wait for it to fail): they are
+// owed, and the newest goes out once the engine is back, the others read from the store.
+func TestOwedPublishesWaitForTheEngine(t *testing.T) {
+	net := memoryNetwork()
+	store := openStore(t)
+	e1 := &countingNode{Engine: net.Node(), offsets: map[int64]int{}}
+	n1 := newEnv(t, withEngine(e1), withStore(store), withLimits(Limits{ReorderWait: 20 * time.Millisecond}))
+	n2 := newEnv(t, withEngine(net.Node()), withStore(store), withLimits(Limits{ReorderWait: 20 * time.Millisecond}))
+	a, b := n1.dial(""), n2.dial("")
+	a.join("history", nil)
+	b.join("history", nil)
+
+	e1.Disconnect()
+	ev := storeEvents(t, n1, "history", 4)
+	for i := range ev {
+		n1.srv.Publish(context.Background(), ev[i:i+1])
+	}
+	expectOffsets(t, a, "history", 1, 2, 3, 4)
+	for off := int64(2); off <= 3; off++ {
+		if n := e1.count(off); n != 0 {
+			t.Errorf("offset %d was published %d times while the engine was known down", off, n)
+		}
+	}
+	e1.Reconnect()
+	expectOffsets(t, b, "history", 1, 2, 3, 4)
+	b.quiet()
 }
