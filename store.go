@@ -44,6 +44,10 @@ type Store interface {
 	// the cursor as stored. An id the stream never issued (above its newest) is an error
 	// wrapping ErrNotFound, and changes nothing. It commits on its own.
 	SetRealtimeCursor(ctx context.Context, stream, client string, id int64) (int64, error)
+	// SetRealtimeCursors moves several clients' cursors in one stream forward, in one
+	// transaction (acks written behind, in batches). An id above what the stream issued is
+	// left out; no cursor moves back.
+	SetRealtimeCursors(ctx context.Context, stream string, cursors map[string]int64) error
 
 	// Ping checks that the database answers (for /readyz).
 	Ping(ctx context.Context) error

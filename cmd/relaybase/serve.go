@@ -366,6 +366,9 @@ func (n *node) close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("realtime: %w", err))
 		}
 	}
+	if n.servers != nil {
+		n.servers.Close() // the last acknowledged cursors, before the store closes
+	}
 	if n.debug != nil {
 		_ = n.debug.Close()
 	}

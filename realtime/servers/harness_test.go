@@ -361,6 +361,7 @@ func (n *node) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	_ = n.rt.Shutdown(ctx)
+	n.svc.Close()
 	n.hs.Close()
 	n.db.Close()
 	n.hs = nil

@@ -70,8 +70,9 @@ type channel struct {
 	subscribed bool // guarded by opMu
 	refs       int  // guarded by shard.mu
 
-	mu      sync.Mutex // guards members and their delivery state
+	mu      sync.Mutex // guards members, their delivery state, and newest
 	members []*member
+	newest  int64 // the newest stream id this node has seen: acks above it were never issued
 }
 
 // member is one socket's membership of one channel.
@@ -82,6 +83,7 @@ type member struct {
 	typed    *value.Object // ... coerced to their types ($input of a handler)
 	joinedAt int64         // epoch seconds
 	client   string        // the at-least-once cursor's client key, "" when it has none
+	cursor   int64         // its cursor as this member knows it (reader goroutine only)
 
 	// Guarded by ch.mu.
 	hold *[]envelope // non-nil while the join replies go out: live frames wait here
@@ -119,6 +121,7 @@ func (s *Service) deliver(k string, msg []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.newest = max(c.newest, env.id)
 	for _, m := range c.members {
 		if !audience(env, m) {
 			continue

@@ -39,6 +39,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// AckFlush is how often acknowledged cursors are written to the Store (0: 100 ms).
+	AckFlush time.Duration
 }
 
 // Service is the current realtime of one workspace on one node. It implements
@@ -56,6 +58,8 @@ type Service struct {
 
 	hub     hub
 	limits  limiter
+	acks    acks
+	started bool
 	sockets atomic.Int64 // the last socket_id handed out on this node, under its random base
 
 	attached atomic.Pointer[attachment]
@@ -103,6 +107,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.hub.init()
 	s.limits.init()
+	s.acks.init(s)
 	// socket_ids are integers (as Xano's session reports them): a random base per node
 	// keeps them apart across nodes and restarts.
 	s.sockets.Store(randomBase())
@@ -115,6 +120,24 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) Serve(ctx context.Context, rt *realtime.Server, tokens relaybase.Tokens, handlers relaybase.RealtimeHandlers) {
 	rt.SetRoutes(realtime.Route{Prefix: KeyPrefix, Deliver: s.deliver, Expired: s.expired})
 	s.attached.Store(&attachment{rt: rt, tokens: tokens, handlers: handlers, ctx: ctx})
+	if !s.started {
+		s.started = true
+		every := s.cfg.AckFlush
+		if every <= 0 {
+			every = DefaultAckFlush
+		}
+		s.acks.start(every)
+	}
+}
+
+// Close writes the acknowledged cursors not yet written and stops the Service's
+// goroutine. Call it after the realtime.Server's Shutdown (its connections' last acks)
+// and before closing the Store.
+func (s *Service) Close() {
+	if s.started {
+		s.acks.close()
+		<-s.acks.done
+	}
 }
 
 // Servers lists the servers' canonicals with their names, for the startup banner.

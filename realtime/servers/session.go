@@ -221,6 +221,10 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 			p.refuse(c, path, "", codeInternal, "The server could not join the channel right now. Try again.")
 			return
 		}
+		if pend := s.acks.pending(k, m.client); pend > cursor {
+			cursor, resumed = pend, true
+		}
+		m.cursor = cursor
 	}
 
 	ch := s.hub.acquire(k, path, p.sv, def)
@@ -299,6 +303,9 @@ func (p *protocol) history(sess *session, m *member, def *relaybase.RealtimeChan
 		p.refuse(c, path, "", codeInternal, "The server could not read the channel's messages right now.")
 		return 0
 	}
+	m.ch.mu.Lock()
+	m.ch.newest = max(m.ch.newest, page.Newest)
+	m.ch.mu.Unlock()
 	now := s.now()
 	if def.Conversation && def.ConversationLimit > 0 {
 		entries := page.Entries
@@ -544,16 +551,16 @@ func (p *protocol) ack(sess *session, f *clientFrame) {
 		p.refuse(c, f.Channel, "", codeInternal, "No database keeps cursors.")
 		return
 	}
-	cursor, err := s.store.SetRealtimeCursor(s.ctx(), m.ch.key, m.client, f.ID)
-	if err != nil {
-		if errors.Is(err, relaybase.ErrNotFound) {
-			p.refuse(c, f.Channel, "", codeBadFrame, "This channel never issued the message id "+strconv.FormatInt(f.ID, 10)+".")
-			return
-		}
-		s.log.Error("realtime servers: write cursor failed", "channel", f.Channel, "err", err)
-		p.refuse(c, f.Channel, "", codeInternal, "The server could not store the ack right now. Try again.")
+	m.ch.mu.Lock()
+	newest := m.ch.newest
+	m.ch.mu.Unlock()
+	if f.ID > newest {
+		p.refuse(c, f.Channel, "", codeBadFrame, "This channel never issued the message id "+strconv.FormatInt(f.ID, 10)+".")
 		return
 	}
+	cursor := max(m.cursor, f.ID)
+	m.cursor = cursor
+	s.acks.note(m.ch.key, m.client, cursor)
 	b := appendHead(nil, "ack", f.Channel)
 	b = append(b, `,"payload":{"cursor":"`...)
 	b = strconv.AppendInt(b, cursor, 10)

@@ -54,3 +54,33 @@ func (db *DB) SetRealtimeCursor(ctx context.Context, stream, client string, id i
 	}
 	return cursor, nil
 }
+
+// SetRealtimeCursors moves several clients' cursors in one stream forward in one
+// statement over arrays of clients and ids.
+func (db *DB) SetRealtimeCursors(ctx context.Context, stream string, cursors map[string]int64) error {
+	if len(cursors) == 0 {
+		return nil
+	}
+	if err := db.usable(); err != nil {
+		return db.fail("write cursors", err)
+	}
+	clients := make([]string, 0, len(cursors))
+	ids := make([]int64, 0, len(cursors))
+	for c, id := range cursors {
+		if !relaybase.StorableText(c) {
+			continue
+		}
+		clients, ids = append(clients, c), append(ids, id)
+	}
+	if !relaybase.StorableText(stream) || len(clients) == 0 {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, db.sql(`INSERT INTO {s}._relaybase_cursors AS c (stream, client, cursor)
+		SELECT $1::text, u.client, u.id FROM unnest($2::text[], $3::bigint[]) AS u(client, id)
+		WHERE u.id >= 0 AND u.id <= coalesce((SELECT next_offset - 1 FROM {s}._relaybase_channels WHERE channel = $1::text), 0)
+		ON CONFLICT (stream, client) DO UPDATE SET cursor = GREATEST(c.cursor, excluded.cursor)`), stream, clients, ids)
+	if err != nil {
+		return db.fail("write cursors", err)
+	}
+	return nil
+}

@@ -57,3 +57,32 @@ func (db *DB) SetRealtimeCursor(ctx context.Context, stream, client string, id i
 	}
 	return cursor, nil
 }
+
+// SetRealtimeCursors moves several clients' cursors in one stream forward, in one
+// transaction.
+func (db *DB) SetRealtimeCursors(ctx context.Context, stream string, cursors map[string]int64) error {
+	if len(cursors) == 0 {
+		return nil
+	}
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var next int64 = 1
+	err = tx.c.queryRow(ctx, "SELECT next_offset FROM _relaybase_channels WHERE channel = ?", stream).Scan(&next)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return db.fail("write cursors", err)
+	}
+	for client, id := range cursors {
+		if id < 0 || id > next-1 {
+			continue
+		}
+		if _, err := tx.c.exec(ctx,
+			`INSERT INTO _relaybase_cursors (stream, client, cursor) VALUES (?, ?, ?)
+			 ON CONFLICT (stream, client) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`, stream, client, id); err != nil {
+			return db.fail("write cursors", err)
+		}
+	}
+	return tx.Commit()
+}

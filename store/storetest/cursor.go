@@ -63,6 +63,25 @@ var cursorCases = map[string]func(*testing.T, Opener){
 			t.Errorf("after a restart: %d %v %v, want 2", c, ok, err)
 		}
 	},
+	"Batch": func(t *testing.T, open Opener) {
+		s := open(t)
+		appendFrames(t, s, "st", 1000, `1`, `2`, `3`)
+		if _, err := s.SetRealtimeCursor(ctx(t), "st", "c:ahead", 3); err != nil {
+			t.Fatal(err)
+		}
+		err := s.SetRealtimeCursors(ctx(t), "st", map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 1, "c:future": 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for client, want := range map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 3} {
+			if c, ok, _ := s.RealtimeCursor(ctx(t), "st", client); !ok || c != want {
+				t.Errorf("%s = %d %v, want %d", client, c, ok, want)
+			}
+		}
+		if _, ok, _ := s.RealtimeCursor(ctx(t), "st", "c:future"); ok {
+			t.Error("an id the stream never issued was stored")
+		}
+	},
 	"ConcurrentAcks": func(t *testing.T, open Opener) {
 		s := open(t)
 		var frames []string
