@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,17 @@ func loadWorkspace(dir string) (*workspace.Workspace, *stack.Program, []xs.Diagn
 	}
 	prog, more := stack.Compile(ws, stack.Options{})
 	diags = append(diags, more...)
+	// One list in file order, whichever step found each problem.
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Pos, diags[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 	return ws, prog, diags, nil
 }
 

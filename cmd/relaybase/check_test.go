@@ -40,3 +40,21 @@ func TestCheckFailsOnUnsupportedAndStrictRefusesToServe(t *testing.T) {
 		t.Fatalf("serve --strict exited %d:\n%s", code, out.String())
 	}
 }
+
+// TestCheckReportsEveryProblemInFileOrder: a query whose group is missing and a trigger
+// whose table is missing still have their stacks checked, and check lists every problem
+// in file order (workspace/testdata/check_all).
+func TestCheckReportsEveryProblemInFileOrder(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"check", "../../workspace/testdata/check_all"}, func(string) string { return "" }, &out, &out)
+	want := `api/shop/orphan_get.xs:3:3: error: api_group "nowhere" is not defined (no api_group.xs has that name)
+api/shop/orphan_get.xs:6:19: error: unknown filter lowercase: Xano has no filter of that name (did you mean lower?)
+table/trigger/ghost.xs:2:1: error: table_trigger ghost: table "ghost" does not exist
+table/trigger/ghost.xs:5:5: error: db.get: no table chosen
+table/trigger/ghost.xs:7:27: unsupported: filter csv_parse is not supported by relaybase
+4 errors, 1 unsupported, 0 warnings
+`
+	if code != 1 || out.String() != want {
+		t.Fatalf("check exited %d:\n%s\nwant:\n%s", code, out.String(), want)
+	}
+}
