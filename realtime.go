@@ -36,24 +36,41 @@ type Event struct {
 }
 
 // Events is the realtime side the function-stack runtime talks to. The runtime calls Stage
-// inside its transaction for every api.realtime_event, and Publish with everything staged
-// once the transaction has committed (never when it rolled back).
+// for every api.realtime_event, Store with everything staged just before its transaction
+// commits, and Publish with everything staged once it has committed (never when it rolled
+// back).
 type Events interface {
 	// Stage checks that an active rule matches ev.Channel (else an *Error for the stack:
-	// CodeInputError, as the channel is the caller's choice),
-	// encodes the frame, and stores it in the channel's history within tx when the channel
-	// keeps history, assigning its offset.
-	Stage(ctx context.Context, tx Tx, ev Event) (StagedEvent, error)
+	// CodeInputError, as the channel is the caller's choice) and encodes the frame. It
+	// stores nothing: an event to a channel that keeps history comes back with Keep set,
+	// to be stored by Store.
+	Stage(ctx context.Context, ev Event) (StagedEvent, error)
+	// Store stores in tx the staged events whose channel keeps history (Keep > 0), each
+	// under its channel's next offset (setting Offset, adding it to Frame, clearing Keep).
+	// The runtime calls it last, just before committing, so that the channel's offset,
+	// which stays locked until the commit, is held as briefly as possible; it takes the
+	// channels in the order of their names (one channel's events in their own order), so
+	// that transactions appending to the same channels never wait for each other in a
+	// circle.
+	Store(ctx context.Context, tx Tx, staged []StagedEvent) error
+	// KeepsHistory reports whether events to channel are stored (Stage sets Keep): only
+	// then does api.realtime_event need a write transaction. false for a channel no
+	// active rule matches.
+	KeepsHistory(channel string) bool
 	// Publish delivers staged events to every member, on every node, in order.
 	Publish(ctx context.Context, staged []StagedEvent)
 }
 
-// StagedEvent is an event encoded and, where the channel keeps history, stored.
+// StagedEvent is an event encoded and, once Store has stored it where the channel keeps
+// history, given its offset.
 type StagedEvent struct {
 	Channel             string
 	Frame               json.RawMessage // the frame as delivered, offset included when stored
 	SenderAuthenticated bool
 	Offset              int64 // the offset it was stored under; 0 when the channel keeps no history
+	// Keep is the channel's message_history while the event waits for Store; 0 once
+	// stored, or when the channel keeps no history.
+	Keep int
 	// Deliver, when set, sends the event instead of Events.Publish: events of Xano's
 	// current realtime (realtime.publish, message handlers) carry their own delivery.
 	Deliver func(ctx context.Context)

@@ -26,7 +26,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		st, err := e.srv.Stage(ctx, nil, ev)
+		st, err := e.srv.Stage(ctx, ev)
 		if err != nil {
 			b.Fatal(err)
 		}

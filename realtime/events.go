@@ -4,21 +4,22 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 
 	"relaybase"
 	"relaybase/value"
 )
 
 // Stage prepares an api.realtime_event (REALTIME.md §4): the channel must be a concrete name
-// an active rule matches; the event frame is encoded once here; when the channel keeps
-// history it is stored within tx (nil tx: not stored) and gets its offset. Nothing is sent
-// until Publish.
+// an active rule matches; the event frame is encoded once here. When the channel keeps
+// history the event comes back with Keep set, for Store to store and number. Nothing is
+// stored or sent here.
 //
 // A channel that is no valid name, or that no active rule matches, is an input error
 // (ERROR_CODE_INPUT_ERROR, a 400): the name almost always comes from the request (a room
 // the client picked), so it is the caller's mistake, to be told, not a server failure to
 // be logged. The stack fails with it, and its transaction rolls back.
-func (ch *Channels) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
+func (ch *Channels) Stage(ctx context.Context, ev relaybase.Event) (relaybase.StagedEvent, error) {
 	if !validChannelName(ev.Channel) {
 		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeInputError,
 			"api.realtime_event: the channel must be a name of 1 to %d bytes of printable text, got %s.", MaxChannelName, strconv.Quote(truncate(ev.Channel, 80)))
@@ -40,20 +41,48 @@ func (ch *Channels) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Eve
 	}
 	frame := appendEvent(make([]byte, 0, len(data)+len(sender)+len(ev.Channel)+64), sender, ev.Channel, data)
 	st := relaybase.StagedEvent{Channel: ev.Channel, Frame: frame, SenderAuthenticated: authed}
-	if tx != nil && ch.keepsHistory(rule) {
-		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{
-			Channel:             ev.Channel,
-			CreatedAt:           ch.now().UnixMilli(),
-			SenderAuthenticated: authed,
-			Frame:               slices.Clone(frame),
-		}, rule.History)
-		if err != nil {
-			return relaybase.StagedEvent{}, err
-		}
-		st.Frame = withOffset(frame, off)
-		st.Offset = off
+	if ch.keepsHistory(rule) {
+		st.Keep = rule.History
 	}
 	return st, nil
+}
+
+// KeepsHistory reports whether Stage's events to channel wait for Store: an active rule
+// matches it and keeps history, and there is a store.
+func (ch *Channels) KeepsHistory(channel string) bool {
+	rule, ok := ch.Match(channel)
+	return ok && ch.keepsHistory(rule)
+}
+
+// Store appends the staged events that wait for it (Keep > 0) to their channels' history in
+// tx, channel by channel in the order of the channels' names and, within a channel, in the
+// order staged, and gives each its offset. Appending locks the channel's offset until tx
+// ends (store/postgres), so the fixed order means two transactions never wait for each
+// other's channels in a circle.
+func (ch *Channels) Store(ctx context.Context, tx relaybase.Tx, staged []relaybase.StagedEvent) error {
+	var order []int
+	for i := range staged {
+		if staged[i].Keep > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(staged[a].Channel, staged[b].Channel) })
+	now := ch.now().UnixMilli()
+	for _, i := range order {
+		st := &staged[i]
+		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{
+			Channel:             st.Channel,
+			CreatedAt:           now,
+			SenderAuthenticated: st.SenderAuthenticated,
+			Frame:               slices.Clone(st.Frame),
+		}, st.Keep)
+		if err != nil {
+			return err
+		}
+		st.Frame = withOffset(st.Frame, off)
+		st.Offset, st.Keep = off, 0
+	}
+	return nil
 }
 
 // eventSender is the client object of an event raised with auth_table/auth_id.

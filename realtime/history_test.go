@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,10 +302,15 @@ func stage(t *testing.T, e *env, ev relaybase.Event, commit bool) relaybase.Stag
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.srv.Stage(ctx, tx, ev)
+	st, err := e.srv.Stage(ctx, ev)
+	if err == nil {
+		staged := []relaybase.StagedEvent{st}
+		err = e.srv.Store(ctx, tx, staged)
+		st = staged[0]
+	}
 	if err != nil {
 		tx.Rollback()
-		t.Fatalf("Stage: %v", err)
+		t.Fatalf("Stage and Store: %v", err)
 	}
 	if !commit {
 		tx.Rollback()
@@ -362,18 +368,16 @@ func TestEvents(t *testing.T) {
 
 	// Channels no active rule matches fail the statement, as the caller's mistake.
 	for _, ch := range []string{"nowhere", "inactive", "", "room/"} {
-		tx, _ := e.store.Begin(context.Background(), true)
-		_, err := e.srv.Stage(context.Background(), tx, relaybase.Event{Channel: ch, Data: 1})
-		tx.Rollback()
+		_, err := e.srv.Stage(context.Background(), relaybase.Event{Channel: ch, Data: 1})
 		var re *relaybase.Error
 		if err == nil || !errors.As(err, &re) || re.Message == "" || re.Code != relaybase.CodeInputError {
 			t.Fatalf("Stage to %q: %v, want an *Error with %s", ch, err, relaybase.CodeInputError)
 		}
 	}
-	// A nil transaction sends without storing.
-	st, err := e.srv.Stage(context.Background(), nil, relaybase.Event{Channel: "authchan", Data: "unstored"})
-	if err != nil || st.Offset != 0 {
-		t.Fatalf("Stage without tx: %+v, %v", st, err)
+	// An event that was never given to Store goes out without an offset.
+	st, err := e.srv.Stage(context.Background(), relaybase.Event{Channel: "authchan", Data: "unstored"})
+	if err != nil || st.Offset != 0 || st.Keep == 0 {
+		t.Fatalf("Stage: %+v, %v; want no offset, waiting for Store", st, err)
 	}
 	e.srv.Publish(context.Background(), []relaybase.StagedEvent{st})
 	if f := anon.expect(actEvent, "authchan"); f.m["offset"] != nil {
@@ -492,4 +496,76 @@ func TestJoinHead(t *testing.T) {
 	sendN(t, b, "history", 6, 6)
 	wantHead(n1, epoch, 6, 6)
 	wantHead(n1, epoch, 6, 6)
+}
+
+// Store stores what waits for it, channel by channel in name order (one channel's events in
+// their own order), numbers each within its channel and leaves the order of the list, which
+// is the order they are published in, alone. Events of channels without history pass by.
+func TestStoreOrdersChannels(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for ch, want := range map[string]bool{"history": true, "live/a": true, "public": false, "nowhere": false} {
+		if got := e.srv.KeepsHistory(ch); got != want {
+			t.Errorf("KeepsHistory(%s) = %v, want %v", ch, got, want)
+		}
+	}
+	var staged []relaybase.StagedEvent
+	for i, ch := range []string{"live/b", "public", "history", "live/b", "live/a"} {
+		st, err := e.srv.Stage(ctx, relaybase.Event{Channel: ch, Data: int64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staged = append(staged, st)
+	}
+	tx, err := e.store.Begin(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	seen := &appendOrder{Tx: tx}
+	if err := e.srv.Store(ctx, seen, staged); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(seen.channels, " "); got != "history live/a live/b live/b" {
+		t.Errorf("appended to %s, want the channels in name order", got)
+	}
+	want := []struct {
+		ch  string
+		off int64
+	}{{"live/b", 1}, {"public", 0}, {"history", 1}, {"live/b", 2}, {"live/a", 1}}
+	for i, st := range staged {
+		if st.Channel != want[i].ch || st.Offset != want[i].off || st.Keep != 0 {
+			t.Fatalf("staged[%d] = %s offset %d keep %d, want %s offset %d, stored", i, st.Channel, st.Offset, st.Keep, want[i].ch, want[i].off)
+		}
+		var f map[string]any
+		if err := json.Unmarshal(st.Frame, &f); err != nil || (st.Offset > 0) != (f["offset"] == float64(st.Offset)) || f["payload"] != float64(i) {
+			t.Fatalf("staged[%d] frame %s (%v)", i, st.Frame, err)
+		}
+	}
+	for ch, payloads := range map[string][]string{"live/a": {"4"}, "live/b": {"0", "3"}, "history": {"2"}} {
+		p, err := e.store.History(ctx, ch, 0, 0)
+		if err != nil || len(p.Entries) != len(payloads) {
+			t.Fatalf("History(%s): %+v %v", ch, p, err)
+		}
+		for i, en := range p.Entries {
+			var f map[string]any
+			if err := json.Unmarshal(en.Frame, &f); err != nil || fmt.Sprint(f["payload"]) != payloads[i] {
+				t.Errorf("History(%s)[%d] = %s, want payload %s", ch, i, en.Frame, payloads[i])
+			}
+		}
+	}
+}
+
+// appendOrder is a Tx that notes the channel of each AppendHistory it passes on.
+type appendOrder struct {
+	relaybase.Tx
+	channels []string
+}
+
+func (a *appendOrder) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep int) (int64, string, error) {
+	a.channels = append(a.channels, e.Channel)
+	return a.Tx.AppendHistory(ctx, e, keep)
 }

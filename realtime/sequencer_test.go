@@ -96,10 +96,15 @@ func storeEvents(t *testing.T, e *env, channel string, n int) []relaybase.Staged
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := e.srv.Stage(ctx, tx, relaybase.Event{Channel: channel, Data: int64(i)})
+		st, err := e.srv.Stage(ctx, relaybase.Event{Channel: channel, Data: int64(i)})
+		if err == nil {
+			staged := []relaybase.StagedEvent{st}
+			err = e.srv.Store(ctx, tx, staged)
+			st = staged[0]
+		}
 		if err != nil {
 			tx.Rollback()
-			t.Fatalf("Stage: %v", err)
+			t.Fatalf("Stage and Store: %v", err)
 		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)

@@ -293,7 +293,12 @@ func (c *compiler) stmtCreateSecretKey(n *xs.Node) execFn {
 }
 
 func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
-	c.u.writes = true // a channel with history stores the event in the transaction
+	// An event to a channel that keeps history is stored in the transaction, which must then
+	// be a write; one to a literal channel whose rule keeps none (or that nothing can send
+	// to) stores nothing and locks nothing, so a read transaction serves it.
+	if lit, ok := c.constText(attrOf(n, "channel")); !ok || c.p.opts.Events == nil || c.p.opts.Events.KeepsHistory(lit) {
+		c.u.writes = true
+	}
 	if e := attrOf(n, "event"); e != nil {
 		c.warnf(e.Position(), "api.realtime_event: event has no effect in the realtime protocol relaybase speaks; the frame's action is always \"event\"")
 	}
@@ -340,7 +345,7 @@ func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
 				ev.Sender = &relaybase.Identity{TableID: t.ID, RowID: rowID}
 			}
 		}
-		st, err := r.p.opts.Events.Stage(r.ctx, r.tx, ev)
+		st, err := r.p.opts.Events.Stage(r.ctx, ev)
 		if err != nil {
 			return ctlNext, wrapAt(pos, "api.realtime_event", err)
 		}

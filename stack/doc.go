@@ -8,11 +8,15 @@
 // trigger it reaches, still compiles and answers 501 naming it.
 //
 // At run time an Endpoint takes a Request, checks and coerces its inputs, and runs its
-// stack inside exactly one database transaction: BEGIN IMMEDIATE (Store.Begin(ctx, true))
-// when the stack, a function it calls or a table trigger it fires can write, else a read
-// transaction. A failing stack rolls everything back. api.realtime_event stages its event
-// inside the transaction (Events.Stage) and the staged events are published only after
-// Commit succeeded, never when the stack failed. table_trigger stacks run inside the
+// stack inside exactly one database transaction: a write one (Store.Begin(ctx, true)) when
+// the stack, a function it calls or a table trigger it fires can write, else a read
+// transaction. That is decided when compiling: api.realtime_event counts as a write unless
+// its channel is a literal whose rule keeps no history (Events.KeepsHistory), as then it
+// stores nothing. A failing stack rolls everything back. api.realtime_event stages its
+// event (Events.Stage: checked and encoded); when the stack has finished, the events of
+// channels that keep history are stored in the transaction (Events.Store), last, so that
+// each channel's offset is locked only for the commit; the staged events are published only
+// after Commit succeeded, never when the stack failed. table_trigger stacks run inside the
 // transaction that changed the row; realtime_trigger stacks run through
 // Program.RunRealtimeTrigger, which implements relaybase.Triggers.
 //

@@ -276,14 +276,19 @@ func jsonEq(t *testing.T, got, want string) {
 }
 
 // recordingEvents is a small in-process relaybase.Events: it records what was staged and
-// what was published. A channel named "forbidden" is refused like a channel no rule matches.
+// what was published. A channel named "forbidden" is refused like a channel no rule matches;
+// channels named "kept/..." keep history (10 frames), stored in the store by Store.
 type recordingEvents struct {
 	mu        sync.Mutex
 	staged    []relaybase.Event
 	published []relaybase.StagedEvent
 }
 
-func (r *recordingEvents) Stage(ctx context.Context, tx relaybase.Tx, ev relaybase.Event) (relaybase.StagedEvent, error) {
+func (r *recordingEvents) KeepsHistory(channel string) bool {
+	return strings.HasPrefix(channel, "kept/")
+}
+
+func (r *recordingEvents) Stage(ctx context.Context, ev relaybase.Event) (relaybase.StagedEvent, error) {
 	if ev.Channel == "forbidden" {
 		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal, "No channel rule matches %q.", ev.Channel)
 	}
@@ -301,7 +306,27 @@ func (r *recordingEvents) Stage(ctx context.Context, tx relaybase.Tx, ev relayba
 	r.mu.Lock()
 	r.staged = append(r.staged, ev)
 	r.mu.Unlock()
-	return relaybase.StagedEvent{Channel: ev.Channel, Frame: b, SenderAuthenticated: ev.Sender != nil}, nil
+	st := relaybase.StagedEvent{Channel: ev.Channel, Frame: b, SenderAuthenticated: ev.Sender != nil}
+	if r.KeepsHistory(ev.Channel) {
+		st.Keep = 10
+	}
+	return st, nil
+}
+
+// Store appends the events that wait for it to their channels, in the order staged.
+func (r *recordingEvents) Store(ctx context.Context, tx relaybase.Tx, staged []relaybase.StagedEvent) error {
+	for i := range staged {
+		st := &staged[i]
+		if st.Keep == 0 {
+			continue
+		}
+		off, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: st.Channel, Frame: st.Frame}, st.Keep)
+		if err != nil {
+			return err
+		}
+		st.Offset, st.Keep = off, 0
+	}
+	return nil
 }
 
 func (r *recordingEvents) Publish(ctx context.Context, staged []relaybase.StagedEvent) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"relaybase"
 	"relaybase/value"
@@ -104,6 +105,9 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 	}
 	r.tx = tx
 	out, err := r.guard(fn)
+	if err == nil {
+		err = r.storeStaged()
+	}
 	if err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			r.p.logger.Error("rollback failed", "error", rerr)
@@ -120,6 +124,18 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 		r.publish(context.WithoutCancel(r.ctx))
 	}
 	return out, nil
+}
+
+// storeStaged stores the staged events whose channels keep history, last thing before the
+// commit, so that each such channel's offset stays locked only for the commit (Events.Store).
+func (r *run) storeStaged() error {
+	if r.p.opts.Events == nil || !slices.ContainsFunc(r.staged, func(st relaybase.StagedEvent) bool { return st.Keep > 0 }) {
+		return nil
+	}
+	if err := r.p.opts.Events.Store(r.ctx, r.tx, r.staged); err != nil {
+		return fmt.Errorf("api.realtime_event: store the events in their channels' history: %w", err)
+	}
+	return nil
 }
 
 // publish sends what the committed transaction staged, in order: events of the current

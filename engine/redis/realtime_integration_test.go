@@ -242,10 +242,13 @@ func TestTwoNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := nodeB.srv.Stage(ctx, tx, relaybase.Event{Channel: "feed", Data: value.ObjectOf("n", int64(i))})
+		st, err := nodeB.srv.Stage(ctx, relaybase.Event{Channel: "feed", Data: value.ObjectOf("n", int64(i))})
 		if err != nil {
 			t.Fatalf("Stage: %v", err)
 		}
+		staged := []relaybase.StagedEvent{st}
+		must(t, nodeB.srv.Store(ctx, tx, staged))
+		st = staged[0]
 		must(t, tx.Commit())
 		nodeB.srv.Publish(ctx, []relaybase.StagedEvent{st})
 	}
