@@ -44,6 +44,10 @@ type Limits struct {
 	CloseTimeout    time.Duration // how long a closing handshake or a slow consumer's last write may take (5 s)
 	ReorderWait     time.Duration // how long a node holds a stored frame waiting for an earlier offset before reading it from the store (250 ms)
 	GapCheck        time.Duration // how often a node compares each history channel it serves with the store, to deliver frames whose publish was lost (10 s)
+	// FlushDelay is the longest a busy server holds a frame back so that it leaves in one
+	// write with the next ones for the same connection (coalesce.go): zero while the
+	// fan-out is light, growing to this as writing nears a core (15 ms). Negative: never.
+	FlushDelay time.Duration
 }
 
 // DefaultLimits are the limits of REALTIME.md §5.
@@ -61,6 +65,7 @@ var DefaultLimits = Limits{
 	CloseTimeout:    5 * time.Second,
 	ReorderWait:     250 * time.Millisecond,
 	GapCheck:        10 * time.Second,
+	FlushDelay:      15 * time.Millisecond,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -106,6 +111,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.GapCheck > 0 {
 		d.GapCheck = l.GapCheck
+	}
+	switch {
+	case l.FlushDelay > 0:
+		d.FlushDelay = l.FlushDelay
+	case l.FlushDelay < 0:
+		d.FlushDelay = 0
 	}
 	return d
 }

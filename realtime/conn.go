@@ -47,6 +47,8 @@ type conn struct {
 	drained   chan struct{}
 	closeCode int
 	members   []*member
+	lastFlush int64 // monoNow of the flushers' last write (0: none), for pacing (coalesce.go)
+	due       int64 // on the flushers' later list: when to write; guarded by flushers.mu
 
 	proto  *Conn // set when another Protocol speaks on this connection
 	tr     transport

@@ -37,6 +37,15 @@
 // order; what can't be (channels without history, frames trimmed from it) is announced to
 // the members with history_gap. repair.go says when each happens.
 //
+// # Coalescing
+//
+// Under load the flushers pace each connection (coalesce.go): one written less than the
+// current delay ago is written again when the delay is up, with everything that reached it
+// meanwhile in the same write. The delay is zero while writing frames one by one would take
+// under a quarter of a core, and grows to Limits.FlushDelay (15 ms) as that nears most of
+// a core; a frame for a connection not written within the delay goes at once. So at low
+// rates nothing waits, and at high ones the writes per frame drop below one.
+//
 // # Compression
 //
 // With Config.Deflate, a client that offers permessage-deflate (RFC 7692) gets it with no

@@ -14,7 +14,7 @@ func TestFlushersTakeOldestFirst(t *testing.T) {
 	}
 	var got []*conn
 	for next := 0; next < len(conns); {
-		got = f.take(got)
+		got, _ = f.take(got)
 		if len(got) == 0 {
 			t.Fatalf("take returned nothing with %d waiting", len(conns)-next)
 		}
@@ -30,7 +30,7 @@ func TestFlushersTakeOldestFirst(t *testing.T) {
 			f.add(extra)
 		}
 	}
-	if got = f.take(got); len(got) != 0 {
+	if got, _ = f.take(got); len(got) != 0 {
 		t.Fatalf("%d left after draining", len(got))
 	}
 }

@@ -102,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 	s.conns.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.pool.init(s.ctx.Done())
-	s.flush.init(runtime.GOMAXPROCS(0), s.ctx.Done(), &s.bg)
+	s.flush.init(runtime.GOMAXPROCS(0), s.lim.FlushDelay, s.ctx.Done(), &s.bg)
 	if err := s.engine.Start(s.ctx, s.deliver); err != nil {
 		s.cancel()
 		s.Channels.srv.CompareAndSwap(s, nil)

@@ -318,12 +318,20 @@ func (c *conn) slow() {
 // with the rest, to the writer pool, which waits for it. Under load the ready list grows
 // and every connection's frames are written together. The list is first in, first out:
 // the connection that has waited longest is written first, so none starves under load.
+//
+// Under load the flushers also pace connections (coalesce.go): one written less than the
+// current delay ago goes to the later list, due when the delay is up, so that what reaches
+// it meanwhile leaves in one write. The later list is first in, first out too (a delay is
+// the same for everyone, so dues come in the order connections were written).
 type flushers struct {
-	mu    sync.Mutex
-	ready []*conn // ready[head:] are waiting, oldest first
-	head  int
-	wake  chan struct{}
-	done  <-chan struct{}
+	mu        sync.Mutex
+	ready     []*conn // ready[head:] are waiting, oldest first
+	head      int
+	later     []*conn // later[laterHead:] wait for their due (conn.due), soonest first
+	laterHead int
+	wake      chan struct{}
+	done      <-chan struct{}
+	k         coalescer
 }
 
 const (
@@ -331,9 +339,11 @@ const (
 	flushBuf   = 64 << 10 // batches larger than this go to the writer pool
 )
 
-func (f *flushers) init(n int, done <-chan struct{}, bg *sync.WaitGroup) {
+func (f *flushers) init(n int, maxDelay time.Duration, done <-chan struct{}, bg *sync.WaitGroup) {
 	f.wake = make(chan struct{}, n)
 	f.done = done
+	f.k.max = int64(max(0, maxDelay))
+	f.k.windowAt.Store(monoNow())
 	for range n {
 		w := &flusher{f: f, buf: make([]byte, 0, flushBuf)}
 		w.fn = w.writeFD
@@ -345,8 +355,13 @@ func (f *flushers) init(n int, done <-chan struct{}, bg *sync.WaitGroup) {
 	}
 }
 
-// add marks c ready. Caller holds c.mu (lock order: conn.mu → flushers.mu).
+// add marks c ready, or due later when it was written less than the delay ago. Caller
+// holds c.mu (lock order: conn.mu → flushers.mu).
 func (f *flushers) add(c *conn) {
+	if due := f.k.dueAt(c.lastFlush); due != 0 {
+		f.addLater(c, due)
+		return
+	}
 	f.mu.Lock()
 	f.ready = append(f.ready, c)
 	n := len(f.ready) - f.head
@@ -359,9 +374,49 @@ func (f *flushers) add(c *conn) {
 	}
 }
 
-func (f *flushers) take(dst []*conn) []*conn {
+// addLater puts c on the later list, to be written at due (monoNow). Caller holds c.mu.
+func (f *flushers) addLater(c *conn, due int64) {
+	f.mu.Lock()
+	c.due = due
+	f.later = append(f.later, c)
+	n := len(f.later) - f.laterHead
+	f.mu.Unlock()
+	if n == 1 {
+		// A flusher arms its timer for it.
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take takes up to flushChunk ready connections, the later ones that are due first. next
+// is when the first of those still waiting is due (0: none waits).
+func (f *flushers) take(dst []*conn) (_ []*conn, next int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.laterHead < len(f.later) {
+		now := monoNow()
+		i := f.laterHead
+		for ; i < len(f.later) && f.later[i].due <= now; i++ {
+			f.ready = append(f.ready, f.later[i])
+		}
+		clear(f.later[f.laterHead:i])
+		f.laterHead = i
+		if i == len(f.later) {
+			f.later, f.laterHead = f.later[:0], 0
+			if cap(f.later) > 4096 {
+				f.later = nil
+			}
+		} else {
+			next = f.later[i].due
+			if f.laterHead >= 4096 && 2*f.laterHead >= len(f.later) {
+				m := copy(f.later, f.later[f.laterHead:])
+				clear(f.later[m:])
+				f.later, f.laterHead = f.later[:m], 0
+			}
+		}
+	}
 	waiting := f.ready[f.head:]
 	n := min(flushChunk, len(waiting))
 	dst = append(dst[:0], waiting[:n]...)
@@ -379,7 +434,7 @@ func (f *flushers) take(dst []*conn) []*conn {
 		clear(f.ready[m:])
 		f.ready, f.head = f.ready[:m], 0
 	}
-	return dst
+	return dst, next
 }
 
 type flusher struct {
@@ -393,15 +448,23 @@ type flusher struct {
 }
 
 func (w *flusher) run() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		select {
 		case <-w.f.wake:
+		case <-timer.C:
 		case <-w.f.done:
 			return
 		}
 		for {
-			w.local = w.f.take(w.local)
+			var next int64
+			w.local, next = w.f.take(w.local)
 			if len(w.local) == 0 {
+				if next != 0 {
+					timer.Reset(time.Duration(max(0, next-monoNow())))
+				}
 				break
 			}
 			for i, c := range w.local {
@@ -446,14 +509,23 @@ func (w *flusher) flushConn(c *conn) {
 			w.out = w.buf
 		}
 		w.n, w.err = 0, nil
+		k := &c.srv.flush.k
+		var t0 int64
+		if k.max != 0 {
+			t0 = monoNow()
+		}
 		if err := c.raw.Write(w.fn); err != nil && w.err == nil {
 			w.err = err
 		}
 		short := w.n < len(w.out)
 		w.out = nil
+		if k.max != 0 {
+			k.note(len(batch), monoNow()-t0, t0)
+		}
 
 		c.mu.Lock()
 		c.inflight = 0
+		c.lastFlush = t0
 		if w.err != nil && !c.cut {
 			clear(batch)
 			c.failLocked()
@@ -479,6 +551,14 @@ func (w *flusher) flushConn(c *conn) {
 		}
 		if c.queued <= c.srv.lim.OutQueue/2 {
 			c.wakeLocked()
+		}
+		if c.closeWire == nil {
+			if due := k.dueAt(c.lastFlush); due != 0 {
+				// More came during the write: it waits its turn like any frame.
+				c.srv.flush.addLater(c, due)
+				c.mu.Unlock()
+				return
+			}
 		}
 		c.mu.Unlock()
 	}
