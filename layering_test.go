@@ -52,6 +52,7 @@ func TestLayering(t *testing.T) {
 		"relaybase/store/postgres":    {"relaybase", "relaybase/value", "relaybase/internal/sqlbuild"},
 		"relaybase/store/storetest":   {"relaybase", "relaybase/value"},
 		"relaybase/engine/memory":     {"relaybase", "relaybase/value"},
+		"relaybase/filestore":         {"relaybase", "relaybase/value"},
 		"relaybase/engine/redis":      {"relaybase", "relaybase/value"},
 		"relaybase/engine/enginetest": {"relaybase", "relaybase/value"},
 		"relaybase/outbound":          {"relaybase", "relaybase/value"},

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"relaybase"
+	"relaybase/stack"
 	"relaybase/value"
 )
 
@@ -90,14 +91,8 @@ func readBody(r *http.Request, maxBody int64) (*value.Object, error) {
 			}
 			return nil, bodyError(err, maxBody)
 		}
-		in := formValues(r.MultipartForm.Value)
-		for name, files := range r.MultipartForm.File {
-			if len(files) > 0 {
-				f := files[0]
-				in.Set(name, value.ObjectOf("name", f.Filename, "size", f.Size, "mime", f.Header.Get("Content-Type")))
-			}
-		}
-		return in, nil
+		// File parts are added by attachUploads, which hands their content to the stack.
+		return formValues(r.MultipartForm.Value), nil
 	}
 	data, err := io.ReadAll(body)
 	if err != nil {
@@ -235,4 +230,37 @@ func setFormValue(cur any, path []string, v string) any {
 	member, _ := obj.Get(seg)
 	obj.Set(seg, setFormValue(member, rest, v))
 	return obj
+}
+
+// attachUploads adds the file parts of a multipart request to its inputs, each as an object
+// {name, size, mime} that stands for the file, and returns the files by those objects for
+// the stack (stack.Request.Uploads): a file input takes its content from there. A field
+// sent several times, or named with [] (photos[]), is an array of files.
+func attachUploads(r *http.Request, in *value.Object) map[*value.Object]stack.Upload {
+	if r.MultipartForm == nil || len(r.MultipartForm.File) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(r.MultipartForm.File))
+	for k := range r.MultipartForm.File {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	uploads := map[*value.Object]stack.Upload{}
+	for _, k := range names {
+		files := r.MultipartForm.File[k]
+		name, many := strings.CutSuffix(k, "[]")
+		list := make([]any, 0, len(files))
+		for _, fh := range files {
+			o := value.ObjectOf("name", fh.Filename, "size", fh.Size, "mime", fh.Header.Get("Content-Type"))
+			uploads[o] = stack.Upload{Name: fh.Filename, MIME: fh.Header.Get("Content-Type"), Size: fh.Size,
+				Open: func() (io.ReadCloser, error) { return fh.Open() }}
+			list = append(list, o)
+		}
+		if many || len(list) > 1 {
+			in.Set(name, list)
+		} else if len(list) == 1 {
+			in.Set(name, list[0])
+		}
+	}
+	return uploads
 }

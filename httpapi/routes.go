@@ -15,6 +15,9 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
 	mux.HandleFunc("GET /relaybase.js", s.handleClientJS)
+	if s.cfg.Files != nil {
+		mux.HandleFunc("GET /vault/{id}/{name}", s.handleFile)
+	}
 	if s.cfg.Realtime != nil {
 		mux.Handle("/rt/", s.cfg.Realtime)
 	}

@@ -38,8 +38,10 @@ type Config struct {
 	BodyTimeout time.Duration
 	CORS        CORS
 	RateLimit   RateLimit
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Files serves stored files at their paths, /vault/<id>/<name> (nil: no such route).
+	Files  relaybase.FileStore
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // CORS says which browser origins may call the API. Empty Origins allows any origin.
@@ -160,6 +162,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		return
 	}
 	req.Input = in
+	req.Uploads = attachUploads(r, in)
 	resp, err := ep.Run(r.Context(), req)
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -16,6 +16,7 @@ import (
 	"relaybase"
 	"relaybase/auth"
 	"relaybase/engine/memory"
+	"relaybase/filestore"
 	"relaybase/store/sqlite"
 	"relaybase/value"
 	"relaybase/workspace"
@@ -79,6 +80,7 @@ type tenv struct {
 	logs   *syncBuffer
 	diags  []xs.Diagnostic
 	tokens *auth.Tokens
+	files  *filestore.Store
 }
 
 // newEnv writes the files into a workspace directory, loads it, migrates a real SQLite
@@ -156,6 +158,10 @@ func envFromDir(t testing.TB, wsDir, dataDir string) *tenv {
 	}
 	logs := &syncBuffer{}
 	ev := &recordingEvents{}
+	files, err := filestore.Open(filepath.Join(dir, "files"), []byte("a signing key of 32 bytes, fixed"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub := &recordingPublisher{}
 	p, cdiags := Compile(ws, Options{
 		Store:     db,
@@ -167,8 +173,9 @@ func envFromDir(t testing.TB, wsDir, dataDir string) *tenv {
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:       func() time.Time { return fixedNow },
 		Cache:     memory.NewCache(func() time.Time { return fixedNow }),
+		Files:     files,
 	})
-	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, pub: pub, logs: logs, diags: cdiags, tokens: tokens}
+	return &tenv{t: t, ws: ws, p: p, db: db, events: ev, pub: pub, logs: logs, diags: cdiags, tokens: tokens, files: files}
 }
 
 // endpoint finds an endpoint by verb and path.

@@ -48,6 +48,7 @@ type inputFilter struct {
 var inputTypes = map[string]bool{
 	"text": true, "int": true, "decimal": true, "bool": true, "email": true, "password": true,
 	"timestamp": true, "date": true, "uuid": true, "json": true, "enum": true, "object": true,
+	"file": true, "image": true, "video": true, "audio": true, "attachment": true,
 }
 
 // inputs compiles the field declarations of an input block (or an object's schema).
@@ -80,7 +81,7 @@ func (c *compiler) inputs(b *xs.Block, prefix string) []*inputDecl {
 // a workspace using them is valid XanoScript, reported as unsupported; any other unknown
 // type is an error.
 var xanoOnlyTypes = map[string]bool{
-	"image": true, "video": true, "audio": true, "attachment": true, "file": true, "vector": true,
+	"vector":    true,
 	"geo_point": true, "geo_multipoint": true, "geo_linestring": true, "geo_multilinestring": true,
 	"geo_polygon": true, "geo_multipolygon": true,
 }
@@ -96,7 +97,7 @@ func (c *compiler) inputDecl(n *xs.Node, prefix string) *inputDecl {
 		if xanoOnlyTypes[typ] {
 			c.unsupported(n.Pos, "input type "+fd.Type)
 		} else {
-			c.errorf(n.Pos, "input %s: unknown type %q (want text, int, decimal, bool, email, password, timestamp, date, uuid, json, enum or object)", fd.Name, fd.Type)
+			c.errorf(n.Pos, "input %s: unknown type %q (want text, int, decimal, bool, email, password, timestamp, date, uuid, json, enum, object, file, image, video, audio or attachment)", fd.Name, fd.Type)
 		}
 		return nil
 	}
@@ -486,6 +487,8 @@ func (r *run) inputScalar(d *inputDecl, v any, param string) (any, error) {
 			}
 		}
 		return v, nil
+	case "file", "image", "video", "audio", "attachment":
+		return r.fileInput(v, param)
 	}
 	if s, ok := v.(string); ok && isTextType(d.typ) {
 		v = applyTransforms(d.filters, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -36,6 +37,11 @@ type Options struct {
 	TaskTimeout time.Duration
 	// Cache is the key-value store of the redis.* statements; nil: they fail clearly.
 	Cache relaybase.Cache
+	// Files keeps the files of storage.create_attachment and its siblings; nil: they fail
+	// clearly.
+	Files relaybase.FileStore
+	// MaxFile bounds one stored file (0: 64 MiB).
+	MaxFile int64
 }
 
 // Program is a compiled workspace: its endpoints, functions and triggers as closures.
@@ -107,6 +113,17 @@ type Request struct {
 	URI       string
 	Headers   map[string]string // canonical header names
 	RequestID string
+	// Uploads are the files sent with the request (multipart parts), by the placeholder
+	// object that stands for each in Input: a file input takes one of them.
+	Uploads map[*value.Object]Upload
+}
+
+// Upload is a file sent with a request: what its sender said of it, and its content.
+type Upload struct {
+	Name string
+	MIME string
+	Size int64
+	Open func() (io.ReadCloser, error)
 }
 
 // Response is what an endpoint answers: Value is already stripped of secrets.

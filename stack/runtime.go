@@ -66,6 +66,9 @@ type run struct {
 	mock string
 	// testErr is how the call of a test block failed (nil: it succeeded).
 	testErr error
+	// files are the file resources of the run (uploads taken by file inputs,
+	// storage.create_file_resource's results), by the object that stands for each.
+	files map[*value.Object]fileSource
 
 	// headers are the response headers util.set_header set, in order (util.go).
 	headers [][2]string

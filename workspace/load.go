@@ -349,6 +349,9 @@ var fieldTypes = map[string]relaybase.FieldType{
 	"timestamp": relaybase.TypeTimestamp, "date": relaybase.TypeDate, "email": relaybase.TypeEmail,
 	"password": relaybase.TypePassword, "uuid": relaybase.TypeUUID, "json": relaybase.TypeJSON,
 	"enum": relaybase.TypeEnum, "object": relaybase.TypeObject,
+	// A stored file's metadata (storage.create_attachment's result) is an object, kept as one.
+	"attachment": relaybase.TypeObject, "image": relaybase.TypeObject, "video": relaybase.TypeObject,
+	"audio": relaybase.TypeObject, "file": relaybase.TypeObject,
 }
 
 func (l *loader) table(file string, n *xs.Node) *relaybase.Table {

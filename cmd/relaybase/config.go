@@ -46,6 +46,8 @@ var settings = []setting{
 	{"log_level", "info", "log level: debug, info, warn or error", kindString},
 	{"strict", "false", "refuse to start when the workspace uses XanoScript that relaybase does not run", kindBool},
 	{"max_body", "8MiB", "largest request body accepted", kindBytes},
+	{"files_dir", "", "where stored files (storage.create_attachment ...) are kept (default DATA/files); nodes share files only through a shared directory", kindString},
+	{"max_file", "64MiB", "largest file storage.create_attachment and its siblings store", kindBytes},
 	{"body_timeout", "60s", "longest a client may take to send an endpoint request's body (400 past it)", kindDuration},
 	{"stack_timeout", "30s", "longest one run of a stack (an endpoint request, a realtime trigger) may take; past it, it is stopped and rolled back (500)", kindDuration},
 	{"rt_soft_frame", "64KiB", "realtime: largest client frame answered normally (bigger gets too_large)", kindBytes},

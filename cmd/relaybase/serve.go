@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 	"relaybase/auth"
 	"relaybase/engine/memory"
 	"relaybase/engine/redis"
+	"relaybase/filestore"
 	"relaybase/httpapi"
 	"relaybase/outbound"
 	"relaybase/realtime"
@@ -63,6 +66,7 @@ type node struct {
 	debug     *http.Server // pprof, when debug_addr is set
 	outbound  *outbound.Client
 	tokens    *auth.Tokens
+	files     *filestore.Store
 	name      string              // this node's name in task leases and run records
 	sched     *schedule.Scheduler // runs the workspace's tasks; nil when off or none
 }
@@ -158,6 +162,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		BodyTimeout: cfg.duration("body_timeout"),
 		CORS:        corsConfig(cfg.yaml),
 		RateLimit:   rateLimitConfig(cfg.yaml),
+		Files:       n.files,
 		Logger:      log,
 	})
 	n.listener, err = net.Listen("tcp", cfg.str("addr"))
@@ -214,6 +219,17 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 
 	key, err := authKey(ctx, cfg, getenv, dataDir, n.store, isPostgres(cfg.str("db")))
 	if err != nil {
+		return nil, nil, diags, err
+	}
+	filesDir := cfg.str("files_dir")
+	if filesDir == "" {
+		filesDir = filepath.Join(dataDir, "files")
+	}
+	// Signed URLs of private files use a key of their own, derived from the auth key, so
+	// that every node sharing the auth key accepts every node's signatures.
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("relaybase file signatures"))
+	if n.files, err = filestore.Open(filesDir, mac.Sum(nil)); err != nil {
 		return nil, nil, diags, err
 	}
 	tokens, err := auth.NewTokens(key)
@@ -290,6 +306,8 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		Timeout:     cfg.duration("stack_timeout"),
 		TaskTimeout: cfg.duration("task_timeout"),
 		Cache:       cacheOf(n.engine),
+		Files:       n.files,
+		MaxFile:     cfg.bytes("max_file"),
 	})
 	diags = append(diags, more...)
 	if workspace.HasErrors(more) {
