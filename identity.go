@@ -7,7 +7,7 @@ import (
 )
 
 // Identity is who a request or a connection acts as: the auth table that issued its token
-// (TableID, the dbo_id of REALTIME.md), the user's row in it, and the extras the token
+// (TableID, the dbo_id of protocol.md), the user's row in it, and the extras the token
 // carries. The zero Identity is anonymous.
 type Identity struct {
 	TableID int64

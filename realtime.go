@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 )
 
-// ChannelRule is one realtime_channel definition (REALTIME.md §3).
+// ChannelRule is one realtime_channel definition (protocol.md §3).
 type ChannelRule struct {
 	Pattern string // "marvel_chat_room", or a prefix pattern ending in "*" ("room/*")
 	Active  bool
@@ -28,7 +28,7 @@ type ChannelRule struct {
 }
 
 // Event is what api.realtime_event raises: Data (a value) sent to Channel as an `event`
-// frame, with Sender as its identity when auth_table/auth_id were given (REALTIME.md §4).
+// frame, with Sender as its identity when auth_table/auth_id were given (protocol.md §4).
 type Event struct {
 	Channel string
 	Data    any
@@ -77,7 +77,7 @@ type StagedEvent struct {
 }
 
 // Engine carries published frames between relaybase nodes and keeps presence across them
-// (PRODUCT.md, "Parts"). engine/memory serves one process; engine/redis several nodes.
+// (product.md, "Parts"). engine/memory serves one process; engine/redis several nodes.
 // engine/enginetest is the suite both pass.
 //
 // Ordering: frames published to one channel by one node arrive at every node in the order
@@ -109,7 +109,7 @@ type Engine interface {
 type TriggerCall struct {
 	Action  string // "join" or "message"
 	Channel string
-	Client  any // the client object C of REALTIME.md §2, as a value
+	Client  any // the client object C of protocol.md §2, as a value
 	Options any
 	Payload any
 	Auth    Identity

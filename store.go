@@ -159,7 +159,7 @@ func (Or) cond()   {}
 func (*Not) cond() {}
 func (*Cmp) cond() {}
 
-// HistoryEntry is one stored realtime frame (REALTIME.md §3, §5b).
+// HistoryEntry is one stored realtime frame (protocol.md §3, §5b).
 type HistoryEntry struct {
 	Channel   string
 	Offset    int64 // assigned by AppendHistory

@@ -9,7 +9,7 @@
 // compression or extra member is rejected before any key is used, so "dir", "none", RSA or
 // ECDH substitutions never reach a decrypter. The claims are a JSON object:
 //
-//	dbo_id  int     the auth table's id (Identity.TableID; REALTIME.md's dbo_id), > 0
+//	dbo_id  int     the auth table's id (Identity.TableID; protocol.md's dbo_id), > 0
 //	row_id  int     the user's row in that table (Identity.RowID)
 //	extras  object  the token's extras (Identity.Extras), key order kept; absent when empty
 //	iat     int     issued at, Unix seconds

@@ -31,7 +31,7 @@ type CapacityStep struct {
 	Why        string       `json:"why,omitempty"` // a failed step's reason
 }
 
-// capacityLimitMs is the p95 publish→deliver a channel may have and still count (PRODUCT.md's
+// capacityLimitMs is the p95 publish→deliver a channel may have and still count (product.md's
 // figure for a room people chat in: a quarter of a second is still "at once").
 const capacityLimitMs = 250
 

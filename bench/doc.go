@@ -2,7 +2,7 @@
 //
 // It drives a relaybase server (or, for the floor scenario, a writer with no server logic)
 // over loopback with many lean WebSocket clients in one process, publishes at a paced rate,
-// and reports what PRODUCT.md's performance targets are stated in: publish→deliver latency
+// and reports what product.md's performance targets are stated in: publish→deliver latency
 // percentiles from an HDR histogram (3 significant digits, never averages), deliveries per
 // second, the server's CPU per delivery read from /proc/<pid>/stat, and the server's memory
 // per idle connection read from its /metrics. The capacity scenario turns that into one

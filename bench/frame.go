@@ -131,7 +131,7 @@ func closeCode(p []byte) int {
 const handshakeKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
 // upgradeRequest is the HTTP request that opens a WebSocket at path on host, offering
-// token as the subprotocol when there is one (REALTIME.md §1).
+// token as the subprotocol when there is one (protocol.md §1).
 func upgradeRequest(host, path, token string) []byte {
 	b := make([]byte, 0, 192+len(token))
 	b = append(b, "GET "...)

@@ -46,7 +46,7 @@ func (l *Latency) Merge(o *Latency) {
 // Count is the number of values recorded.
 func (l *Latency) Count() int64 { return l.h.TotalCount() }
 
-// Summary returns the percentiles PRODUCT.md's targets are stated in.
+// Summary returns the percentiles product.md's targets are stated in.
 func (l *Latency) Summary() Percentiles {
 	if l.h.TotalCount() == 0 {
 		return Percentiles{}

@@ -43,7 +43,7 @@ type Options struct {
 	MaxMembers int
 
 	// fanout: the floor's CPU µs per write on this machine, printed beside CPU per delivery
-	// and used for the target; 0 uses PRODUCT.md's reference figure.
+	// and used for the target; 0 uses product.md's reference figure.
 	FloorMicros float64
 	// floor: the command that runs the writer in a process of its own (relaybase-bench
 	// floor-serve); empty runs it in this process (tests).
@@ -62,7 +62,7 @@ type Options struct {
 	Log    io.Writer // progress lines; nil for none
 }
 
-// referenceFloorMicros is PRODUCT.md's measured cost of one write per frame, used when the
+// referenceFloorMicros is product.md's measured cost of one write per frame, used when the
 // floor was not measured in the same session.
 const referenceFloorMicros = 6.45
 
@@ -100,7 +100,7 @@ func Defaults(o Options) (Options, error) {
 		o.Duration = d.duration
 	}
 	if o.Size == 0 {
-		o.Size = 48 // an event frame of ~120 bytes, as PRODUCT.md's floor writes
+		o.Size = 48 // an event frame of ~120 bytes, as product.md's floor writes
 	}
 	if o.Canonical == "" {
 		o.Canonical = d.canon

@@ -119,7 +119,7 @@ type ConnectResult struct {
 	Latency          *Percentiles `json:"latency"` // dial → join reply
 }
 
-// Target is one PRODUCT.md performance target checked against this run.
+// Target is one product.md performance target checked against this run.
 type Target struct {
 	What string `json:"what"`
 	Want string `json:"want"`

@@ -231,7 +231,7 @@ func runDelivery(ctx context.Context, o Options, r *Result) error {
 		r.FloorMicros = o.FloorMicros
 		if r.FloorMicros == 0 {
 			r.FloorMicros = referenceFloorMicros
-			r.Notes = append(r.Notes, fmt.Sprintf("floor %.2f µs per write is PRODUCT.md's reference; run the floor scenario and pass --floor-us for this machine's", referenceFloorMicros))
+			r.Notes = append(r.Notes, fmt.Sprintf("floor %.2f µs per write is product.md's reference; run the floor scenario and pass --floor-us for this machine's", referenceFloorMicros))
 		}
 	}
 	return nil

@@ -2,7 +2,7 @@ package bench
 
 import "fmt"
 
-// judge adds PRODUCT.md's performance targets that apply to this run's parameters. A
+// judge adds product.md's performance targets that apply to this run's parameters. A
 // target is stated for one configuration (1,000 members at 100 publishes/s, ...); a run
 // with other parameters is reported without a verdict. A delivery that never arrived has
 // no latency, so any loss misses a latency target.

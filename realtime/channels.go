@@ -87,7 +87,7 @@ func NewChannels(cfg ChannelsConfig) (*Channels, error) {
 	}, nil
 }
 
-// Match returns the rule for a concrete channel name (REALTIME.md §3): an exact pattern
+// Match returns the rule for a concrete channel name (protocol.md §3): an exact pattern
 // wins, then the longest prefix pattern; inactive rules match nothing. The rule is the
 // channels' own copy: read it, don't change it.
 func (ch *Channels) Match(channel string) (*relaybase.ChannelRule, bool) {

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Actions of REALTIME.md §2.
+// Actions of protocol.md §2.
 const (
 	actJoin           = "join"
 	actLeave          = "leave"
@@ -20,7 +20,7 @@ const (
 	actPresenceUpdate = "presence_update"
 )
 
-// Error codes of REALTIME.md §2.2.
+// Error codes of protocol.md §2.2.
 const (
 	codeBadFrame          = "bad_frame"
 	codeUnknownAction     = "unknown_action"
@@ -36,7 +36,7 @@ const (
 	codeInternal          = "internal"
 )
 
-// clientFrame is a decoded client → server frame (REALTIME.md §2.1).
+// clientFrame is a decoded client → server frame (protocol.md §2.1).
 type clientFrame struct {
 	Action        string
 	Channel       string // options.channel, valid when the action needs one

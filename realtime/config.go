@@ -25,11 +25,11 @@ type Config struct {
 	Deflate bool
 	// Logger (nil: discard).
 	Logger *slog.Logger
-	// Limits of REALTIME.md §5.
+	// Limits of protocol.md §5.
 	Limits Limits
 }
 
-// Limits are the per-connection limits of REALTIME.md §5. Zero fields take the defaults.
+// Limits are the per-connection limits of protocol.md §5. Zero fields take the defaults.
 type Limits struct {
 	SoftFrame       int           // a client frame above it gets too_large (64 KiB)
 	HardFrame       int           // a client frame above it closes with 1009 (1 MiB)
@@ -50,7 +50,7 @@ type Limits struct {
 	FlushDelay time.Duration
 }
 
-// DefaultLimits are the limits of REALTIME.md §5.
+// DefaultLimits are the limits of protocol.md §5.
 var DefaultLimits = Limits{
 	SoftFrame:       64 << 10,
 	HardFrame:       1 << 20,

@@ -14,7 +14,7 @@ import (
 // These tests run the protocol over memTransport: no sockets, every byte the server wrote
 // read back in order.
 
-// TestJoinOrderInMemory: a join with history and presence answers in REALTIME.md §2.3's
+// TestJoinOrderInMemory: a join with history and presence answers in protocol.md §2.3's
 // order (join reply, presence_full, history, then live frames), and a frame published
 // while the history is read comes once, after it, whether or not the history held it.
 func TestJoinOrderInMemory(t *testing.T) {

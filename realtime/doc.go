@@ -1,5 +1,5 @@
 // Package realtime is relaybase's realtime side: WebSocket connections at /rt/{canonical}
-// speaking the protocol of Xano's realtime (REALTIME.md), channel rules, presence, history
+// speaking the protocol of Xano's realtime (protocol.md), channel rules, presence, history
 // and resume, the frame codec, and the limits that keep one client from hurting others.
 // Channels (the rules, the event codec and the history of a workspace's channels) implements
 // relaybase.Events for the function-stack runtime and exists before the Server, which is
@@ -69,7 +69,7 @@
 //     that overtakes an earlier offset waits for it at most Limits.ReorderWait, then the
 //     missing ones are read from the store (repair.go). A node delivers its own stored
 //     frames to its members directly and drops the Engine's copy by its offset.
-//   - On join (REALTIME.md §2.3): the join reply, presence_full, history or the resumed
+//   - On join (protocol.md §2.3): the join reply, presence_full, history or the resumed
 //     frames, then live frames. Live frames that arrive meanwhile are held on the member and
 //     flushed after, minus those the history already held (offset ≤ its newest) and
 //     presence updates already reflected in presence_full.

@@ -10,7 +10,7 @@ import (
 	"relaybase/value"
 )
 
-// Stage prepares an api.realtime_event (REALTIME.md §4): the channel must be a concrete name
+// Stage prepares an api.realtime_event (protocol.md §4): the channel must be a concrete name
 // an active rule matches; the event frame is encoded once here. When the channel keeps
 // history the event comes back with Keep set, for Store to store and number. Nothing is
 // stored or sent here.

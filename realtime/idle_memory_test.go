@@ -14,7 +14,7 @@ import (
 )
 
 // TestIdleMemory measures what an idle connection joined to one channel costs (heap and
-// stacks after GC, PRODUCT.md: ≤ 12 KB). The clients are in the same process but keep no
+// stacks after GC, product.md: ≤ 12 KB). The clients are in the same process but keep no
 // goroutine, so the figure includes their sockets too: it errs on the high side.
 func TestIdleMemory(t *testing.T) {
 	const n = 2000

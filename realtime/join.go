@@ -25,7 +25,7 @@ type joining struct {
 	list         [][]byte // the presence list, when wantPresence
 }
 
-// join answers a join (REALTIME.md §2.3), in the order doc.go states: the client is
+// join answers a join (protocol.md §2.3), in the order doc.go states: the client is
 // admitted, becomes a member whose live frames are held, what is stored is read, the
 // replies go out (join reply, presence_full, history or the resumed frames), and then the
 // held live frames, minus those the replies already carried.
@@ -278,7 +278,7 @@ func resumeGap(page relaybase.HistoryPage, j joinPayload) bool {
 	return false
 }
 
-// visible applies the receive rule (REALTIME.md §3) to a stored frame.
+// visible applies the receive rule (protocol.md §3) to a stored frame.
 func visible(e relaybase.HistoryEntry, rule *relaybase.ChannelRule, authed bool) bool {
 	return authed || !(e.AuthenticatedOnly || (rule.AuthChannel && e.SenderAuthenticated))
 }

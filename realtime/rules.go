@@ -11,13 +11,13 @@ import (
 	"relaybase"
 )
 
-// MaxChannelName is the longest channel name, in bytes (REALTIME.md §3).
+// MaxChannelName is the longest channel name, in bytes (protocol.md §3).
 const MaxChannelName = 256
 
 // historySizes are the message_history settings Xano offers.
 var historySizes = []int{0, 25, 50, 100, 250, 1000}
 
-// CheckRules validates channel rules (REALTIME.md §3, "Matching"): a `*` anywhere but at the
+// CheckRules validates channel rules (protocol.md §3, "Matching"): a `*` anywhere but at the
 // end of a pattern, an empty or non-printable pattern, two active rules with one pattern,
 // and a message_history outside 0/25/50/100/250/1000 are errors; a prefix pattern whose
 // nested_channels is off only earns a warning, as it is treated as nested anyway.

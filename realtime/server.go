@@ -373,7 +373,7 @@ func fnv32(s string) uint32 {
 	return h
 }
 
-// clientJSON is the client object C of REALTIME.md §2 for a connection.
+// clientJSON is the client object C of protocol.md §2 for a connection.
 func clientJSON(socketID string, id relaybase.Identity) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, `{"socketId":`...)

@@ -3,7 +3,7 @@
 // Compile turns a loaded workspace (package workspace, whose objects package xs parsed)
 // into a Program once, at load: every expression and statement becomes a Go closure and
 // every stack variable a slot in a frame, so a request never walks the AST. Constructs
-// outside relaybase's core (XANOSCRIPT.md) are reported as xs.Unsupported diagnostics with
+// outside relaybase's core (docs/xanoscript.md) are reported as xs.Unsupported diagnostics with
 // their position; an endpoint that contains one, directly or through a function or table
 // trigger it reaches, still compiles and answers 501 naming it.
 //
@@ -28,7 +28,7 @@
 // the shape of a password hash (argon2 or bcrypt) is dropped too, so a hash copied into a
 // new object by a filter never leaks either. See secret.go.
 //
-// Values are those of package value; their rules (XANOSCRIPT.md, "Values and coercion")
+// Values are those of package value; their rules (docs/xanoscript.md, "Values and coercion")
 // live in value and in this package's ops.go. Filters live in package stack/filter; this
 // package only calls them.
 //

@@ -1,5 +1,5 @@
 // Package web holds the files every relaybase serves itself, embedded in the binary:
-// relaybase.js, the project's own dependency-free JavaScript client (REALTIME.md, CLIENT).
+// relaybase.js, the project's own dependency-free JavaScript client (docs/protocol.md, "The project's own client").
 package web
 
 import _ "embed"

@@ -1,5 +1,5 @@
 // relaybase.js: relaybase's own JavaScript client. Dependency-free ES module, served by every
-// relaybase at /relaybase.js. Documented in docs/client.md; the wire protocol is REALTIME.md.
+// relaybase at /relaybase.js. Documented in docs/client.md; the wire protocol is protocol.md.
 //
 //   import { RelaybaseClient, api } from "/relaybase.js";
 //   const rt = new RelaybaseClient({ url: "ws://localhost:8080/rt/marvel-chat", token });
@@ -16,7 +16,7 @@
 // from the oldest hole, a history_gap from the server makes it ask at once, and a frame whose
 // offset it has seen is dropped.
 
-/** Close codes after which the client reconnects by itself (REALTIME.md §1). */
+/** Close codes after which the client reconnects by itself (protocol.md §1). */
 export const RECONNECT_CODES = Object.freeze([1006, 1011, 1012, 1013, 1014, 4000]);
 
 /** WebSocket readyState of an open socket (the same in browsers and in the `ws` package). */

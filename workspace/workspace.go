@@ -1,4 +1,4 @@
-// Package workspace loads a workspace directory (XANOSCRIPT.md, "Workspaces"): it parses
+// Package workspace loads a workspace directory (docs/xanoscript.md, "Workspaces"): it parses
 // every .xs file with package xs, sorts the objects by kind (a file's kind comes from its
 // first keyword, not its folder), reads relaybase.yaml, and checks what can be checked
 // without running anything (table definitions, channel rules, route collisions). It does
@@ -49,7 +49,7 @@ type Workspace struct {
 	// TableIDs fixes table ids to Xano's (relaybase.yaml table_ids); numeric table
 	// references ("37") resolve through it.
 	TableIDs map[string]int64
-	// Config is relaybase.yaml as read (keys of PRODUCT.md's configuration), nil if absent.
+	// Config is relaybase.yaml as read (keys of product.md's configuration), nil if absent.
 	Config map[string]any
 	// StaticDir is DIR/static when it exists, else "".
 	StaticDir string

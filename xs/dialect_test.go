@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestDialects covers every item of "What real workspace files contain" in XANOSCRIPT.md.
+// TestDialects covers every item of "What Xano's own exports contain" in docs/xanoscript.md (the kinds of construct real workspace files hold).
 func TestDialects(t *testing.T) {
 	tests := []struct {
 		name  string

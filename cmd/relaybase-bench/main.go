@@ -1,6 +1,6 @@
 // Command relaybase-bench is relaybase's own load generator: it runs one benchmark scenario
 // against a relaybase server on loopback and prints what it measured next to the targets
-// of PRODUCT.md. scripts/bench builds it, starts a pinned server, and runs it; see
+// of product.md. scripts/bench builds it, starts a pinned server, and runs it; see
 // docs/BENCHMARKS.md.
 //
 //	relaybase-bench SCENARIO [flags]      fanout bigroom rooms idle endpoint floor connect
@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.DurationVar(&o.Ramp, "ramp", 0, "at most this long to connect and join the members (default 30s + 1ms per member)")
 	fs.DurationVar(&o.Drain, "drain", 0, "at most this long after the last publish for deliveries (default 10s)")
 	fs.IntVar(&o.MaxMembers, "max-members", 0, "capacity: the largest channel to try (default: the open-file limit allows)")
-	fs.Float64Var(&o.FloorMicros, "floor-us", 0, "fanout: this machine's floor, CPU µs per write (default: PRODUCT.md's 6.45)")
+	fs.Float64Var(&o.FloorMicros, "floor-us", 0, "fanout: this machine's floor, CPU µs per write (default: product.md's 6.45)")
 	fs.StringVar(&o.WriterCPU, "writer-cpu", "", "floor: pin the writer process to these CPUs, e.g. 0 (where the server would run)")
 	fs.StringVar(&o.AuthKey, "auth-key", "", "connect: the server's token key (default: RELAYBASE_AUTH_KEY, else --data/auth.key)")
 	fs.StringVar(&o.DataDir, "data", "", "connect: the server's data directory, holding auth.key")

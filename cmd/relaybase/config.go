@@ -12,7 +12,7 @@ import (
 	"relaybase/outbound"
 )
 
-// A setting is one configuration value, named by one rule (PRODUCT.md): flag --log-format,
+// A setting is one configuration value, named by one rule (product.md): flag --log-format,
 // environment RELAYBASE_LOG_FORMAT, relaybase.yaml key log_format. A flag wins over the
 // environment, which wins over relaybase.yaml, which wins over the default.
 type setting struct {

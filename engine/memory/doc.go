@@ -1,5 +1,5 @@
 // Package memory is the in-process realtime Engine: fan-out and presence for relaybase
-// running as one process (PRODUCT.md, "Parts"). A Network holds what Redis holds for
+// running as one process (product.md, "Parts"). A Network holds what Redis holds for
 // engine/redis; each Engine is one node on it, so tests can run several relaybase nodes in
 // one process.
 //

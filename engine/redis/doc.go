@@ -1,5 +1,5 @@
 // Package redis is the realtime Engine for relaybase running as several nodes behind a load
-// balancer (PRODUCT.md, "Parts"): Redis pub/sub carries every published frame to every node
+// balancer (product.md, "Parts"): Redis pub/sub carries every published frame to every node
 // with members in its channel, and presence lives in Redis, one sorted set per channel
 // scored by each member's last heartbeat. engine/enginetest is the suite it passes, as
 // engine/memory does.
@@ -43,7 +43,7 @@
 // is down (Redis restarting, network trouble) misses what is published meanwhile, and a
 // Publish that fails may or may not have gone out (it is not retried, so a message is never
 // delivered twice). Members don't lose stored frames that way: history and offsets live in
-// the database, and a member that rejoins with "since" gets what it missed (REALTIME.md
+// the database, and a member that rejoins with "since" gets what it missed (protocol.md
 // §5b). Frames not stored (unstored broadcasts, presence updates, private messages) sent
 // while a node is cut off are lost.
 //

@@ -6,7 +6,7 @@
 //   node --test test/node/sdk-conformance.test.mjs      (RELAYBASE_BIN=... to skip the build)
 //
 // The SDK's world differs from a browser's in one respect: the WebSocket global rewrites the
-// SDK's wss://<host>/rt/<canonical> (port dropped, TLS assumed, REALTIME.md §1) to the local
+// SDK's wss://<host>/rt/<canonical> (port dropped, TLS assumed, protocol.md §1) to the local
 // ws://127.0.0.1:PORT/rt/<canonical> (lib/sdk-world.mjs). Each simulated member loads its own
 // copy of the SDK, because the SDK keeps one socket per loaded copy.
 //
