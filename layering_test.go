@@ -43,9 +43,10 @@ func TestLayering(t *testing.T) {
 		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime"},
 		"relaybase/workspace":        {"relaybase", "relaybase/value", "relaybase/xs"},
 		"relaybase/stack/filter":     {"relaybase/value"},
-		"relaybase/stack":            {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter"},
+		"relaybase/stack/twig":       {"relaybase/value"},
+		"relaybase/stack":            {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter", "relaybase/stack/twig"},
 		// schedule runs compiled tasks through the ledger contract: the stack, never a store.
-		"relaybase/schedule": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter", "relaybase/stack"},
+		"relaybase/schedule": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/stack"},
 		// Adapters.
 		"relaybase/internal/sqlbuild": {"relaybase", "relaybase/value"},
 		"relaybase/store/sqlite":      {"relaybase", "relaybase/value", "relaybase/internal/sqlbuild"},
@@ -57,7 +58,7 @@ func TestLayering(t *testing.T) {
 		"relaybase/engine/enginetest": {"relaybase", "relaybase/value"},
 		"relaybase/outbound":          {"relaybase", "relaybase/value"},
 		"relaybase/httpapi": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
-			"relaybase/stack", "relaybase/stack/filter", "relaybase/realtime", "relaybase/auth"},
+			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth"},
 		"relaybase/web": {},
 		// Test support.
 		"relaybase/internal/testenv": {},

@@ -1,10 +1,13 @@
 package stack
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strings"
 
+	"relaybase"
+	"relaybase/stack/twig"
 	"relaybase/value"
 	"relaybase/xs"
 )
@@ -14,9 +17,10 @@ import (
 
 func init() {
 	registerStatements(map[string]func(c *compiler, n *xs.Node) execFn{
-		"util.set_header":   (*compiler).stmtSetHeader,
-		"util.get_vars":     (*compiler).stmtGetVars,
-		"util.geo_distance": (*compiler).stmtGeoDistance,
+		"util.set_header":      (*compiler).stmtSetHeader,
+		"util.get_vars":        (*compiler).stmtGetVars,
+		"util.geo_distance":    (*compiler).stmtGeoDistance,
+		"util.template_engine": (*compiler).stmtTemplateEngine,
 	})
 }
 
@@ -138,6 +142,91 @@ func (c *compiler) stmtGeoDistance(n *xs.Node) execFn {
 		d := 2 * earthRadius * math.Asin(math.Min(1, math.Sqrt(h)))
 		if as != nil {
 			as(f, d)
+		}
+		return ctlNext, nil
+	}
+}
+
+// stmtTemplateEngine compiles util.template_engine { value = """...""" } as $text: the
+// template (a subset of Twig, package twig) rendered with the stack's variables: $var,
+// $input, $env, $auth, and bare names for stack variables. A constant template is parsed
+// once, here, so its syntax errors are load errors. Values reach the template with
+// their secrets (password fields) removed, as when they leave the stack.
+func (c *compiler) stmtTemplateEngine(n *xs.Node) execFn {
+	e := attrOf(n, "value")
+	if e == nil {
+		c.errorf(n.Pos, "util.template_engine needs value = \"\"\"...\"\"\"")
+		return nop
+	}
+	var fixed *twig.Template
+	if src, ok := c.constText(e); ok {
+		t, err := twig.Parse(src)
+		if err != nil {
+			c.errorf(e.Position(), "util.template_engine: %v", err)
+			return nop
+		}
+		fixed = t
+	}
+	val := c.expr(e)
+	as := c.as(n)
+	varAll := c.expr(&xs.Var{Pos: n.Pos, Name: "$var"})
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		t := fixed
+		if t == nil {
+			v, err := val(f)
+			if err != nil {
+				return ctlNext, err
+			}
+			src, ok := v.(string)
+			if !ok {
+				return ctlNext, errorAt(pos, "util.template_engine value must be a text, got %s", value.TypeName(v))
+			}
+			if t, err = twig.Parse(src); err != nil {
+				return ctlNext, errorAt(pos, "util.template_engine: %v", err)
+			}
+		}
+		seen := map[string]any{}
+		var failed error
+		resolve := func(name string) any {
+			if v, ok := seen[name]; ok {
+				return v
+			}
+			var v any
+			switch name {
+			case "$var":
+				v, failed = varAll(f)
+			case "$input":
+				v = f.input
+			case "$env":
+				v = f.r.envValue()
+			case "$auth":
+				v = authValue(f)
+			default:
+				if i, ok := f.u.slots[name]; ok {
+					v = f.slots[i]
+				}
+			}
+			v = f.r.strip(v, false)
+			seen[name] = v
+			return v
+		}
+		out, err := t.Execute(resolve)
+		if err == nil {
+			err = failed
+		}
+		if err != nil {
+			if errors.Is(err, twig.ErrTooLarge) {
+				return ctlNext, errorAt(pos, "util.template_engine: the text would pass %d MiB", twig.MaxOutput>>20)
+			}
+			var re *relaybase.Error
+			if errors.As(err, &re) {
+				return ctlNext, err
+			}
+			return ctlNext, errorAt(pos, "util.template_engine: %v", err)
+		}
+		if as != nil {
+			as(f, out)
 		}
 		return ctlNext, nil
 	}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -119,7 +120,6 @@ func TestOutsideServices(t *testing.T) {
     util.ip_lookup { value = $env.$remote_ip } as $where
     ai.external.mcp.tool.run { url = "https://mcp.example" tool = "x" } as $r
     api.lambda { code = "return 1;" } as $l
-    util.template_engine { value = "{{ 1 }}" } as $html
   }
   response = 1`),
 	})
@@ -134,7 +134,6 @@ func TestOutsideServices(t *testing.T) {
 		"5:5: unsupported: statement util.ip_lookup is not supported by relaybase: it needs a geo-IP database",
 		"6:5: unsupported: statement ai.external.mcp.tool.run is not supported by relaybase: it needs an outside AI service",
 		"7:5: unsupported: statement api.lambda is not supported by relaybase: it needs Xano's JavaScript lambda runtime",
-		"8:5: unsupported: statement util.template_engine is not supported by relaybase",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %q in\n%s", want, all)
@@ -143,5 +142,53 @@ func TestOutsideServices(t *testing.T) {
 	_, err := e.call("POST", "o", "")
 	if re := wantError(t, err, relaybase.CodeNotImplemented); !strings.Contains(re.Message, "cloud provider's API") {
 		t.Errorf("501: %s", re.Message)
+	}
+}
+
+func TestTemplateEngine(t *testing.T) {
+	e := newEnv(t, map[string]string{
+		endpointFile("page", "POST"): endpointSrc("page", "POST", `  input { text name }
+  stack {
+    db.add user { data = {name: $input.name, email: "a@b.c", password: "s3cret-pass"} } as $user
+    var $items { value = [{name: "Tea", price: 4.5}, {name: "<Cake>", price: 12}] }
+    util.template_engine {
+      value = """
+        <h1>Hello {{ $input.name|capitalize }}</h1>
+        {% for item in $var.items %}<li>{{ loop.index }}. {{ item.name }}{% if item.price > 10 %} (dear){% endif %}</li>{% endfor %}
+        <p>{{ user.email }}[{{ user.password }}] {{ $env.GREETING }}</p>
+      """
+    } as $html
+  }
+  response = $html|trim`),
+		endpointFile("dyn", "POST"): endpointSrc("dyn", "POST", `  input { text tpl }
+  stack {
+    util.template_engine { value = $input.tpl } as $out
+  }
+  response = $out`),
+	})
+	out := e.mustCall("POST", "page", `{"name": "ann"}`)
+	var got string
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h1>Hello Ann</h1>", "<li>1. Tea</li><li>2. &lt;Cake&gt; (dear)</li>", "<p>a@b.c[] hello</p>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in %s", want, got)
+		}
+	}
+	jsonEq(t, e.mustCall("POST", "dyn", `{"tpl": "{{ 2 * 21 }}"}`), `"42"`)
+	_, err := e.call("POST", "dyn", `{"tpl": "{% include 'x' %}"}`)
+	if re := wantError(t, err, relaybase.CodeFatal); !strings.Contains(re.Message, "the tag {% include %} is not supported") {
+		t.Errorf("dynamic template: %s", re.Message)
+	}
+
+	bad := loadEnv(t, map[string]string{
+		endpointFile("bad", "GET"): endpointSrc("bad", "GET", `  stack {
+    util.template_engine { value = "{% for x in y %}" } as $out
+  }
+  response = $out`),
+	})
+	if len(bad.diags) != 1 || !strings.Contains(bad.diags[0].String(), "api/t/bad_get.xs:3:36: error: util.template_engine: template 1:17: expected {% endfor %}, found end of template") {
+		t.Errorf("diagnostics %v", bad.diags)
 	}
 }
