@@ -178,6 +178,40 @@ func joinFrame(channel string) []byte {
 	return appendClientFrame(nil, opText, p, [4]byte{0x5a, 0x1e, 0x77, 0x3c})
 }
 
+// joinFrameCurrent is a member's join in the current protocol, with the client_id its
+// at-least-once cursor is kept under.
+func joinFrameCurrent(channel, clientID string) []byte {
+	p := make([]byte, 0, 64+len(channel)+len(clientID))
+	p = append(p, `{"action":"join","channel":`...)
+	p = strconv.AppendQuote(p, channel)
+	p = append(p, `,"options":{"client_id":`...)
+	p = strconv.AppendQuote(p, clientID)
+	p = append(p, `}}`...)
+	return appendClientFrame(nil, opText, p, [4]byte{0x5a, 0x1e, 0x77, 0x3c})
+}
+
+// ackPrefix is the start of an ack frame's JSON for channel; the id and `"}` follow.
+func ackPrefix(channel string) []byte {
+	p := append([]byte(`{"action":"ack","channel":`), strconv.Quote(channel)...)
+	return append(p, `,"id":"`...)
+}
+
+// findID reads the "id":"N" of a current-protocol message frame (0 when it has none).
+func findID(p []byte) int64 {
+	i := bytes.LastIndex(p, []byte(`"id":"`))
+	if i < 0 {
+		return 0
+	}
+	var n int64
+	for _, c := range p[i+6:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
+
 // clientCloseFrame is a masked close frame with status 1000.
 func clientCloseFrame() []byte {
 	return appendClientFrame(nil, opClose, []byte{0x03, 0xE8}, [4]byte{1, 2, 3, 4})

@@ -20,12 +20,19 @@ type Options struct {
 	// endpoint): members are spread over URL and Nodes in turn, and so are publishes, so
 	// frames cross nodes through the realtime engine. Pid and DebugURL stay URL's.
 	Nodes     []string
-	Canonical string // realtime canonical: the server's /rt/{canonical}
-	API       string // API group path, e.g. /api:bench
-	Channel   string // the channel members join (rooms: the prefix of its channels)
-	Pid       int    // server pid, for /proc/<pid>/stat CPU and /proc/<pid>/status memory
-	DebugURL  string // the server's pprof (relaybase --debug-addr): forced GC, CPU profiles
-	Profile   string // write a CPU profile of the server over the measurement to this file
+	Canonical string // realtime canonical: the server's /rt/{canonical} (current protocol: /ws/<canonical>)
+	// Protocol is the realtime protocol members speak: "legacy" (/rt/, the default) or
+	// "current" (Xano's current realtime at /ws/, docs/realtime.md); fanout and endpoint
+	// scenarios only.
+	Protocol string
+	// Acks: members of the current protocol acknowledge what they receive (the highest id
+	// of each read, as an at-least-once client does).
+	Acks     bool
+	API      string // API group path, e.g. /api:bench
+	Channel  string // the channel members join (rooms: the prefix of its channels)
+	Pid      int    // server pid, for /proc/<pid>/stat CPU and /proc/<pid>/status memory
+	DebugURL string // the server's pprof (relaybase --debug-addr): forced GC, CPU profiles
+	Profile  string // write a CPU profile of the server over the measurement to this file
 
 	Members  int           // clients (connect: the size of the cycling pool; floor: sockets; capacity: the first step)
 	Rate     float64       // publishes per second (connect: dials per second, 0 = flat out)
@@ -89,6 +96,24 @@ func Defaults(o Options) (Options, error) {
 	d, ok := defs[o.Scenario]
 	if !ok {
 		return o, fmt.Errorf("unknown scenario %q (want one of %v)", o.Scenario, Scenarios)
+	}
+	switch o.Protocol {
+	case "", "legacy":
+		o.Protocol = "legacy"
+		if o.Acks {
+			return o, fmt.Errorf("--acks needs --protocol current")
+		}
+	case "current":
+		switch o.Scenario {
+		case "fanout":
+			d.canon = "benchv2" // bench/testdata/workspace/realtime_server/bench.xs
+		case "endpoint":
+			d.canon, d.channel = "chatv2", "rooms/bench" // examples/chat's realtime_server chat_rt
+		default:
+			return o, fmt.Errorf("--protocol current runs the fanout and endpoint scenarios only")
+		}
+	default:
+		return o, fmt.Errorf("--protocol %q: want legacy or current", o.Protocol)
 	}
 	if o.Members == 0 {
 		o.Members = d.members

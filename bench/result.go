@@ -71,6 +71,8 @@ type Params struct {
 	Channel    string   `json:"channel,omitempty"`
 	Publishers int      `json:"publishers,omitempty"`
 	Pid        int      `json:"pid,omitempty"`
+	Protocol   string   `json:"protocol,omitempty"` // "current": Xano's current realtime (/ws/)
+	Acks       bool     `json:"acks,omitempty"`     // members acked what they read
 }
 
 // Machine describes where the run happened.
@@ -208,6 +210,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 		head += fmt.Sprintf(" over %d channels", p.Channels)
 	}
 	head += fmt.Sprintf(", %s, %d B marker", p.Duration, p.Size)
+	if p.Protocol == "current" {
+		head += ", current protocol (/ws/)"
+		if p.Acks {
+			head += " with acks"
+		}
+	}
 	fmt.Fprintln(w, head)
 	m := r.Machine
 	fmt.Fprintf(w, "  machine: %d CPUs, Linux %s, %s; generator on CPUs %s", m.CPUs, m.Kernel, m.Go, m.GeneratorCPUs)

@@ -32,6 +32,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Scenario == "rooms" {
 		r.Params.Channels = o.Channels
 	}
+	if o.Protocol == "current" {
+		r.Params.Protocol, r.Params.Acks = o.Protocol, o.Acks
+	}
 	switch o.Scenario {
 	case "fanout", "bigroom", "rooms", "endpoint":
 		r.Params.Publishers = o.Publishers
@@ -72,6 +75,26 @@ func channelOf(o Options) func(i int64) string {
 // memberSpecs builds n clients that join the channel channelOf gives them, anonymous or
 // with tokens[i % len(tokens)].
 func memberSpecs(host, path string, n int, channelOf func(int64) string, tokens []string) []*clientSpec {
+	return memberSpecsFor(legacyOptions, host, path, n, channelOf, tokens)
+}
+
+var legacyOptions = Options{Protocol: "legacy"}
+
+// memberSpecsFor is memberSpecs for o's protocol: members of the current one join with a
+// client_id each and, with o.Acks, ack what they read.
+func memberSpecsFor(o Options, host, path string, n int, channelOf func(int64) string, tokens []string) []*clientSpec {
+	if o.Protocol == "current" {
+		specs := make([]*clientSpec, n)
+		req := upgradeRequest(host, path, "")
+		for i := range specs {
+			ch := channelOf(int64(i))
+			specs[i] = &clientSpec{req: req, joins: joinFrameCurrent(ch, "bench-"+strconv.Itoa(i)), nJoins: 1}
+			if o.Acks {
+				specs[i].ack = ackPrefix(ch)
+			}
+		}
+		return specs
+	}
 	joins := map[string][]byte{}
 	reqs := map[string][]byte{}
 	specs := make([]*clientSpec, n)
@@ -102,12 +125,18 @@ func joinMembers(ctx context.Context, o Options, channelOf func(int64) string, t
 	if err != nil {
 		return nil, err
 	}
+	if o.Protocol == "current" {
+		if len(o.Nodes) > 0 {
+			return nil, fmt.Errorf("--protocol current runs on one node (--nodes is for the legacy protocol)")
+		}
+		path = "/ws/" + o.Canonical
+	}
 	sw, err := newSwarm(swarmConfig{addr: addr, host: host, path: path, loops: o.Loops})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	specs := memberSpecs(host, path, o.Members, channelOf, tokens)
+	specs := memberSpecsFor(o, host, path, o.Members, channelOf, tokens)
 	if len(o.Nodes) > 0 {
 		// Members go to URL and the other nodes in turn.
 		addrs := []*unix.SockaddrInet4{nil}
@@ -189,6 +218,14 @@ func runDelivery(ctx context.Context, o Options, r *Result) error {
 	path, body := "/event", eventBody(chOf, o.Size)
 	if o.Scenario == "endpoint" {
 		path, body = "/messages", messageBody(chOf, o.Size)
+	}
+	if o.Protocol == "current" {
+		// realtime.publish instead of api.realtime_event: bench/testdata/workspace's publish,
+		// examples/chat's current/messages (a row stored, then published).
+		path = "/publish"
+		if o.Scenario == "endpoint" {
+			path = "/current/messages"
+		}
 	}
 	hc := newHTTPClient(o.Publishers)
 	pub := &publisher{

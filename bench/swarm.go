@@ -60,6 +60,9 @@ type clientSpec struct {
 	joins  []byte
 	nJoins int
 	addr   *unix.SockaddrInet4 // the node to dial; nil: the swarm's address
+	// ack, when set, is the start of this member's ack frame's JSON ({"action":"ack",
+	// "channel":C,"id":"): it acks the highest id of each read (current protocol).
+	ack []byte
 }
 
 // client is one socket and its state. It is owned by its loop.
@@ -70,6 +73,8 @@ type client struct {
 	pending int    // join replies still expected
 	start   int64  // wall ns when the dial began
 	in      []byte // unparsed bytes carried to the next read
+	ackID   int64  // the highest message id read, to ack
+	acked   int64  // the highest id acked
 }
 
 const (
@@ -276,6 +281,7 @@ type loop struct {
 	conns    []*client          // by fd
 	buf      []byte
 	events   []unix.EpollEvent
+	ackJS    []byte // scratch for ack frames' JSON
 	queue    []*clientSpec
 	dialing  int
 	dialed   int64 // dials paced so far (cycleRate)
@@ -677,7 +683,7 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 			return nil, false
 		}
 		if !ok || len(data) < h.len+h.size {
-			return data, true
+			return data, l.sendAck(c)
 		}
 		p := data[h.len : h.len+h.size]
 		data = data[h.len+h.size:]
@@ -688,6 +694,11 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 		case opText:
 			switch classify(p) {
 			case actDelivery:
+				if c.spec.ack != nil {
+					if id := findID(p); id > c.ackID {
+						c.ackID = id
+					}
+				}
 				if t, seq, ok := findMarker(p); ok {
 					us := (now - t) / 1000
 					l.lat.RecordMicros(us)
@@ -722,7 +733,22 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	return nil, true
+	return nil, l.sendAck(c)
+}
+
+// sendAck acks the highest id c read, when it has not acked it yet. It reports whether c
+// is still open.
+func (l *loop) sendAck(c *client) bool {
+	if c.spec.ack == nil || c.ackID <= c.acked {
+		return true
+	}
+	js := strconv.AppendInt(append(l.ackJS[:0], c.spec.ack...), c.ackID, 10)
+	js = append(js, `"}`...)
+	l.ackJS = js
+	fr := appendClientFrame(l.scratch[:0], opText, js, [4]byte{3, 1, 4, 1})
+	l.scratch = fr
+	c.acked = c.ackID
+	return l.write(c, fr)
 }
 
 // maxSeqs bounds the per-publish record (8 bytes a publish).

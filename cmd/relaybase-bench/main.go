@@ -87,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.IntVar(&o.Size, "size", 0, "bytes of marker text per publish, padding included (default 48: ~120-byte event frames)")
 	fs.IntVar(&o.Channels, "channels", 0, "rooms: channels to spread members over (default 100)")
 	fs.StringVar(&o.Canonical, "canonical", "", "realtime canonical, /rt/{canonical} (default: bench; endpoint: marvel-chat)")
+	fs.StringVar(&o.Protocol, "protocol", "", "realtime protocol of the members: legacy (/rt/) or current (/ws/; fanout and endpoint) (default legacy)")
+	fs.BoolVar(&o.Acks, "acks", false, "current protocol: members ack the highest message id of each read")
 	fs.StringVar(&o.API, "api", "", "API group path (default: /api:bench; endpoint: /api:chat)")
 	fs.StringVar(&o.Channel, "channel", "", "channel to join (rooms: name prefix) (default: per scenario)")
 	fs.StringVar(&o.DebugURL, "debug-url", "", "the server's pprof base URL (relaybase --debug-addr): forced GC for idle, --profile")
