@@ -75,6 +75,7 @@ type client struct {
 	in      []byte // unparsed bytes carried to the next read
 	ackID   int64  // the highest message id read, to ack
 	acked   int64  // the highest id acked
+	ackAt   int64  // wall ns of the last ack
 }
 
 const (
@@ -736,12 +737,22 @@ func (l *loop) consume(c *client, data []byte, now int64) ([]byte, bool) {
 	return nil, l.sendAck(c)
 }
 
+// ackEvery is how often a member acks at most, as an at-least-once client does (the chat
+// example's page acks every 100 ms): the highest id it has read, then nothing until the
+// next read after ackEvery.
+const ackEvery = int64(100 * time.Millisecond)
+
 // sendAck acks the highest id c read, when it has not acked it yet. It reports whether c
 // is still open.
 func (l *loop) sendAck(c *client) bool {
 	if c.spec.ack == nil || c.ackID <= c.acked {
 		return true
 	}
+	now := time.Now().UnixNano()
+	if now-c.ackAt < ackEvery {
+		return true // acked recently: the next read acks this one too
+	}
+	c.ackAt = now
 	js := strconv.AppendInt(append(l.ackJS[:0], c.spec.ack...), c.ackID, 10)
 	js = append(js, `"}`...)
 	l.ackJS = js

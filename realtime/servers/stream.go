@@ -19,6 +19,7 @@ type outMessage struct {
 	payload []byte
 	from    *relaybase.Identity
 	def     *relaybase.RealtimeChannel
+	receipt bool // a sender waits for a receipt: count the recipients
 
 	// Set by the Deliver of its StagedEvent, for the sender's receipt.
 	id    int64
@@ -52,18 +53,22 @@ func (s *Service) stage(ctx context.Context, tx relaybase.Tx, m *outMessage, kin
 	wire := realtime.TextFrame(messageFrame("message", stored, idIf(m.def, m.id), ts, false))
 	msg := seal(kind, m.id, subject, wire)
 	return relaybase.StagedEvent{Channel: m.channel, Offset: m.id, Deliver: func(ctx context.Context) {
-		if c := s.hub.get(m.key); c != nil {
-			m.local = c.countLocal(kind, subject)
-		}
-		if list, err := s.presenceList(m.key); err == nil {
-			env := envelope{kind: kind, subject: subject}
-			for _, e := range list {
-				if entryAudience(env, e) {
-					m.total++
-				}
+		if m.receipt {
+			// Only a client's broadcast has a receipt: realtime.publish never pays for
+			// reading the channel's presence.
+			if c := s.hub.get(m.key); c != nil {
+				m.local = c.countLocal(kind, subject)
 			}
-		} else {
-			m.total = m.local
+			if list, err := s.presenceList(m.key); err == nil {
+				env := envelope{kind: kind, subject: subject}
+				for _, e := range list {
+					if entryAudience(env, e) {
+						m.total++
+					}
+				}
+			} else {
+				m.total = m.local
+			}
 		}
 		if err := s.engine.Publish(ctx, m.key, msg); err != nil {
 			s.log.Error("realtime servers: publish failed; the message is stored and replays to at-least-once clients",
@@ -155,7 +160,7 @@ func (p *protocol) broadcast(sess *session, f *clientFrame) {
 		}
 		payload = v
 	}
-	out := &outMessage{key: m.ch.key, channel: f.Channel, typ: f.Type, def: def, from: &sess.id}
+	out := &outMessage{key: m.ch.key, channel: f.Channel, typ: f.Type, def: def, from: &sess.id, receipt: true}
 	call := &relaybase.RealtimeMessageCall{
 		Server: p.sv.def.Name, Channel: def.Path, Message: md.Name,
 		Session: sess.session(f.Channel, m), Params: m.typed, Payload: payload,
