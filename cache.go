@@ -23,6 +23,9 @@ type Cache interface {
 	// CacheGet returns the value under key; list is set (and value nil) when key holds a
 	// list, whose elements are then in elems. ok is false when key is absent.
 	CacheGet(ctx context.Context, key string) (value []byte, elems [][]byte, list, ok bool, err error)
+	// CacheExpire gives key a new lifetime from now (ttl <= 0: none) and reports whether
+	// key was present.
+	CacheExpire(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// CacheHas reports whether key is present.
 	CacheHas(ctx context.Context, key string) (bool, error)
 	// CacheDel removes key (nothing when it is absent).

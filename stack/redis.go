@@ -17,7 +17,7 @@ import (
 func init() {
 	m := map[string]func(c *compiler, n *xs.Node) execFn{}
 	for _, kw := range []string{"set", "get", "has", "del", "incr", "decr", "push", "unshift", "pop",
-		"shift", "range", "count", "remove", "keys", "ratelimit"} {
+		"shift", "range", "count", "remove", "keys", "ratelimit", "expire"} {
 		m["redis."+kw] = (*compiler).stmtRedis
 	}
 	registerStatements(m)
@@ -25,7 +25,7 @@ func init() {
 
 // redisArgs are a redis.* statement's compiled attributes.
 type redisArgs struct {
-	key, pkg, data, ttl, by, val, start, stop, count, search, max, errMsg evalFn
+	key, pkg, data, ttl, by, val, start, stop, count, search, where, max, errMsg evalFn
 }
 
 func (c *compiler) stmtRedis(n *xs.Node) execFn {
@@ -37,7 +37,7 @@ func (c *compiler) stmtRedis(n *xs.Node) execFn {
 		return nil
 	}
 	a := redisArgs{key: opt("key"), pkg: opt("package_key"), data: opt("data"), ttl: opt("ttl"), by: opt("by"),
-		val: opt("value"), start: opt("start"), stop: opt("stop"), count: opt("count"), search: opt("search"),
+		val: opt("value"), start: opt("start"), stop: opt("stop"), count: opt("count"), search: opt("search"), where: opt("where"),
 		max: opt("max"), errMsg: opt("error")}
 	if a.key == nil && op != "keys" {
 		c.errorf(n.Pos, "%s needs key = ...", n.Keyword)
@@ -255,7 +255,11 @@ func runRedis(f *frame, cache relaybase.Cache, op string, a *redisArgs, kw strin
 		}
 		return n, nil
 	case "keys":
-		sv, err := eval(a.search)
+		search := a.search
+		if search == nil {
+			search = a.where // an older spelling: redis.keys { where = "user_*" }
+		}
+		sv, err := eval(search)
 		if err != nil {
 			return nil, err
 		}
@@ -273,6 +277,16 @@ func runRedis(f *frame, cache relaybase.Cache, op string, a *redisArgs, kw strin
 			out[i] = k
 		}
 		return out, nil
+	case "expire":
+		secs, err := num(a.ttl, "ttl", 0)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := cache.CacheExpire(ctx, key, time.Duration(max(secs, 0))*time.Second)
+		if err != nil {
+			return nil, fail(err)
+		}
+		return ok, nil
 	case "ratelimit":
 		limit, err := num(a.max, "max", 0)
 		if err != nil {

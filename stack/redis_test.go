@@ -68,14 +68,24 @@ func TestRedisStatements(t *testing.T) {
       data = 1
     }
     redis.get { key = "pkg:k" } as $pkg
+    redis.expire {
+      key = "pkg:k"
+      ttl = 900
+    } as $expired
+    redis.expire {
+      key = "absent"
+      ttl = 900
+    } as $absent
+    redis.keys { where = "pkg*" } as $where
   }
   response = {user: $user, none: $none, has: $has, v: [$v1, $v2, $v3], len: $len, all: $all, last: $last,
-    first: $first, count: $count, empty: $empty, keys: $keys, vkeys: $vkeys, gone: $gone, pkg: $pkg}`),
+    first: $first, count: $count, empty: $empty, keys: $keys, vkeys: $vkeys, gone: $gone, pkg: $pkg,
+    expired: $expired, absent: $absent, where: $where}`),
 	})
 	out := e.mustCall("POST", "cache", "")
 	jsonEq(t, out, `{"user":{"name":"Ann","tags":["a"]},"none":null,"has":true,"v":[1,6,4],"len":2,
 		"all":[{"n":0},"FIRST","second"],"last":"second","first":{"n":0},"count":1,"empty":null,
-		"keys":["user:1"],"vkeys":["views"],"gone":false,"pkg":1}`)
+		"keys":["user:1"],"vkeys":["views"],"gone":false,"pkg":1,"expired":true,"absent":false,"where":["pkg:k"]}`)
 }
 
 func TestRedisRateLimit(t *testing.T) {

@@ -175,6 +175,25 @@ func RunCache(t *testing.T, newNodes NewNodes, wait time.Duration) {
 		if keys, _ := b.CacheKeys(ctx, "short*"); len(keys) != 0 {
 			t.Fatalf("expired keys listed: %v", keys)
 		}
+		// CacheExpire gives a key a lifetime, or takes it away.
+		must(t, a.CacheSet(ctx, "later", []byte(`1`), 0))
+		must(t, a.CacheSet(ctx, "kept", []byte(`1`), 150*time.Millisecond))
+		if ok, err := b.CacheExpire(ctx, "later", 150*time.Millisecond); !ok || err != nil {
+			t.Fatalf("expire: %v %v", ok, err)
+		}
+		if ok, err := b.CacheExpire(ctx, "kept", 0); !ok || err != nil {
+			t.Fatalf("persist: %v %v", ok, err)
+		}
+		if ok, err := b.CacheExpire(ctx, "absent", time.Second); ok || err != nil {
+			t.Fatalf("expire of an absent key: %v %v", ok, err)
+		}
+		eventually(t, wait, "the key given a lifetime to expire", func() bool {
+			has, _ := a.CacheHas(ctx, "later")
+			return !has
+		})
+		if has, _ := a.CacheHas(ctx, "kept"); !has {
+			t.Fatal("a key whose lifetime was taken away expired")
+		}
 	})
 	t.Run("RateLimit", func(t *testing.T) {
 		a, b := caches(t)

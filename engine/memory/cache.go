@@ -159,6 +159,18 @@ func (c *Cache) CacheGet(ctx context.Context, key string) ([]byte, [][]byte, boo
 	return clone(e.value), nil, false, true, nil
 }
 
+// CacheExpire implements relaybase.Cache.
+func (c *Cache) CacheExpire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.get(key)
+	if e == nil {
+		return false, nil
+	}
+	e.expires = c.expiry(ttl)
+	return true, nil
+}
+
 // CacheHas implements relaybase.Cache.
 func (c *Cache) CacheHas(ctx context.Context, key string) (bool, error) {
 	c.mu.Lock()
@@ -498,6 +510,11 @@ func (e *Engine) CacheSetList(ctx context.Context, key string, elems [][]byte, t
 // CacheGet implements relaybase.Cache.
 func (e *Engine) CacheGet(ctx context.Context, key string) ([]byte, [][]byte, bool, bool, error) {
 	return e.net.cache.CacheGet(ctx, key)
+}
+
+// CacheExpire implements relaybase.Cache.
+func (e *Engine) CacheExpire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return e.net.cache.CacheExpire(ctx, key, ttl)
 }
 
 // CacheHas implements relaybase.Cache.

@@ -110,6 +110,25 @@ func (e *Engine) CacheGet(ctx context.Context, key string) ([]byte, [][]byte, bo
 	return nil, nil, false, false, nil
 }
 
+// CacheExpire implements relaybase.Cache (PEXPIRE, or PERSIST for no lifetime).
+func (e *Engine) CacheExpire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if e.closed.Load() {
+		return false, ErrClosed
+	}
+	ctx, cancel := e.opContext(ctx)
+	defer cancel()
+	k := e.keys.cache(key)
+	if ttl <= 0 {
+		exists, err := e.client.Exists(ctx, k).Result()
+		if err != nil || exists == 0 {
+			return false, cacheError("cache expire", err)
+		}
+		return true, cacheError("cache expire", e.client.Persist(ctx, k).Err())
+	}
+	ok, err := e.client.PExpire(ctx, k, ttl).Result()
+	return ok, cacheError("cache expire", err)
+}
+
 // CacheHas implements relaybase.Cache.
 func (e *Engine) CacheHas(ctx context.Context, key string) (bool, error) {
 	if e.closed.Load() {
