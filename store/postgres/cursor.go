@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"relaybase"
 )
@@ -18,16 +19,13 @@ func (db *DB) RealtimeCursor(ctx context.Context, stream, client string) (int64,
 	if !relaybase.StorableText(stream) || !relaybase.StorableText(client) {
 		return 0, false, nil // no such cursor can exist
 	}
-	var cursor int64
-	err := db.pool.QueryRow(ctx, db.sql(`SELECT cursor FROM {s}._relaybase_cursors WHERE stream = $1::text AND client = $2::text`),
-		stream, client).Scan(&cursor)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
+	// One row always: null when the client has no cursor.
+	var cursor pgtype.Int8
+	if err := db.pool.QueryRow(ctx, db.sql(`SELECT (SELECT cursor FROM {s}._relaybase_cursors WHERE stream = $1::text AND client = $2::text)`),
+		stream, client).Scan(&cursor); err != nil {
 		return 0, false, db.fail("read cursor", err)
 	}
-	return cursor, true, nil
+	return cursor.Int64, cursor.Valid, nil
 }
 
 // SetRealtimeCursor moves a client's cursor forward to id in one statement: the upsert

@@ -64,31 +64,13 @@ func freshSchema(t testing.TB) string {
 
 // opener gives each test a schema of its own and reopens it on later calls.
 func opener() storetest.Opener {
-	var mu sync.Mutex
-	urls := map[*testing.T]string{}
-	return func(t *testing.T) relaybase.Store {
-		t.Helper()
-		mu.Lock()
-		u, ok := urls[t]
-		mu.Unlock()
-		if !ok {
-			u = freshSchema(t)
-			mu.Lock()
-			urls[t] = u
-			mu.Unlock()
-		}
-		return openAt(t, u)
-	}
+	return storetest.PerTest(func(t *testing.T) string { return freshSchema(t) },
+		func(t *testing.T, u string) relaybase.Store { return openAt(t, u) })
 }
 
 func openAt(t *testing.T, u string, opts ...postgres.Option) *postgres.DB {
-	t.Helper()
 	db, err := postgres.Open(t.Context(), u, opts...)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.Opened(t, db, err)
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, opener()) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"relaybase"
 )
 
@@ -109,19 +111,14 @@ func (db *DB) TaskRuns(ctx context.Context, task string, limit int) ([]relaybase
 	if limit <= 0 {
 		limit = relaybase.KeptTaskRuns
 	}
-	rows, err := db.pool.Query(ctx, db.sql(`SELECT id, task, node, trigger, slot, started_at, ended_at, ok, error, result
+	rows, _ := db.pool.Query(ctx, db.sql(`SELECT id, task, node, trigger, slot, started_at, ended_at, ok, error, result
 		FROM {s}._relaybase_task_runs WHERE $1::text = '' OR task = $1::text ORDER BY id DESC LIMIT $2::bigint`), task, limit)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (r relaybase.TaskRun, err error) {
+		err = row.Scan(&r.ID, &r.Task, &r.Node, &r.Trigger, &r.Slot, &r.StartedAt, &r.EndedAt, &r.OK, &r.Error, &r.Result)
+		return r, err
+	})
 	if err != nil {
 		return nil, db.fail("task runs", err)
 	}
-	defer rows.Close()
-	var out []relaybase.TaskRun
-	for rows.Next() {
-		var r relaybase.TaskRun
-		if err := rows.Scan(&r.ID, &r.Task, &r.Node, &r.Trigger, &r.Slot, &r.StartedAt, &r.EndedAt, &r.OK, &r.Error, &r.Result); err != nil {
-			return nil, db.fail("task runs", err)
-		}
-		out = append(out, r)
-	}
-	return out, db.fail("task runs", rows.Err())
+	return out, nil
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,7 +87,7 @@ func open(ctx context.Context, path string, o options) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	busy := strconv.FormatInt(o.busyTimeout.Milliseconds(), 10)
+	busy := fmt.Sprint(o.busyTimeout.Milliseconds())
 	common := "_busy_timeout=" + busy + "&_foreign_keys=1"
 	db := &DB{
 		path:        abs,
@@ -292,7 +291,7 @@ func (db *DB) setup(ctx context.Context) error {
 	}
 	if version != len(internalMigrations) {
 		// PRAGMA takes no parameters; the number is ours.
-		if _, err := c.execOnce(ctx, "PRAGMA user_version = "+strconv.Itoa(len(internalMigrations))); err != nil {
+		if _, err := c.execOnce(ctx, fmt.Sprint("PRAGMA user_version = ", len(internalMigrations))); err != nil {
 			return err
 		}
 	}

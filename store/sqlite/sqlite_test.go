@@ -18,36 +18,15 @@ import (
 
 // opener gives each test a database file of its own and reopens it on later calls.
 func opener() storetest.Opener {
-	var mu sync.Mutex
-	paths := map[*testing.T]string{}
-	return func(t *testing.T) relaybase.Store {
-		t.Helper()
-		mu.Lock()
-		path, ok := paths[t]
-		if !ok {
-			path = filepath.Join(t.TempDir(), "relaybase.db")
-			paths[t] = path
-		}
-		mu.Unlock()
-		db, err := sqlite.Open(t.Context(), path)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	return storetest.PerTest(func(t *testing.T) string { return filepath.Join(t.TempDir(), "relaybase.db") },
+		func(t *testing.T, path string) relaybase.Store { return openAt(t, path) })
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, opener()) }
 
 func openAt(t *testing.T, path string, opts ...sqlite.Option) *sqlite.DB {
-	t.Helper()
 	db, err := sqlite.Open(t.Context(), path, opts...)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.Opened(t, db, err)
 }
 
 func TestOpenUnavailable(t *testing.T) {

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,38 @@ func Clock(t *testing.T, open func(t *testing.T, now func() time.Time) relaybase
 	var row *value.Object
 	write(t, s, func(tx relaybase.Tx) { row = insert(t, tx, "ev") })
 	rowIs(t, row, value.ObjectOf("id", int64(1), "at", at.UnixMilli(), "day", "2024-03-01"))
+}
+
+// PerTest is the Opener that gives each test a database of its own: fresh makes one for t
+// (a file, a schema) and returns where it is; open opens the database there. Later calls
+// for the same t open the same database again.
+func PerTest(fresh func(t *testing.T) string, open func(t *testing.T, where string) relaybase.Store) Opener {
+	var mu sync.Mutex
+	made := map[*testing.T]string{}
+	return func(t *testing.T) relaybase.Store {
+		t.Helper()
+		mu.Lock()
+		where, ok := made[t]
+		mu.Unlock()
+		if !ok {
+			where = fresh(t)
+			mu.Lock()
+			made[t] = where
+			mu.Unlock()
+		}
+		return open(t, where)
+	}
+}
+
+// Opened fails t when opening s failed (err), and closes s when t ends: the tail of a
+// test's open helper.
+func Opened[S io.Closer](t testing.TB, s S, err error) S {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // OpenFails checks that an Open that can't succeed fails with an error wrapping
