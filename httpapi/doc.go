@@ -4,4 +4,8 @@
 // CORS, request ids, panic recovery, static files, and the mount point of the realtime
 // WebSocket endpoint. It knows nothing of SQL or XanoScript syntax: endpoints come
 // compiled from package stack, and the realtime server from package realtime.
+//
+// Server.Listener puts a listener in front of net/http that hands WebSocket upgrades for
+// /rt/{canonical} to the realtime server straight from the socket (listener.go), skipping
+// net/http for the connect; every other connection reaches net/http unchanged.
 package httpapi

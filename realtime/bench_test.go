@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"relaybase"
 	"relaybase/engine/memory"
+	"relaybase/httpapi"
 	"relaybase/value"
 )
 
@@ -216,13 +218,32 @@ func fanoutMemory(b *testing.B, channel string, store relaybase.Store) {
 }
 
 // BenchmarkConnectJoin: connect with a token, join a channel, read the reply, disconnect
-// (client and server in one process).
+// (client and server in one process): through net/http's hijack (net-http), and straight
+// from the listener in front of net/http that relaybase serve uses (direct).
 func BenchmarkConnectJoin(b *testing.B) {
-	e := newEnv(b, withStore(nil))
+	b.Run("net-http", func(b *testing.B) {
+		e := newEnv(b, withStore(nil))
+		benchConnectJoin(b, e.url)
+	})
+	b.Run("direct", func(b *testing.B) {
+		e := newEnv(b, withStore(nil))
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		api := httpapi.New(httpapi.Config{Realtime: e.srv})
+		hs := &http.Server{Handler: api}
+		go func() { _ = hs.Serve(api.Listener(inner)) }()
+		b.Cleanup(func() { hs.Close() })
+		benchConnectJoin(b, "ws://"+inner.Addr().String()+"/rt/"+canonical)
+	})
+}
+
+func benchConnectJoin(b *testing.B, url string) {
 	join := []byte(`{"action":"join","options":{"channel":"public"},"payload":{"history":false,"presence":false}}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		nc, _, _, err := ws.Dialer{Protocols: []string{"user-1"}}.Dial(context.Background(), e.url)
+		nc, _, _, err := ws.Dialer{Protocols: []string{"user-1"}}.Dial(context.Background(), url)
 		if err != nil {
 			b.Fatal(err)
 		}

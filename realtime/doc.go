@@ -37,6 +37,13 @@
 // order; what can't be (channels without history, frames trimmed from it) is announced to
 // the members with history_gap. repair.go says when each happens.
 //
+// # Connecting
+//
+// A connection arrives upgraded through net/http (ServeHTTP: the handler hijacks it) or,
+// from relaybase serve's plain TCP listener, straight from the socket (UpgradeConn, asked
+// by httpapi's listener, which read the request itself): no net/http connection, buffers
+// or request maps for it. Both end in start: the token verified, the reader started.
+//
 // # Coalescing
 //
 // Under load the flushers pace each connection (coalesce.go): one written less than the

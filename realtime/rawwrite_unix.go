@@ -20,6 +20,13 @@ func rawConn(nc net.Conn) syscall.RawConn {
 		if err == nil {
 			return rc
 		}
+	case syscall.Conn:
+		// A TCP connection behind a wrapper that offers its socket (httpapi's, for a
+		// connection whose first bytes it read): by the upgrade, those bytes are consumed.
+		rc, err := t.SyscallConn()
+		if err == nil {
+			return rc
+		}
 	}
 	return nil
 }

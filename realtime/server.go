@@ -192,20 +192,28 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, p Protocol) {
 	}
 	c := s.newConn(newNetTransport(nc, r.TLS != nil), pre)
 	c.deflate = deflate.accepted
-	if p != nil {
-		c.proto = &Conn{c: c, p: p, Subprotocol: hs.Protocol}
-	} else if hs.Protocol != "" {
-		if s.cfg.Tokens == nil {
+	s.start(c, p, hs.Protocol, r.RemoteAddr)
+}
+
+// start gives a connection just upgraded its protocol (p, or the legacy one with the token
+// offered as the subprotocol) and starts its reader on a goroutine of its own, so that the
+// one that upgraded it (with net/http's buffers, on that path) ends now: an idle connection
+// keeps only what it needs.
+func (s *Server) start(c *conn, p Protocol, subprotocol, remote string) {
+	switch {
+	case p != nil:
+		c.proto = &Conn{c: c, p: p, Subprotocol: subprotocol}
+	case subprotocol == "":
+	case s.cfg.Tokens == nil:
+		c.badToken = true
+	default:
+		if id, err := s.cfg.Tokens.Verify(subprotocol); err != nil {
 			c.badToken = true
-		} else if id, err := s.cfg.Tokens.Verify(hs.Protocol); err != nil {
-			c.badToken = true
-			s.log.Debug("realtime: token refused", "err", err, "remote", r.RemoteAddr)
+			s.log.Debug("realtime: token refused", "err", err, "remote", remote)
 		} else {
 			c.setIdentity(id)
 		}
 	}
-	// The reader runs on a goroutine of its own so that this one (with net/http's
-	// buffers for the connection) ends now: an idle connection keeps only what it needs.
 	s.accept(c)
 }
 

@@ -61,6 +61,7 @@ type node struct {
 	realtime  *realtime.Server
 	servers   *servers.Service // Xano's current realtime (/ws/)
 	http      *http.Server
+	api       *httpapi.Server
 	listener  net.Listener
 	canonical string
 	debug     *http.Server // pprof, when debug_addr is set
@@ -104,7 +105,8 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 		if cfg.str("tls_cert") != "" {
 			err = n.http.ServeTLS(n.listener, cfg.str("tls_cert"), cfg.str("tls_key"))
 		} else {
-			err = n.http.Serve(n.listener)
+			// Plain TCP: realtime upgrades skip net/http (httpapi.Server.Listener).
+			err = n.http.Serve(n.api.Listener(n.listener))
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
@@ -165,7 +167,9 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Files:       n.files,
 		Logger:      log,
 	})
-	n.listener, err = net.Listen("tcp", cfg.str("addr"))
+	// No TCP keep-alive probes: realtime pings its clients itself, and net/http closes idle
+	// connections (IdleTimeout); turning them on cost four setsockopt calls per connect.
+	n.listener, err = (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", cfg.str("addr"))
 	if err != nil {
 		return nil, nil, diags, fmt.Errorf("listen: %w", err)
 	}
@@ -174,6 +178,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 			return nil, nil, diags, err
 		}
 	}
+	n.api = api
 	n.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
