@@ -6,7 +6,9 @@ import "strings"
 // relaybase: an AI model provider, a cloud provider's API, an email provider, a geo-IP
 // database, Xano's JavaScript lambda runtime. relaybase connects to none of them, so they
 // stay unsupported, and say why (what a workspace would need in their place is the
-// operator's choice: api.request can reach most of these services over HTTP).
+// operator's choice: api.request can reach most of these services over HTTP). The last
+// entries are not outside services but constructs relaybase does not run for a reason of
+// its own, which their message gives the same way.
 var outsideServices = []struct{ prefix, why string }{
 	{"ai.", "it needs an outside AI service (a model provider or an agent runtime), which relaybase does not connect to"},
 	{"mcp.", "it needs an MCP server session, which relaybase does not host"},
@@ -20,6 +22,11 @@ var outsideServices = []struct{ prefix, why string }{
 	{"lambda", "it needs Xano's JavaScript lambda runtime, which relaybase does not have"},
 	{"microservice.", "it needs Xano's microservice runtime, which relaybase does not have"},
 	{"webflow.", "it needs Webflow, which relaybase does not connect to; api.request can call its HTTP API"},
+	{"action.call", "it needs an action imported from Xano's marketplace, which relaybase does not have"},
+	{"db.direct_query", "relaybase runs no raw SQL: Xano's SQL names its own internal tables and columns, which relaybase's database does not have; use db.query"},
+	{"db.set_datasource", "relaybase has one datasource, the database it runs on; tests run on an empty one of their own"},
+	{"api.stream", "relaybase does not stream responses; an endpoint answers once, with its response"},
+	{"stream.from_request", "relaybase does not stream outbound requests; api.request reads the whole response"},
 }
 
 // outsideService returns why a statement needs a service outside relaybase, "" when it

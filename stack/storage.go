@@ -454,3 +454,14 @@ func (c *compiler) stmtSignURL(n *xs.Node) execFn {
 		return ctlNext, nil
 	}
 }
+
+// detectMIME gives a content type from a file's name, else from its first bytes.
+func detectMIME(name string, data []byte) string {
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(name))); t != "" {
+		return t
+	}
+	if len(data) > 512 {
+		data = data[:512]
+	}
+	return http.DetectContentType(data)
+}
