@@ -8,6 +8,7 @@ import (
 	"relaybase"
 	"relaybase/value"
 	"relaybase/workspace"
+	"relaybase/xs"
 )
 
 // Task is a compiled task: its stack, and when it runs (workspace.Schedule).
@@ -111,4 +112,30 @@ func (p *Program) RunFunction(ctx context.Context, name string, input *value.Obj
 		return nil, p.finalError(ctx, r.redactError(p.taskTimedOut(ctx, err)), u.file, "function "+name)
 	}
 	return r.strip(out, false), nil
+}
+
+// Seed inserts a table's seed rows (a run bundle's items = [...]) in one transaction,
+// checked and with passwords hashed as db.add does, without firing table triggers.
+func (p *Program) Seed(ctx context.Context, table string, rows []*value.Object) error {
+	t, ok := p.ws.Table(table)
+	if !ok {
+		return fmt.Errorf("seed: no table %q", table)
+	}
+	r := p.newRun(ctx, nil, relaybase.Identity{})
+	_, err := r.transact(true, func() (any, error) {
+		for i, row := range rows {
+			data, err := r.rowData(t, row, xs.Pos{File: t.File, Line: 1, Col: 1}, true)
+			if err != nil {
+				return nil, fmt.Errorf("seed %s row %d: %w", table, i+1, err)
+			}
+			if id, ok := row.Get("id"); ok && id != nil {
+				data.Set("id", id)
+			}
+			if _, err := r.tx.Insert(r.ctx, t.Name, data); err != nil {
+				return nil, fmt.Errorf("seed %s row %d: %w", table, i+1, err)
+			}
+		}
+		return nil, nil
+	})
+	return err
 }

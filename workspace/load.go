@@ -423,6 +423,9 @@ func (l *loader) table(file string, n *xs.Node) *relaybase.Table {
 	if a := n.Body.Attr("index"); a != nil {
 		t.Index = l.indexes(t, a)
 	}
+	if a := n.Body.Attr("items"); a != nil {
+		l.items(t, a)
+	}
 	if id, ok := l.ws.TableIDs[t.Name]; ok {
 		t.ID = id
 	}

@@ -3,6 +3,8 @@ package workspace
 import (
 	"fmt"
 
+	"relaybase"
+
 	"relaybase/value"
 	"relaybase/xs"
 )
@@ -99,4 +101,32 @@ func (l *loader) run(file string, n *xs.Node) {
 		}
 	}
 	l.ws.Jobs = append(l.ws.Jobs, j)
+}
+
+// items reads a table's seed rows, items = [{...}, ...], as Xano writes them in a run
+// bundle: relaybase run inserts them into its scratch database before the job runs.
+func (l *loader) items(t *relaybase.Table, a *xs.Attr) {
+	v, err := Const(a.Value)
+	list, ok := v.([]any)
+	if err != nil || !ok {
+		l.errorf(a.Pos, "items must be a list of rows, objects of constants")
+		return
+	}
+	for i, e := range list {
+		row, ok := e.(*value.Object)
+		if !ok {
+			l.errorf(a.Pos, "items: row %d is not an object", i+1)
+			return
+		}
+		for _, k := range row.Keys() {
+			if _, ok := t.Field(k); !ok && k != "id" {
+				l.errorf(a.Pos, "items: row %d names unknown field %s", i+1, k)
+				return
+			}
+		}
+		if l.ws.Items == nil {
+			l.ws.Items = map[string][]*value.Object{}
+		}
+		l.ws.Items[t.Name] = append(l.ws.Items[t.Name], row)
+	}
 }

@@ -200,3 +200,26 @@ run.service "proxy" {
 		t.Errorf("LoadFile of a directory did not fail")
 	}
 }
+
+func TestTableItems(t *testing.T) {
+	dir := writeWorkspace(t, map[string]string{
+		"table/a.xs": "table a {\n  schema {\n    int id\n    text name\n  }\n  items = [\n    {\"id\": 1, \"name\": \"Ann\"}\n    {\"name\": \"Bob\"}\n  ]\n}\n",
+		"table/b.xs": "table b {\n  schema {\n    int id\n  }\n  items = [{\"nope\": 1}]\n}\n",
+	})
+	ws, diags, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := ws.Items["a"]; len(rows) != 2 {
+		t.Errorf("items of a: %v", rows)
+	}
+	found := false
+	for _, d := range diags {
+		if d.Severity == xs.Error && strings.Contains(d.Message, "items: row 1 names unknown field nope") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("diagnostics: %v", diags)
+	}
+}

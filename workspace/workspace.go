@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"relaybase"
+	"relaybase/value"
 	"relaybase/xs"
 )
 
@@ -29,6 +30,8 @@ type Workspace struct {
 	Addons           []*Object
 	WorkflowTests    []*Object
 	Jobs             []*Job // run.job objects, as a multi-document bundle holds them
+	// Items are the seed rows tables declare (items = [...]), by table name.
+	Items map[string][]*value.Object
 	// Middlewares are the middleware objects, attached to queries, groups and functions
 	// by their middleware = {pre: [{name}], post: [{name}]} attribute (package stack).
 	Middlewares []*Object

@@ -190,6 +190,16 @@ func runCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.Com
 				return err
 			}
 			defer done()
+			tables := make([]string, 0, len(ws.Items))
+			for name := range ws.Items {
+				tables = append(tables, name)
+			}
+			sort.Strings(tables)
+			for _, name := range tables {
+				if err := prog.Seed(cmd.Context(), name, ws.Items[name]); err != nil {
+					return fmt.Errorf("run: %w", err)
+				}
+			}
 			res, err := prog.RunFunction(cmd.Context(), j.Function, j.Input)
 			if err != nil {
 				re := relaybase.AsError(err)

@@ -107,6 +107,10 @@ table result {
     int id
     decimal value
   }
+  items = [
+    {"id": 10, "value": 7.5}
+    {"value": 1}
+  ]
 }
 ---
 function avg {
@@ -118,8 +122,11 @@ function avg {
     db.add result {
       data = {value: ($input.left + $input.right) / 2}
     } as $r
+    db.query result {
+      sort = {id: "asc"}
+    } as $all
   }
-  response = {avg: $r.value, unit: $env.unit}
+  response = {avg: $r.value, unit: $env.unit, ids: $all|map:$$.id}
 }
 `
 
@@ -132,7 +139,7 @@ func TestRunCommand(t *testing.T) {
 		t.Fatalf("without its env: exit %d, %s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, "run", file, "--env", "unit=cm")
-	if code != 0 || strings.TrimSpace(out) != `{"avg":2.5,"unit":"cm"}` {
+	if code != 0 || strings.TrimSpace(out) != `{"avg":2.5,"unit":"cm","ids":[10,11,12]}` {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 
@@ -150,7 +157,7 @@ func TestRunCommand(t *testing.T) {
 	parts := strings.Split(bundle, "---\n")
 	writeFiles(t, folder, map[string]string{"run.xs": parts[0], "tables/result.xs": parts[1], "functions/avg.xs": parts[2]})
 	code, out, errOut = runCLI(t, "run", folder, "--env", "unit=m")
-	if code != 0 || strings.TrimSpace(out) != `{"avg":2.5,"unit":"m"}` {
+	if code != 0 || strings.TrimSpace(out) != `{"avg":2.5,"unit":"m","ids":[10,11,12]}` {
 		t.Errorf("folder bundle: exit %d, %q %s", code, out, errOut)
 	}
 }
