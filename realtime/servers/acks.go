@@ -15,9 +15,12 @@ type acks struct {
 	s     *Service
 	mu    sync.Mutex
 	dirty map[string]map[string]int64 // stream → client → cursor
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	// flying is the batch being written: a join reads it as pending too, so that a cursor
+	// between the map and the Store is never missed.
+	flying map[string]map[string]int64
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 // DefaultAckFlush is how often acknowledged cursors are written to the Store.
@@ -64,7 +67,7 @@ func (a *acks) note(stream, client string, cursor int64) {
 func (a *acks) pending(stream, client string) int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.dirty[stream][client]
+	return max(a.dirty[stream][client], a.flying[stream][client])
 }
 
 // flush writes what is dirty; a stream whose write fails is kept for the next flush.
@@ -72,7 +75,13 @@ func (a *acks) flush() {
 	a.mu.Lock()
 	batch := a.dirty
 	a.dirty = map[string]map[string]int64{}
+	a.flying = batch
 	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.flying = nil
+		a.mu.Unlock()
+	}()
 	if len(batch) == 0 || a.s.store == nil {
 		return
 	}

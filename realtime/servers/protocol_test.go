@@ -434,6 +434,7 @@ func TestPublish(t *testing.T) {
 	a := n.dial("/ws/chatrt01", "")
 	a.join("rooms/9", map[string]any{"client_id": "c1"})
 	a.expect("presence_full")
+	a.quiet()
 	if err := n.publish("rooms/9", map[string]any{"n": 1}, false); err != nil {
 		t.Fatal(err)
 	}
