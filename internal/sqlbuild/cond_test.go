@@ -124,7 +124,7 @@ func TestCondSQL(t *testing.T) {
 			sql{`"n" LIKE ? ESCAPE '\'`, []any{"%12%"}},
 			sql{`(("n")::text COLLATE "C.utf8") ILIKE $1::text`, []any{"%12%"}}},
 		"includes in a text array": {cmp("tags", relaybase.OpIncludes, "Go"),
-			sql{fill(liteElements, `"tags"`, "lower(a.value) = lower(v.value)"), []any{`["Go"]`}},
+			sql{fill(liteElements, `"tags"`, "relaybase_lower(a.value) = relaybase_lower(v.value)"), []any{`["Go"]`}},
 			sql{`EXISTS (SELECT 1 FROM jsonb_array_elements("tags") AS e(v) WHERE jsonb_typeof(e.v) = 'string' AND ` +
 				`lower((e.v #>> '{}') COLLATE "C.utf8") = lower($1::text COLLATE "C.utf8"))`, []any{"Go"}}},
 		"includes an object": {cmp("s", relaybase.OpIncludes, map[string]any{}), sql{"0", nil}, sql{"FALSE", nil}},

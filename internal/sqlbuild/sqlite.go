@@ -127,7 +127,7 @@ func sqliteElements(b *Builder, c *Column, vals []any, fold bool) error {
 	}
 	eq := "a.value = v.value"
 	if fold {
-		eq = "lower(a.value) = lower(v.value)"
+		eq = SQLiteLower + "(a.value) = " + SQLiteLower + "(v.value)" // Unicode, as includes folds everywhere
 	}
 	b.WriteString("EXISTS (SELECT 1 FROM json_each(" + c.Quoted + ") AS a, json_each(")
 	b.Param(Arg{V: string(js), K: KindJSON})

@@ -7,6 +7,11 @@
 // where openForTest follows Opener's rules (a fresh database per test, the same one again
 // on a later call in that test).
 //
+// Besides cases written out, Query/MatchesXanoScript is a property test (rapid): random rows
+// with nulls, random conditions nested in And, Or and Not with every comparison and operands
+// of every type, checked against a reference of XanoScript's rules written in Go (holds), so
+// that both stores' SQL is held to one meaning. Run it longer with -rapid.checks=N.
+//
 // The suite knows nothing of SQL dialects and asserts nothing the contract leaves to the
 // backend (the text of an error message). Where the contract only implies a behaviour, the
 // suite pins it down so that both backends agree; a backend must:
@@ -17,7 +22,8 @@
 //   - compare as XanoScript does: == null matches null, != v matches null, values of
 //     another type never match, !(x < 5) holds for a null x;
 //   - sort nulls first ascending and last descending, and break ties by id;
-//   - fold case in includes for all of Unicode (ß is not expanded);
+//   - fold case in includes for all of Unicode (ß is not expanded), in text and in the
+//     elements of a text array alike;
 //   - treat contains on a text field as a case-sensitive substring test;
 //   - compare json fields by their JSON text;
 //   - read one snapshot in a read Tx (PostgreSQL: REPEATABLE READ);

@@ -37,6 +37,8 @@ func cmp(f string, op relaybase.CmpOp, v any) *relaybase.Cmp {
 }
 
 var queryCases = map[string]func(*testing.T, Opener){
+	"MatchesXanoScript": queryProperty,
+
 	"EveryCondition": func(t *testing.T, open Opener) {
 		s := open(t)
 		fruits(t, s)
@@ -157,6 +159,24 @@ var queryCases = map[string]func(*testing.T, Opener){
 				}
 				if got := ids(res.Rows); !sameIDs(got, want) {
 					t.Errorf("includes %q: %v, want %v", needle, got, want)
+				}
+			}
+		})
+		// In a text array, includes is an element equal to the text, with the same folding.
+		migrate(t, s, []*relaybase.Table{simple("dish", field("name", relaybase.TypeText)),
+			simple("menu", arrayField("dishes", relaybase.TypeText))}, nil)
+		write(t, s, func(tx relaybase.Tx) {
+			insert(t, tx, "menu", "dishes", []any{"Crème", "Ärger"})
+			insert(t, tx, "menu", "dishes", []any{"crème brûlée"})
+		})
+		read(t, s, func(tx relaybase.Tx) {
+			for needle, want := range map[string][]int64{"CRÈME": {1}, "ärger": {1}, "CRÈME BRÛLÉE": {2}, "crème b": {}} {
+				res, err := tx.Query(ctx(t), &relaybase.Query{Table: "menu", Where: cmp("dishes", relaybase.OpIncludes, needle)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(res.Rows); !sameIDs(got, want) {
+					t.Errorf("array includes %q: %v, want %v", needle, got, want)
 				}
 			}
 		})
