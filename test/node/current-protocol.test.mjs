@@ -11,7 +11,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 
-import { buildRelaybase, startRelaybase, tempDir, removeDir, guestToken, waitFor } from "./lib/relaybase.mjs";
+import { buildRelaybase, startRelaybase, tempDir, removeDir, guestToken, waitFor, http } from "./lib/relaybase.mjs";
 
 const WAIT = 10000;
 
@@ -26,13 +26,15 @@ function buildAction(action, options, payload = null, type) {
 function connect(url, token) {
   const ws = token ? new WebSocket(url, token) : new WebSocket(url);
   const frames = [];
+  const all = []; // every frame, kept
   let closed = null;
-  ws.on("message", (data) => frames.push(JSON.parse(data.toString())));
+  ws.on("message", (data) => { const f = JSON.parse(data.toString()); frames.push(f); all.push(f); });
   ws.on("close", (code) => { closed = code; });
   const opened = new Promise((res, rej) => { ws.once("open", res); ws.once("error", rej); });
   return {
     ws,
     frames,
+    all,
     opened,
     get closed() { return closed; },
     send(s) { ws.send(s); },
@@ -157,5 +159,57 @@ describe("current realtime protocol, frames as Xano's SDK builds them", { timeou
     const err = await waitFor(() => c.frames.find((f) => f.action === "error"), { what: "error" });
     assert.equal(err.payload.code, "unauthorized");
     c.ws.close();
+  });
+});
+
+describe("at least once across kill -9", { timeout: 120000 }, () => {
+  test("messages committed before the process is killed replay after it restarts on the same data", async () => {
+    const bin = await buildRelaybase();
+    const data = tempDir();
+    let server = await startRelaybase({ bin, data });
+    const port = server.port;
+    try {
+      const url = `ws://127.0.0.1:${port}/ws/chatv2`;
+      const clientId = "kill9-" + Date.now();
+      const post = async (text) => {
+        const r = await http("POST", `${server.base}/api:chat/current/messages`, { channel: "rooms/kill", text, author: "Poster" });
+        assert.equal(r.status, 200, r.text);
+        return r.json;
+      };
+      const a = connect(url);
+      await a.opened;
+      a.send(buildAction("join", { channel: "rooms/kill", client_id: clientId }));
+      await a.next("join");
+      a.send(JSON.stringify({ action: "ping" }));
+      await a.next("pong"); // the join's replay is over: what follows is live
+      await post("one");
+      const first = await a.next("message");
+      a.send(JSON.stringify({ action: "ack", channel: "rooms/kill", id: first.id }));
+      await a.next("ack");
+      await post("two");
+      await post("three");
+      await waitFor(() => a.all.filter((f) => f.action === "message").length >= 3, { what: "two and three live" });
+
+      server.proc.kill("SIGKILL");
+      await waitFor(() => a.closed !== null, { what: "the socket to drop" });
+      assert.equal(a.closed, 1006, "a killed process sends no close frame");
+
+      server = await startRelaybase({ bin, data, port });
+      const b = connect(url);
+      await b.opened;
+      b.send(buildAction("join", { channel: "rooms/kill", client_id: clientId }));
+      const ack = await b.next("join");
+      // The ack of "one" may or may not have been written before the kill (acks are written
+      // behind, every 100 ms): the cursor is at "one" or before it, never past it.
+      assert.ok(Number(ack.payload.cursor) <= Number(first.id));
+      b.send(JSON.stringify({ action: "ping" }));
+      await b.next("pong");
+      const replayed = b.all.filter((f) => f.action === "replay").map((f) => f.payload.text);
+      for (const t of ["two", "three"]) assert.ok(replayed.includes(t), `"${t}" was not replayed: ${replayed}`);
+      b.ws.close();
+    } finally {
+      await server.stop();
+      removeDir(data);
+    }
   });
 });
