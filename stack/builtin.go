@@ -303,12 +303,7 @@ func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
 		c.warnf(e.Position(), "api.realtime_event: event has no effect in the realtime protocol relaybase speaks; the frame's action is always \"event\"")
 	}
 	channel, data := c.expr(attrOf(n, "channel")), c.expr(attrOf(n, "data"))
-	var table func(f *frame) (*relaybase.Table, bool, error)
-	hasTable := false
-	if ref, ok := c.constText(attrOf(n, "auth_table")); !ok || !noTable(ref) {
-		table, hasTable = c.tableRef(n, "auth_table")
-	}
-	id := c.expr(attrOf(n, "auth_id"))
+	sender := c.authSender(n, "api.realtime_event")
 	pos := n.Pos
 	return func(f *frame) (ctl, error) {
 		r := f.r
@@ -328,22 +323,8 @@ func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
 			return ctlNext, err
 		}
 		ev := relaybase.Event{Channel: ch, Data: r.strip(dv, false)}
-		if hasTable {
-			t, ok, err := table(f)
-			if err != nil {
-				return ctlNext, err
-			}
-			iv, err := id(f)
-			if err != nil {
-				return ctlNext, err
-			}
-			if ok && iv != nil && iv != "" {
-				rowID, isInt := toInt(iv)
-				if !isInt {
-					return ctlNext, errorAt(pos, "api.realtime_event auth_id must be an integer, got %s", describe(iv))
-				}
-				ev.Sender = &relaybase.Identity{TableID: t.ID, RowID: rowID}
-			}
+		if ev.Sender, err = sender(f); err != nil {
+			return ctlNext, err
 		}
 		st, err := r.p.opts.Events.Stage(r.ctx, ev)
 		if err != nil {

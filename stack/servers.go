@@ -205,6 +205,39 @@ func (p *Program) runLifecycle(ctx context.Context, t *lifecycleTrigger, call *r
 	return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: msg}
 }
 
+// authSender compiles a statement's auth_table and auth_id (the attributed sender of
+// api.realtime_event and realtime.publish): nil when either is absent, null or empty.
+func (c *compiler) authSender(n *xs.Node, what string) func(f *frame) (*relaybase.Identity, error) {
+	var table func(f *frame) (*relaybase.Table, bool, error)
+	hasTable := false
+	if ref, ok := c.constText(attrOf(n, "auth_table")); !ok || !noTable(ref) {
+		table, hasTable = c.tableRef(n, "auth_table")
+	}
+	id := c.expr(attrOf(n, "auth_id"))
+	pos := n.Pos
+	return func(f *frame) (*relaybase.Identity, error) {
+		if !hasTable {
+			return nil, nil
+		}
+		t, ok, err := table(f)
+		if err != nil {
+			return nil, err
+		}
+		iv, err := id(f)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || iv == nil || iv == "" {
+			return nil, nil
+		}
+		rowID, isInt := toInt(iv)
+		if !isInt {
+			return nil, errorAt(pos, "%s auth_id must be an integer, got %s", what, describe(iv))
+		}
+		return &relaybase.Identity{TableID: t.ID, RowID: rowID}, nil
+	}
+}
+
 // anonymousSession is what realtime.get_session gives outside the realtime path.
 var anonymousSession relaybase.RealtimeSession
 
@@ -278,8 +311,7 @@ func (c *compiler) stmtRealtimePublish(n *xs.Node) execFn {
 	if e := attrOf(n, "message"); e != nil {
 		typ = c.expr(e)
 	}
-	table, hasTable := c.tableRef(n, "auth_table")
-	id := c.expr(attrOf(n, "auth_id"))
+	from := c.authSender(n, "realtime.publish")
 	pos := n.Pos
 	return func(f *frame) (ctl, error) {
 		r := f.r
@@ -310,22 +342,8 @@ func (c *compiler) stmtRealtimePublish(n *xs.Node) execFn {
 			}
 			p.Type = value.ToText(tv)
 		}
-		if hasTable {
-			t, ok, err := table(f)
-			if err != nil {
-				return ctlNext, err
-			}
-			iv, err := id(f)
-			if err != nil {
-				return ctlNext, err
-			}
-			if ok && iv != nil && iv != "" {
-				rowID, isInt := toInt(iv)
-				if !isInt {
-					return ctlNext, errorAt(pos, "realtime.publish auth_id must be an integer, got %s", describe(iv))
-				}
-				p.From = &relaybase.Identity{TableID: t.ID, RowID: rowID}
-			}
+		if p.From, err = from(f); err != nil {
+			return ctlNext, err
 		}
 		st, err := pub.StagePublication(r.ctx, r.tx, p)
 		if err != nil {
