@@ -272,7 +272,7 @@ func (r *run) security(kw string, a secArgs, pos xs.Pos) (any, error) {
 			if alg == "" {
 				alg = "HS256"
 			}
-			obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 			if err != nil {
 				return nil, tokenError("Invalid token.", err)
 			}
@@ -294,7 +294,7 @@ func (r *run) security(kw string, a secArgs, pos xs.Pos) (any, error) {
 			if ce == "" {
 				ce = "A256GCM"
 			}
-			obj, err := jose.ParseEncrypted(token, []jose.KeyAlgorithm{jose.KeyAlgorithm(ka)}, []jose.ContentEncryption{jose.ContentEncryption(ce)})
+			obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{jose.KeyAlgorithm(ka)}, []jose.ContentEncryption{jose.ContentEncryption(ce)})
 			if err != nil {
 				return nil, tokenError("Invalid token.", err)
 			}
