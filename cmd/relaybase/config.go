@@ -30,6 +30,7 @@ const (
 	kindBytes    // 8MiB, 64KiB, 1048576
 	kindInt      // 128
 	kindDuration // 25s
+	kindDelay    // 15ms, or 0 for none
 	kindList     // comma-separated: "*,10.0.0.0/8"; in relaybase.yaml a list or such a text
 )
 
@@ -60,6 +61,7 @@ var settings = []setting{
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
 	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
 	{"rt_deflate", "true", "realtime: compress frames (permessage-deflate) for clients that offer it", kindBool},
+	{"rt_flush_delay", "15ms", "realtime: longest a busy server holds a frame back to write it with the next ones for the same client; 0: never", kindDelay},
 	{"task_timeout", "15m", "longest one run of a task may take; past it, it is stopped and rolled back", kindDuration},
 	{"tasks", "true", "run the workspace's tasks on their schedules on this node (several nodes share each run)", kindBool},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
@@ -180,6 +182,10 @@ func validate(s setting, v string) error {
 	case kindDuration:
 		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
 			return fmt.Errorf("want a duration such as 10s, got %q", v)
+		}
+	case kindDelay:
+		if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			return fmt.Errorf("want a duration such as 15ms, or 0 for none, got %q", v)
 		}
 	}
 	switch s.name {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -168,6 +169,25 @@ func TestConfigurationDocListsEverySetting(t *testing.T) {
 	for name := range rows {
 		if !known[name] {
 			t.Errorf("docs/configuration.md lists %s, which is not a setting", name)
+		}
+	}
+}
+
+func TestFlushDelaySetting(t *testing.T) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	registerFlags(fs)
+	for v, ok := range map[string]bool{"0": true, "15ms": true, "-1ms": false, "soon": false} {
+		_, err := resolveConfig(fs, func(string) string { return "" }, map[string]any{"rt_flush_delay": v})
+		if (err == nil) != ok {
+			t.Errorf("rt_flush_delay %q: %v", v, err)
+		}
+	}
+	for _, tc := range []struct {
+		in   time.Duration
+		want time.Duration
+	}{{15 * time.Millisecond, 15 * time.Millisecond}, {0, -1}, {time.Second, time.Second}} {
+		if got := flushDelay(tc.in); got != tc.want {
+			t.Errorf("rt_flush_delay %v: Limits.FlushDelay %v, want %v (0 turns coalescing off)", tc.in, got, tc.want)
 		}
 	}
 }

@@ -334,6 +334,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 			Burst:       cfg.int("rt_burst"),
 			Ping:        cfg.duration("rt_ping"),
 			IdleTimeout: cfg.duration("rt_idle_timeout"),
+			FlushDelay:  flushDelay(cfg.duration("rt_flush_delay")),
 			GapCheck:    cfg.duration("rt_gap_check"),
 		},
 	})
@@ -590,4 +591,13 @@ func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Progra
 func cacheOf(e relaybase.Engine) relaybase.Cache {
 	c, _ := e.(relaybase.Cache)
 	return c
+}
+
+// flushDelay maps rt_flush_delay to realtime.Limits.FlushDelay, whose zero means the default:
+// a setting of 0 turns coalescing off.
+func flushDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
