@@ -83,8 +83,15 @@ func operation(ep *stack.Endpoint) *value.Object {
 		if len(required) > 0 {
 			schema.Set("required", required)
 		}
+		// Files travel as parts of a multipart body; an endpoint that takes one takes that.
+		ctype := "application/json"
+		for _, in := range ep.Inputs {
+			if isFileType(in.Type) {
+				ctype = "multipart/form-data"
+			}
+		}
 		op.Set("requestBody", value.ObjectOf("required", len(required) > 0, "content",
-			value.ObjectOf("application/json", value.ObjectOf("schema", schema))))
+			value.ObjectOf(ctype, value.ObjectOf("schema", schema))))
 	}
 	errResp := value.ObjectOf("description", "error", "content", value.ObjectOf("application/json",
 		value.ObjectOf("schema", value.ObjectOf("$ref", "#/components/schemas/Error"))))
@@ -130,6 +137,8 @@ func inputSchema(in stack.Input) *value.Object {
 		s = value.ObjectOf("type", "object", "properties", props)
 	case "json":
 		s = value.NewObject(0)
+	case "file", "image", "video", "audio", "attachment":
+		s = value.ObjectOf("type", "string", "format", "binary")
 	default:
 		s = value.ObjectOf("type", "string")
 	}
@@ -143,4 +152,13 @@ func inputSchema(in stack.Input) *value.Object {
 		s = value.ObjectOf("type", "array", "items", s)
 	}
 	return s
+}
+
+// isFileType reports whether an input type takes an uploaded file.
+func isFileType(t string) bool {
+	switch t {
+	case "file", "image", "video", "audio", "attachment":
+		return true
+	}
+	return false
 }

@@ -166,6 +166,13 @@ func TestStoredFilesAreServed(t *testing.T) {
 	if got, _ := json.Marshal(r.json); string(got) != `["a.txt","b.txt"]` {
 		t.Errorf("many: %s", r.body)
 	}
+	// The API's description says how to send a file: a multipart part, binary.
+	spec := s.do("GET", "/api:app/openapi.json", nil)
+	wantStatus(t, spec, http.StatusOK, "")
+	doc := field(spec.json, "paths", "/upload", "post", "requestBody", "content", "multipart/form-data", "schema", "properties", "document")
+	if field(doc, "format") != "binary" {
+		t.Errorf("openapi upload body: %s", spec.body)
+	}
 	// A file input without a file part is a 400.
 	wantStatus(t, s.post("/api:app/upload", map[string]string{"access": "public", "document": "text"}), http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR")
 }
