@@ -70,6 +70,7 @@ func init() {
 		"api.call":             (*compiler).stmtAPICall,
 		"task.call":            (*compiler).stmtTaskCall,
 		"trigger.call":         (*compiler).stmtTriggerCall,
+		"middleware.call":      (*compiler).stmtMiddlewareCall,
 		"debug.log":            (*compiler).stmtDebugLog,
 		"util.sleep":           (*compiler).stmtSleep,
 		"util.get_raw_input":   (*compiler).stmtGetInput,

@@ -462,3 +462,34 @@ func TestTestRunsNeedADatabase(t *testing.T) {
 		t.Errorf("run without a database: %v", err)
 	}
 }
+
+func TestMiddlewareCall(t *testing.T) {
+	e := newEnv(t, map[string]string{
+		"middleware/tag.xs": mw("tag", `  exception_policy = "rethrow"
+  response_strategy = "merge"`, `    precondition ($input.vars.ok != false) {
+      error = "refused by tag"
+    }`, `{phase: $input.type, seen: $input.vars}`),
+		"workflow_test/mw.xs": `workflow_test "calls a middleware" {
+  stack {
+    middleware.call tag {
+      input = {vars: {a: 1}, type: "post"}
+    } as $r
+    expect.to_equal ($r.phase) { value = "post" }
+    expect.to_equal ($r.seen.a) { value = 1 }
+    expect.to_throw {
+      stack {
+        middleware.call tag {
+          input = {vars: {ok: false}, type: "pre"}
+        }
+      }
+      exception = "refused by tag"
+    }
+  }
+}`,
+	})
+	for name, msg := range runTests(t, e) {
+		if msg != "" {
+			t.Errorf("%s: %s", name, msg)
+		}
+	}
+}
