@@ -105,3 +105,17 @@ func TestCollectionStatements(t *testing.T) {
 		t.Errorf("keys of an array: %s", re.Message)
 	}
 }
+
+func TestReduceAndTransform(t *testing.T) {
+	e := newEnv(t, map[string]string{
+		"api/t/fold_get.xs": endpointSrc("fold", "GET", `  stack {
+    var $sum { value = [1, 2, 3, 4]|reduce:$$ + $result:0 }
+    var $names { value = [{n: "a"}, {n: "b"}]|reduce:($result ~ $$.n):"" }
+    var $five { value = 2|transform:$$ + 3 }
+    var $result { value = "mine" }
+    var $again { value = [1, 2]|reduce:$$ * 10 + $result:0 }
+  }
+  response = {sum: $sum, names: $names, five: $five, result: $result, again: $again}`),
+	})
+	jsonEq(t, e.mustCall("GET", "fold", ""), `{"sum":10,"names":"ab","five":5,"result":"mine","again":30}`)
+}

@@ -406,6 +406,11 @@ func (c *compiler) filterCall(call *xs.FilterCall, inner evalFn) evalFn {
 		body = c.expr(call.Args[0])
 		first = 1
 	}
+	// reduce's expression also reads the result so far, as $result.
+	resultSlot := -1
+	if def.Reduce {
+		resultSlot = c.slot("result")
+	}
 	for i := first; i < n; i++ {
 		args[i] = c.expr(call.Args[i])
 	}
@@ -416,7 +421,16 @@ func (c *compiler) filterCall(call *xs.FilterCall, inner evalFn) evalFn {
 			return nil, err
 		}
 		vals := make([]any, n)
-		if body != nil {
+		switch {
+		case body != nil && resultSlot >= 0:
+			vals[0] = filter.Reducer(func(elem, acc any) (any, error) {
+				saved, savedAcc := f.this, f.slots[resultSlot]
+				f.this, f.slots[resultSlot] = elem, acc
+				out, err := body(f)
+				f.this, f.slots[resultSlot] = saved, savedAcc
+				return out, err
+			})
+		case body != nil:
 			vals[0] = filter.Lambda(func(elem any) (any, error) {
 				saved := f.this
 				f.this = elem

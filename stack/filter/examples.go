@@ -37,10 +37,11 @@ func Docs() []Doc {
 type example struct {
 	category, name string
 	in             any
-	noInput        bool   // written without an input: |uuid, |range:1:5
-	args           []any  // the arguments, after the expression for a lambda filter
-	expr           string // a lambda filter's expression, as written
-	fn             Lambda // what expr computes, for the test
+	noInput        bool    // written without an input: |uuid, |range:1:5
+	args           []any   // the arguments, after the expression for a lambda filter
+	expr           string  // a lambda filter's expression, as written
+	fn             Lambda  // what expr computes, for the test
+	reducer        Reducer // what expr computes, for reduce's test
 	want           any
 	match          string // for results that change from run to run: a pattern the result's text must match
 	shown          string // and how the result is shown

@@ -19,7 +19,12 @@ func TestExamples(t *testing.T) {
 				t.Fatalf("no filter %q", ex.name)
 			}
 			args := ex.args
-			if d.Lambda {
+			if d.Reduce {
+				if ex.reducer == nil || ex.expr == "" {
+					t.Fatalf("reduce's example needs expr and reducer")
+				}
+				args = append([]any{ex.reducer}, args...)
+			} else if d.Lambda {
 				if ex.fn == nil || ex.expr == "" {
 					t.Fatalf("lambda filter example needs expr and fn")
 				}

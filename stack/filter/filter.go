@@ -11,6 +11,10 @@ import (
 // Lambda is an argument that is an expression over the current element ($$), evaluated per element.
 type Lambda func(elem any) (any, error)
 
+// Reducer is reduce's expression: over the current element ($$) and the result so far
+// ($result).
+type Reducer func(elem, acc any) (any, error)
+
 // Def is one filter.
 type Def struct {
 	Name             string
@@ -18,6 +22,8 @@ type Def struct {
 	// Lambda reports that the first argument is an expression over $$ (map, filter, find,
 	// some, every, ...): the caller passes a Lambda there instead of a value.
 	Lambda bool
+	// Reduce reports that the first argument is a Reducer (reduce).
+	Reduce bool
 	// Fn applies the filter to x. It never changes x or the arguments, and the result shares
 	// no array or object with them. It checks the argument count itself, so a caller that
 	// skips the MinArgs/MaxArgs check still gets an error rather than a panic.

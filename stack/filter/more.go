@@ -73,6 +73,10 @@ func init() {
 	def("filter_empty_object", 0, 0, drop("filter_empty_object", func(v any) bool { o, ok := v.(*value.Object); return ok && o.Len() == 0 }))
 	def("filter_zero", 0, 0, drop("filter_zero", func(v any) bool { f, ok := value.AsFloat(v); return ok && f == 0 }))
 
+	defLambda("reduce", 2, 2, reduce)
+	registry["reduce"].Reduce = true
+	defLambda("transform", 1, 1, transform)
+
 	examples = append(examples, moreExamples...)
 }
 
@@ -124,6 +128,10 @@ var moreExamples = []example{
 	{category: "text", name: "base64_decode_urlsafe", in: "aGk_Pg", want: "hi?>"},
 	{category: "text", name: "bin2hex", in: "abc", want: "616263"},
 	{category: "text", name: "hex2bin", in: "616263", want: "abc"},
+	{category: "array", name: "reduce", in: vals{num(1), num(2), num(3), num(4)}, expr: "$$ + $result", args: vals{num(0)},
+		reducer: func(e, acc any) (any, error) { return acc.(int64) + e.(int64), nil }, want: num(10)},
+	{category: "object", name: "transform", in: num(2), expr: "$$ + 3",
+		fn: func(e any) (any, error) { return e.(int64) + 3, nil }, want: num(5)},
 	{category: "array", name: "append", in: vals{num(1)}, args: vals{num(2)}, want: vals{num(1), num(2)}},
 	{category: "array", name: "prepend", in: vals{num(1)}, args: vals{num(0)}, want: vals{num(0), num(1)}},
 	{category: "array", name: "shuffle", in: vals{num(1), num(2), num(3)}, match: `^\[(1,2,3|1,3,2|2,1,3|2,3,1|3,1,2|3,2,1)\]$`, shown: "[2, 3, 1] (random order)"},
@@ -370,4 +378,33 @@ func shuffle(x any, _ []any) (any, error) {
 		out[i], out[j.Int64()] = out[j.Int64()], out[i]
 	}
 	return out, nil
+}
+
+// reduce folds an array: the expression gets each element as $$ and the result so far as
+// $result, starting from the second argument.
+func reduce(x any, args []any) (any, error) {
+	a, err := arrayIn("reduce", x)
+	if err != nil {
+		return nil, err
+	}
+	fn, ok := args[0].(Reducer)
+	if !ok {
+		return nil, fmt.Errorf("reduce: the first argument must be an expression over $$ and $result")
+	}
+	acc := value.Clone(args[1])
+	for _, e := range a {
+		if acc, err = fn(e, acc); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
+}
+
+// transform applies an expression over $$ to one value.
+func transform(x any, args []any) (any, error) {
+	fn, ok := args[0].(Lambda)
+	if !ok {
+		return nil, fmt.Errorf("transform: the argument must be an expression over $$")
+	}
+	return fn(x)
 }
