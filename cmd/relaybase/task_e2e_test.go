@@ -125,7 +125,7 @@ func TestServeRunsScheduledTasks(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the every-second task did not run twice in 10s: %s", s.stderr)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling a real server with a deadline
 	}
 	if !strings.Contains(s.stderr.String(), "task finished") {
 		t.Errorf("the runs are not logged: %s", s.stderr)
