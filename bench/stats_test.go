@@ -259,13 +259,15 @@ func TestJudge(t *testing.T) {
 		r    *Result
 		met  []bool
 	}{
-		{"fanout met", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(7.0, 15, 0), []bool{true, true}},
-		{"fanout over the floor", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(7.2, 15, 0), []bool{false, true}},
-		{"loss misses latency", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(5, 1, 3), []bool{true, false}},
+		{"fanout met", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(4.5, 15, 0), []bool{true, true}},
+		{"fanout above 0.7 × floor", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(4.6, 15, 0), []bool{false, true}},
+		{"fanout p99 over 20 ms", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(4.0, 20.5, 0), []bool{true, false}},
+		{"loss misses latency", Options{Scenario: "fanout", Members: 1000, Rate: 100}, fanout(4, 1, 3), []bool{true, false}},
 		{"fanout 300 short", Options{Scenario: "fanout", Members: 1000, Rate: 300},
 			&Result{DeliveriesPerSec: 250000, Latency: &Percentiles{Count: 1, P99: 40}}, []bool{false, true}},
 		{"other parameters: no verdict", Options{Scenario: "fanout", Members: 500, Rate: 100}, fanout(1, 1, 0), nil},
-		{"bigroom", Options{Scenario: "bigroom", Members: 10000, Rate: 10}, &Result{Latency: &Percentiles{Count: 1, P99: 251}}, []bool{false}},
+		{"bigroom", Options{Scenario: "bigroom", Members: 10000, Rate: 10}, &Result{Latency: &Percentiles{Count: 1, P99: 251}}, []bool{false, false}},
+		{"bigroom under 250 ms, over 100 ms", Options{Scenario: "bigroom", Members: 10000, Rate: 10}, &Result{Latency: &Percentiles{Count: 1, P99: 101}}, []bool{true, false}},
 		{"endpoint", Options{Scenario: "endpoint", Members: 1000, Rate: 50}, &Result{Latency: &Percentiles{Count: 1, P99: 30}}, []bool{true}},
 		{"idle", Options{Scenario: "idle", Members: 10000}, &Result{Idle: &IdleResult{Source: "metrics", HeapStackPerConn: 11999}}, []bool{true}},
 		{"idle by RSS", Options{Scenario: "idle", Members: 10000}, &Result{Idle: &IdleResult{Source: "rss", RSSPerConn: 20000}}, []bool{false}},

@@ -22,9 +22,12 @@ func judge(o Options, r *Result) {
 	}
 	switch {
 	case o.Scenario == "fanout" && o.Members == 1000 && o.Rate == 100:
-		limit := 1.1 * r.FloorMicros
+		// product.md asks for the floor + 10%; issue 13 (coalescing below one write per
+		// frame) for at most 0.7 × the floor, with the same p99. The stricter one is judged:
+		// it implies the other.
+		limit := 0.7 * r.FloorMicros
 		if r.ServerCPUPerDelivery > 0 {
-			add("server CPU per delivery", fmt.Sprintf("≤ %.2f µs (floor %.2f µs + 10%%)", limit, r.FloorMicros),
+			add("server CPU per delivery", fmt.Sprintf("≤ %.2f µs (0.7 × floor %.2f µs)", limit, r.FloorMicros),
 				fmt.Sprintf("%.2f µs", r.ServerCPUPerDelivery), r.ServerCPUPerDelivery <= limit)
 		}
 		p99(20)
@@ -34,7 +37,9 @@ func judge(o Options, r *Result) {
 			fmt.Sprintf("%s/s, %d lost", num(r.DeliveriesPerSec), r.Lost), r.Lost == 0 && r.DeliveriesPerSec >= 0.98*want)
 		p99(50)
 	case o.Scenario == "bigroom" && o.Members == 10000 && o.Rate == 10:
+		// product.md: 250 ms; issue 13: 100 ms.
 		p99(250)
+		p99(100)
 	case o.Scenario == "endpoint" && o.Members == 1000 && o.Rate == 50:
 		p99(30)
 	case o.Scenario == "idle" && o.Members == 10000 && r.Idle != nil:
