@@ -60,6 +60,11 @@ func TestLayering(t *testing.T) {
 		"relaybase/httpapi": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth"},
 		"relaybase/web": {},
+		// The console at /_/ reads a running node through the core's contracts, as httpapi
+		// does, plus the realtime servers and the scheduler whose state it shows.
+		"relaybase/admin": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
+			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime",
+			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth"},
 		// Test support.
 		"relaybase/internal/testenv": {},
 		// The wiring.

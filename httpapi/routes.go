@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 )
 
 // routes lists every route relaybase serves. Endpoints of the workspace share the
@@ -25,5 +26,18 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/ws/", s.cfg.Servers)
 	}
 	mux.HandleFunc("/", s.handleDefault) // /api:{canonical}/... and static files
-	return s.withRequestID(s.withRecover(s.withCORS(mux)))
+	api := s.withCORS(mux)
+	// The console at /_/ is same-origin only: it answers no CORS, so no configured origin
+	// can call it with the admin's cookie.
+	admin := s.cfg.Admin
+	if admin == nil {
+		admin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errNotFound) })
+	}
+	return s.withRequestID(s.withRecover(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/_" || strings.HasPrefix(p, "/_/") {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})))
 }

@@ -23,15 +23,18 @@ import (
 
 // Config is what the HTTP face needs; cmd/relaybase fills it in.
 type Config struct {
-	Program   *stack.Program   // the compiled workspace
-	Tokens    relaybase.Tokens // verifies bearer tokens of endpoints with auth
-	Realtime  http.Handler     // serves GET /rt/{canonical}; nil when realtime is off
-	Servers   http.Handler     // serves GET /ws/<canonical>: Xano's current realtime; nil when off
-	Ready     func(ctx context.Context) error
-	Metrics   http.Handler // serves /metrics; nil when off
-	StaticDir string       // files served at /, "" for none
-	ClientJS  []byte       // /relaybase.js
-	MaxBody   int64        // request body limit in bytes (default 8 MiB)
+	Program  *stack.Program   // the compiled workspace
+	Tokens   relaybase.Tokens // verifies bearer tokens of endpoints with auth
+	Realtime http.Handler     // serves GET /rt/{canonical}; nil when realtime is off
+	Servers  http.Handler     // serves GET /ws/<canonical>: Xano's current realtime; nil when off
+	Ready    func(ctx context.Context) error
+	Metrics  http.Handler // serves /metrics; nil when off
+	// Admin serves everything under /_/ (the console, package admin); nil when the console
+	// is off, and /_/ is then a 404 rather than a static file.
+	Admin     http.Handler
+	StaticDir string // files served at /, "" for none
+	ClientJS  []byte // /relaybase.js
+	MaxBody   int64  // request body limit in bytes (default 8 MiB)
 	// BodyTimeout bounds how long a client may take to send an endpoint request's body;
 	// past it the request is a 400. 0: no bound (http.Server's ReadHeaderTimeout covers
 	// only the headers, so a client that stalls its body holds a connection forever).

@@ -64,6 +64,7 @@ var settings = []setting{
 	{"rt_flush_delay", "15ms", "realtime: longest a busy server holds a frame back to write it with the next ones for the same client; 0: never", kindDelay},
 	{"task_timeout", "15m", "longest one run of a task may take; past it, it is stopped and rolled back", kindDuration},
 	{"tasks", "true", "run the workspace's tasks on their schedules on this node (several nodes share each run)", kindBool},
+	{"admin", "true", "serve the admin console at /_/ (false: every /_/ path is a 404)", kindBool},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
 	{"outbound_allow", "*", "targets api.request may reach: * (any public address), host names, *.domain, IP addresses or CIDR ranges (private ones only by address or range), comma-separated", kindList},

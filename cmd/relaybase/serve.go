@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"relaybase"
+	"relaybase/admin"
 	"relaybase/auth"
 	"relaybase/engine/memory"
 	"relaybase/engine/redis"
@@ -151,7 +152,12 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		}
 	}
 
+	var console http.Handler
+	if cfg.bool("admin") {
+		console = admin.New(admin.Config{Logger: log})
+	}
 	api := httpapi.New(httpapi.Config{
+		Admin:       console,
 		Program:     prog,
 		Tokens:      n.tokens,
 		Realtime:    n.realtime,
