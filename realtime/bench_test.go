@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -303,5 +304,27 @@ func TestConnLayout(t *testing.T) {
 		if f.off+f.len > 3*64 {
 			t.Errorf("conn.%s ends at byte %d, past the first three cache lines", f.name, f.off+f.len)
 		}
+	}
+}
+
+// BenchmarkValidText: the UTF-8 check every client text message now goes through
+// (validText), on the join frame of BenchmarkDecodeJoin and on a 4 KiB message, to set
+// beside what decoding the frame costs.
+func BenchmarkValidText(b *testing.B) {
+	join := []byte(`{"action":"join","options":{"channel":"bench/fanout"},"payload":{"history":false,"presence":false}}`)
+	big := []byte(`{"action":"message","options":{"channel":"bench/fanout"},"payload":{"text":"` + strings.Repeat("héllo wörld ", 340) + `"}}`)
+	c := &conn{}
+	for _, m := range []struct {
+		name string
+		p    []byte
+	}{{"join", join}, {"4KiB", big}} {
+		b.Run(m.name, func(b *testing.B) {
+			b.SetBytes(int64(len(m.p)))
+			for b.Loop() {
+				if !c.validText(ws.OpText, m.p) {
+					b.Fatal("not valid")
+				}
+			}
+		})
 	}
 }

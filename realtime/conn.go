@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -295,7 +296,13 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 			continue
 		}
 		if !compressed {
-			return op, buf, nil
+			if c.validText(op, *buf) {
+				return op, buf, nil
+			}
+			putBuf(buf)
+			buf = nil
+			op, size, fragmented, skip, compressed = 0, 0, false, false, false
+			continue
 		}
 		// The limits hold for the message as it decompresses, not only as it came.
 		lim := c.srv.lim
@@ -312,13 +319,24 @@ func (c *conn) readMessage() (ws.OpCode, *[]byte, error) {
 			c.startClose(1009, "frame over "+strconv.Itoa(lim.HardFrame)+" bytes", false)
 		case n > lim.SoftFrame:
 			c.refuse("", codeTooLarge, "A frame may be at most "+strconv.Itoa(lim.SoftFrame)+" bytes.")
-		default:
+		case c.validText(op, *buf):
 			return op, buf, nil
 		}
 		putBuf(buf)
 		buf = nil
 		op, size, fragmented, skip, compressed = 0, 0, false, false, false
 	}
+}
+
+// validText reports whether a whole message may be handled: a text message must be UTF-8
+// (RFC 6455 §8.1), and one that is not starts the close with 1007. It is checked once the
+// message is whole (and decompressed), since a fragment may end inside a character.
+func (c *conn) validText(op ws.OpCode, p []byte) bool {
+	if op != ws.OpText || utf8.Valid(p) {
+		return true
+	}
+	c.startClose(1007, "a text message that is not UTF-8", false)
+	return false
 }
 
 // readControl reads and answers a ping, pong or close frame.

@@ -189,6 +189,17 @@ func TestBadFrames(t *testing.T) {
 	c.quiet()
 }
 
+// A text frame that is not UTF-8 closes the connection with 1007 (RFC 6455 §8.1).
+func TestNotUTF8(t *testing.T) {
+	n := newNode(t, "", memory.New())
+	c := n.dial("/ws/chatrt01", "")
+	c.join("lobby")
+	c.sendRaw([]byte(`{"action":"broadcast","channel":"lobby","type":"say","payload":"caf` + "\xe9" + `"}`))
+	if code := c.closed(); code != 1007 {
+		t.Fatalf("closed with %d, want 1007", code)
+	}
+}
+
 func TestPresence(t *testing.T) {
 	n := newNode(t, "", memory.New())
 	tab1 := n.dial("/ws/chatrt01", n.token(1))
