@@ -272,7 +272,7 @@ function section(title, ...children) {
 function table(headers, rows, attrs = {}) {
   return h("table", attrs,
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))),
-    h("tbody", {}, rows));
+    rows instanceof HTMLTableSectionElement ? rows : h("tbody", {}, rows));
 }
 
 function empty(text) {
@@ -302,7 +302,7 @@ async function tablesView(root, name, params) {
       h("td", {}, f.nullable ? "yes" : ""),
       h("td", {}, f.sensitive ? h("span", { class: "tag" }, "sensitive: never shown") : "",
         extras(f)))), { class: "schema" }),
-    t.indexes?.length ? h("details", {}, h("summary", {}, `${t.indexes.length} indexes`),
+    t.indexes?.length ? h("details", {}, h("summary", {}, `${t.indexes.length} index${t.indexes.length === 1 ? "" : "es"}`),
       h("ul", {}, t.indexes.map((i) => h("li", {}, h("code", {}, JSON.stringify(i)))))) : ""));
 
   const rowsCard = h("section", { class: "card" });
