@@ -308,6 +308,7 @@ var internalMigrations = []string{
 		cursor bigint NOT NULL,
 		PRIMARY KEY (stream, client)
 	);`,
+	adminTables,
 }
 
 func (db *DB) sql(s string) string { return strings.ReplaceAll(s, "{s}", db.q) }

@@ -267,6 +267,7 @@ var internalMigrations = []string{
 		cursor INTEGER NOT NULL,
 		PRIMARY KEY (stream, client)
 	) WITHOUT ROWID;`,
+	adminTables,
 }
 
 // setup checks that the file is a database and applies the internal migrations.

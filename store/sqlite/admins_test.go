@@ -1,0 +1,9 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"relaybase/store/storetest"
+)
+
+func TestAdmins(t *testing.T) { storetest.RunAdmins(t, opener()) }
