@@ -74,6 +74,13 @@ type StagedEvent struct {
 	// Deliver, when set, sends the event instead of Events.Publish: events of Xano's
 	// current realtime (realtime.publish, message handlers) carry their own delivery.
 	Deliver func(ctx context.Context)
+	// StoreIn, when set, stores the event in tx (the current realtime's channel streams).
+	// Like Events.Store, the runtime calls it once the stack has finished, just before
+	// committing, so that the stream's row lock is held only for the commit; it calls the
+	// events' StoreIn in the order of their StoreKey (one key's events in the order
+	// staged), so that two transactions never wait for each other's streams in a circle.
+	StoreIn  func(ctx context.Context, tx Tx) error
+	StoreKey string
 }
 
 // Engine carries published frames between relaybase nodes and keeps presence across them

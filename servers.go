@@ -143,9 +143,10 @@ type RealtimeMessageCall struct {
 	Session RealtimeSession
 	Params  *value.Object // the path parameters, coerced to their declared types, for $input
 	Payload any
-	// Stage, when set, is called inside the handler's transaction with its response when
-	// that is not null; the event it returns is delivered once the transaction commits.
-	Stage func(ctx context.Context, tx Tx, response any) (StagedEvent, error)
+	// Stage, when set, is called once the handler's stack has finished, with its response
+	// when that is not null; the event it returns is stored in the handler's transaction
+	// (its StoreIn) and delivered once that commits.
+	Stage func(response any) (StagedEvent, error)
 }
 
 // RealtimeLifecycleCall is one join or leave (channel_trigger), or connect or disconnect
@@ -184,9 +185,10 @@ type Publication struct {
 }
 
 // RealtimePublisher is the current realtime's side of realtime.publish: StagePublication
-// checks the target (an *Error the stack can catch when nothing matches), encodes the
-// frame and, where the channel keeps a stream, stores it within tx. The StagedEvent's
-// Deliver sends it once the transaction has committed.
+// checks the target (an *Error the stack can catch when nothing matches) and encodes the
+// frame. It stores nothing: where the channel keeps a stream, the StagedEvent's StoreIn
+// stores it in the stack's transaction once the stack has finished, and its Deliver sends
+// it once that transaction has committed.
 type RealtimePublisher interface {
-	StagePublication(ctx context.Context, tx Tx, p Publication) (StagedEvent, error)
+	StagePublication(ctx context.Context, p Publication) (StagedEvent, error)
 }

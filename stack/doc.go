@@ -16,7 +16,10 @@
 // event (Events.Stage: checked and encoded); when the stack has finished, the events of
 // channels that keep history are stored in the transaction (Events.Store), last, so that
 // each channel's offset is locked only for the commit; the staged events are published only
-// after Commit succeeded, never when the stack failed. table_trigger stacks run inside the
+// after Commit succeeded, never when the stack failed. realtime.publish and a message
+// handler's response are staged the same way (RealtimePublisher.StagePublication,
+// RealtimeMessageCall.Stage): their StoreIn stores them in their channel streams after the
+// legacy events, stream by stream in StoreKey order. table_trigger stacks run inside the
 // transaction that changed the row; realtime_trigger stacks run through
 // Program.RunRealtimeTrigger, which implements relaybase.Triggers.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"relaybase"
 	"relaybase/value"
@@ -132,11 +133,26 @@ func (r *run) transact(write bool, fn func() (any, error)) (any, error) {
 // storeStaged stores the staged events whose channels keep history, last thing before the
 // commit, so that each such channel's offset stays locked only for the commit (Events.Store).
 func (r *run) storeStaged() error {
-	if r.p.opts.Events == nil || !slices.ContainsFunc(r.staged, func(st relaybase.StagedEvent) bool { return st.Keep > 0 }) {
-		return nil
+	if r.p.opts.Events != nil && slices.ContainsFunc(r.staged, func(st relaybase.StagedEvent) bool { return st.Keep > 0 }) {
+		if err := r.p.opts.Events.Store(r.ctx, r.tx, r.staged); err != nil {
+			return fmt.Errorf("api.realtime_event: store the events in their channels' history: %w", err)
+		}
 	}
-	if err := r.p.opts.Events.Store(r.ctx, r.tx, r.staged); err != nil {
-		return fmt.Errorf("api.realtime_event: store the events in their channels' history: %w", err)
+	// The current realtime's messages (realtime.publish, handler responses) go to their
+	// streams last, stream by stream in key order (StagedEvent.StoreIn).
+	var order []int
+	for i := range r.staged {
+		if r.staged[i].StoreIn != nil {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(r.staged[a].StoreKey, r.staged[b].StoreKey) })
+	for _, i := range order {
+		if err := r.staged[i].StoreIn(r.ctx, r.tx); err != nil {
+			err = fmt.Errorf("realtime: store the message in its channel's stream: %w", err)
+			r.p.logger.Error("realtime message not stored; the stack rolls back", "channel", r.staged[i].Channel, "err", err)
+			return err
+		}
 	}
 	return nil
 }

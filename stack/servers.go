@@ -108,7 +108,7 @@ func (p *Program) RunRealtimeMessage(ctx context.Context, call *relaybase.Realti
 		}
 		out = r.strip(out, false)
 		if out != nil && call.Stage != nil {
-			st, err := call.Stage(r.ctx, r.tx, out)
+			st, err := call.Stage(out)
 			if err != nil {
 				return nil, err
 			}
@@ -345,7 +345,7 @@ func (c *compiler) stmtRealtimePublish(n *xs.Node) execFn {
 		if p.From, err = from(f); err != nil {
 			return ctlNext, err
 		}
-		st, err := pub.StagePublication(r.ctx, r.tx, p)
+		st, err := pub.StagePublication(r.ctx, p)
 		if err != nil {
 			// Never silent (docs/realtime.md): the stack can catch it, and the log says so.
 			r.p.logger.Error("realtime.publish failed", "at", pos.String(), "server", p.Server, "channel", p.Channel, "err", err)

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -19,20 +20,34 @@ type recordingPublisher struct {
 	mu        sync.Mutex
 	staged    []relaybase.Publication
 	delivered []relaybase.Publication
+	// stored records each StoreIn: the channel, and how many publications had been
+	// staged by then (all of the stack's, when it runs at the end).
+	stored    []string
+	failStore string // StoreIn of this channel fails
 }
 
-func (r *recordingPublisher) StagePublication(ctx context.Context, tx relaybase.Tx, p relaybase.Publication) (relaybase.StagedEvent, error) {
+func (r *recordingPublisher) StagePublication(ctx context.Context, p relaybase.Publication) (relaybase.StagedEvent, error) {
 	if p.Channel == "missing" {
 		return relaybase.StagedEvent{}, relaybase.Errorf(relaybase.CodeFatal, "realtime.publish: no active channel of %s matches %q.", p.Server, p.Channel)
 	}
 	r.mu.Lock()
 	r.staged = append(r.staged, p)
 	r.mu.Unlock()
-	return relaybase.StagedEvent{Channel: p.Channel, Deliver: func(context.Context) {
-		r.mu.Lock()
-		r.delivered = append(r.delivered, p)
-		r.mu.Unlock()
-	}}, nil
+	return relaybase.StagedEvent{Channel: p.Channel, StoreKey: "k/" + p.Channel,
+		StoreIn: func(ctx context.Context, tx relaybase.Tx) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if p.Channel == r.failStore {
+				return errors.New("disk full")
+			}
+			r.stored = append(r.stored, fmt.Sprintf("%s after %d", p.Channel, len(r.staged)))
+			return nil
+		},
+		Deliver: func(context.Context) {
+			r.mu.Lock()
+			r.delivered = append(r.delivered, p)
+			r.mu.Unlock()
+		}}, nil
 }
 
 var rtFiles = map[string]string{
@@ -110,6 +125,27 @@ var rtFiles = map[string]string{
   }
   response = "ok"
 }`,
+	"api/t/pub2_post.xs": `query pub2 verb=POST {
+  api_group = "t"
+  stack {
+    realtime.publish {
+      realtime_server = "chat_rt"
+      channel = "rooms/2"
+      data = 2
+    }
+    realtime.publish {
+      realtime_server = "chat_rt"
+      channel = "rooms/1"
+      data = 1
+    }
+    realtime.publish {
+      realtime_server = "chat_rt"
+      channel = "rooms/2"
+      data = 3
+    }
+  }
+  response = "ok"
+}`,
 	"api/t/catch_post.xs": `query catch verb=POST {
   api_group = "t"
   stack {
@@ -145,7 +181,7 @@ func TestRealtimeMessageHandler(t *testing.T) {
 		out, err := e.p.RunRealtimeMessage(ctx, &relaybase.RealtimeMessageCall{
 			Server: "chat_rt", Channel: "rooms/{room_id}", Message: "send", Session: sess,
 			Params: value.ObjectOf("room_id", int64(42)), Payload: v,
-			Stage: func(ctx context.Context, tx relaybase.Tx, resp any) (relaybase.StagedEvent, error) {
+			Stage: func(resp any) (relaybase.StagedEvent, error) {
 				staged++
 				return relaybase.StagedEvent{}, nil
 			},
@@ -259,6 +295,44 @@ func TestRealtimePublish(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "realtime.publish failed") {
 		t.Errorf("no log line for the failed publish: %s", e.logs.String())
+	}
+}
+
+// TestRealtimePublishStoresAtCommit: realtime.publish stores its messages once the stack
+// has finished (every publish of the stack staged by then), stream by stream in key order,
+// one stream's messages in their order; a stack that fails stores nothing, and a store that
+// fails fails the stack, which then sends nothing, with a log line.
+func TestRealtimePublishStoresAtCommit(t *testing.T) {
+	e := newEnv(t, rtFiles)
+	e.mustCall("POST", "pub2", ``)
+	if got, want := strings.Join(e.pub.stored, ", "), "rooms/1 after 3, rooms/2 after 3, rooms/2 after 3"; got != want {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	var order []any
+	for _, p := range e.pub.delivered {
+		order = append(order, p.Data)
+	}
+	if fmt.Sprint(order) != "[2 1 3]" {
+		t.Errorf("delivered %v, want in the order published", order)
+	}
+
+	e.pub.stored, e.pub.delivered = nil, nil
+	if _, err := e.call("POST", "pub", `{"channel": "rooms/42", "fail": true}`); err == nil {
+		t.Fatal("no error")
+	}
+	if len(e.pub.stored) != 0 || len(e.pub.delivered) != 0 {
+		t.Errorf("a rolled back stack stored %v and delivered %d", e.pub.stored, len(e.pub.delivered))
+	}
+
+	e.pub.failStore = "rooms/1"
+	if _, err := e.call("POST", "pub2", ``); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("a failed store: %v", err)
+	}
+	if len(e.pub.delivered) != 0 {
+		t.Errorf("a stack whose store failed delivered %d", len(e.pub.delivered))
+	}
+	if !strings.Contains(e.logs.String(), "realtime message not stored") {
+		t.Errorf("no log line for the failed store: %s", e.logs.String())
 	}
 }
 

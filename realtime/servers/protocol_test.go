@@ -457,6 +457,24 @@ func TestPublish(t *testing.T) {
 		t.Fatal("a failing stack did not fail")
 	}
 	a.quiet()
+	// The rolled back publish stored nothing either: the next one takes id 2, and a new
+	// client's replay has exactly the two committed messages.
+	if err := n.publish("rooms/9", map[string]any{"n": 3}, false); err != nil {
+		t.Fatal(err)
+	}
+	if f := a.expect("message"); f.get("payload.n") != float64(3) || f.str("id") != "2" {
+		t.Errorf("after a rollback, published %s; want n 3 with id 2", f)
+	}
+	b := n.dial("/ws/chatrt01", "")
+	b.join("rooms/9", map[string]any{"client_id": "c2"})
+	b.expect("presence_full")
+	for _, want := range []float64{1, 3} {
+		if f := b.expect("replay"); f.get("payload.n") != want {
+			t.Errorf("replay %s, want n %v", f, want)
+		}
+	}
+	b.send(map[string]any{"action": "ping"})
+	b.expect("pong")
 	for _, ch := range []string{"rooms/{room_id}", "nowhere", "old", "rooms/x"} {
 		if err := n.publish(ch, 1, false); err == nil {
 			t.Errorf("publish to %q did not fail", ch)

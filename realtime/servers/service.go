@@ -283,9 +283,10 @@ func key(sv *server, path string) string {
 
 // StagePublication implements relaybase.RealtimePublisher (realtime.publish): the server
 // must be defined and active and the path must join one of its active channels, else an
-// *relaybase.Error the stack can catch. The message is stored within tx when the channel
-// keeps a stream, and sent by the StagedEvent's Deliver after commit.
-func (s *Service) StagePublication(ctx context.Context, tx relaybase.Tx, p relaybase.Publication) (relaybase.StagedEvent, error) {
+// *relaybase.Error the stack can catch. When the channel keeps a stream, the StagedEvent's
+// StoreIn stores the message in the stack's transaction once the stack has finished; its
+// Deliver sends it after the commit.
+func (s *Service) StagePublication(ctx context.Context, p relaybase.Publication) (relaybase.StagedEvent, error) {
 	sv := s.byName[p.Server]
 	switch {
 	case sv == nil:
@@ -312,7 +313,7 @@ func (s *Service) StagePublication(ctx context.Context, tx relaybase.Tx, p relay
 		typ = "publish"
 	}
 	m := outMessage{key: key(sv, p.Channel), channel: p.Channel, typ: typ, payload: data, from: p.From, def: c}
-	return s.stage(ctx, tx, &m, kindAll, "")
+	return s.stage(&m, kindAll, ""), nil
 }
 
 // randomBase is where a node's socket_ids start: 2^52 + a random multiple of 2^32, so

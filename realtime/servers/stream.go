@@ -36,23 +36,30 @@ func keep(def *relaybase.RealtimeChannel) int {
 	return max(def.ConversationLimit, DefaultReplayWindow)
 }
 
-// stage encodes m once and, when its channel keeps a stream (and it is not a direct
-// message), stores it within tx with the stream's next id. The StagedEvent's Deliver
+// stage encodes m once. When its channel keeps a stream (and it is not a direct message),
+// the StagedEvent's StoreIn stores it, with the stream's next id, in the transaction of the
+// stack that staged it, once that stack has finished (relaybase.StagedEvent); its Deliver
 // publishes it through the Engine once the transaction has committed, counting its
-// recipients for the receipt.
-func (s *Service) stage(ctx context.Context, tx relaybase.Tx, m *outMessage, kind byte, subject string) (relaybase.StagedEvent, error) {
+// recipients for the receipt. A stack that fails stores and sends nothing.
+func (s *Service) stage(m *outMessage, kind byte, subject string) relaybase.StagedEvent {
 	stored := storedJSON(m.channel, m.typ, m.payload, m.from)
 	ts := s.now().UnixMilli()
-	if kind != kindDirect && m.def.KeepsStream() && s.store != nil && tx != nil {
-		id, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: m.key, CreatedAt: ts, Frame: stored}, keep(m.def))
-		if err != nil {
-			return relaybase.StagedEvent{}, err
+	st := relaybase.StagedEvent{Channel: m.channel}
+	if kind != kindDirect && m.def.KeepsStream() && s.store != nil {
+		st.StoreKey = m.key
+		st.StoreIn = func(ctx context.Context, tx relaybase.Tx) error {
+			id, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: m.key, CreatedAt: ts, Frame: stored}, keep(m.def))
+			if err != nil {
+				return err
+			}
+			m.id = id
+			return nil
 		}
-		m.id = id
 	}
-	wire := realtime.TextFrame(messageFrame("message", stored, idIf(m.def, m.id), ts, false))
-	msg := seal(kind, m.id, subject, wire)
-	return relaybase.StagedEvent{Channel: m.channel, Offset: m.id, Deliver: func(ctx context.Context) {
+	st.Deliver = func(ctx context.Context) {
+		// Built here, after StoreIn gave the message its id.
+		wire := realtime.TextFrame(messageFrame("message", stored, idIf(m.def, m.id), ts, false))
+		msg := seal(kind, m.id, subject, wire)
 		if m.receipt {
 			// Only a client's broadcast has a receipt: realtime.publish never pays for
 			// reading the channel's presence.
@@ -76,7 +83,8 @@ func (s *Service) stage(ctx context.Context, tx relaybase.Tx, m *outMessage, kin
 			return
 		}
 		m.sent = true
-	}}, nil
+	}
+	return st
 }
 
 // entryAudience is audience for a presence entry of any node.
@@ -176,13 +184,13 @@ func (p *protocol) broadcast(sess *session, f *clientFrame) {
 		kind, subject = kindOthers, c.SocketID()
 	}
 	if kind != 0 {
-		call.Stage = func(ctx context.Context, tx relaybase.Tx, resp any) (relaybase.StagedEvent, error) {
+		call.Stage = func(resp any) (relaybase.StagedEvent, error) {
 			data, err := value.EncodeJSON(resp)
 			if err != nil {
 				return relaybase.StagedEvent{}, &relaybase.Error{Code: relaybase.CodeFatal, Message: "The handler's response can't be encoded as JSON.", Err: err}
 			}
 			out.payload = data
-			return s.stage(ctx, tx, out, kind, subject)
+			return s.stage(out, kind, subject), nil
 		}
 	}
 	resp, err := h.RunRealtimeMessage(s.ctx(), call)
