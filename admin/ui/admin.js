@@ -312,7 +312,7 @@ async function tablesView(root, name, params) {
 
 /** Whatever else the API says about a field (default, filters, ...), compactly. */
 function extras(f) {
-  const rest = Object.entries(f).filter(([k]) => !["name", "type", "nullable", "sensitive"].includes(k));
+  const rest = Object.entries(f).filter(([k, v]) => !["name", "type", "nullable", "sensitive"].includes(k) && v !== false && v !== null && v !== undefined);
   return rest.length ? h("span", { class: "muted small" }, " ", rest.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")) : "";
 }
 
@@ -406,6 +406,10 @@ function fieldInput(f, value, editing) {
   if (f.sensitive || f.type === "password") {
     return h("input", { ...common, type: "password", autocomplete: "new-password", placeholder: editing ? "unchanged" : "" });
   }
+  if (Array.isArray(f.values) && f.values.length) {
+    return h("select", common, h("option", { value: "" }, "—"),
+      f.values.map((v) => h("option", { value: v, selected: v === value }, v)));
+  }
   if (isJSON(f.type)) {
     return h("textarea", { ...common, rows: 3, placeholder: isList(f.type) ? "[ ]" : "{ }" },
       value === undefined || value === null ? "" : JSON.stringify(value, null, 2));
@@ -449,7 +453,8 @@ function rowDialog(t, row) {
       const shown = editing && !f.sensitive ? row[f.name] : undefined;
       const input = (inputs[f.name] = fieldInput(f, isTimestamp(f, shown) ? new Date(shown).toISOString() : shown, editing));
       return h("label", { class: f.type === "bool" ? "check" : "" },
-        h("span", {}, f.name, " ", h("span", { class: "muted small" }, f.type, f.nullable ? "?" : "")), input);
+        h("span", {}, f.name, f.required && !editing ? h("span", { class: "bad" }, " *") : "", " ",
+          h("span", { class: "muted small" }, f.type, f.nullable ? "?" : "", f.table ? ` → ${f.table}` : "")), input);
     }),
     error,
     h("div", { class: "toolbar" },
@@ -674,6 +679,11 @@ function channelPanel(channel, info, scope) {
   const tail = h("ol", { id: "tail", class: "tail", reversed: true });
   const tailState = h("span", { class: "live" }, "connecting");
   scope.stream(`realtime/tail${query({ channel })}`, (d) => {
+    if (d && typeof d === "object" && "dropped" in d && !("frame" in d)) {
+      // The tail could not keep up: the server dropped frames rather than slow the channel.
+      tail.prepend(h("li", { class: "dropped" }, h("span", { class: "error" }, `${d.dropped} frame${d.dropped === 1 ? "" : "s"} not shown: the tail fell behind`)));
+      return;
+    }
     const frame = d && typeof d === "object" && "frame" in d ? d.frame : d;
     tail.prepend(h("li", { dataset: { offset: d?.offset ?? "" } },
       d?.offset !== undefined ? h("span", { class: "offset" }, `#${d.offset}`) : "",

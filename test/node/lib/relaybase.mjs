@@ -2,10 +2,10 @@
 // /relaybase.js from it, and wait for things with a deadline (never a fixed sleep).
 
 import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
+import { join, resolve, dirname, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -17,6 +17,21 @@ const run = promisify(execFile);
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = "relaybase-test-") {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Copies examples/chat and lays test/node/workspaces/<overlay>/ over it, in a new temporary
+ * directory `tmp` (the caller removes it); the workspace is `dir`.
+ * @returns {{tmp: string, dir: string}}
+ */
+export function overlayWorkspace(overlay) {
+  const tmp = tempDir("relaybase-sdk-ws-");
+  const dir = join(tmp, "workspace");
+  // Not the data a `relaybase serve examples/chat` may have left there.
+  const notData = (src) => !src.split(sep).includes(".relaybase");
+  cpSync(join(ROOT, "examples/chat"), dir, { recursive: true, filter: notData });
+  cpSync(join(ROOT, "test/node/workspaces", overlay), dir, { recursive: true });
+  return { tmp, dir };
 }
 
 /** Removes a directory made by tempDir, ignoring errors. */

@@ -3,12 +3,11 @@
 // member (the SDK keeps one socket per loaded copy), and a recorder that turns the SDK's
 // callbacks into promises with deadlines.
 
-import { cpSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, sep } from "node:path";
+import { dirname, sep } from "node:path";
 import WS from "ws";
 
-import { ROOT, tempDir } from "./relaybase.mjs";
+export { overlayWorkspace } from "./relaybase.mjs";
 
 const require = createRequire(import.meta.url);
 const SDK_DIR = dirname(require.resolve("@xano/js-sdk/package.json"));
@@ -63,20 +62,6 @@ export function freshSDK() {
   return require("@xano/js-sdk");
 }
 
-/**
- * Copies examples/chat and lays test/node/workspaces/<overlay>/ over it, in a new temporary
- * directory `tmp` (the caller removes it); the workspace is `dir`.
- * @returns {{tmp: string, dir: string}}
- */
-export function overlayWorkspace(overlay) {
-  const tmp = tempDir("relaybase-sdk-ws-");
-  const dir = join(tmp, "workspace");
-  // Not the data a `relaybase serve examples/chat` may have left there.
-  const notData = (src) => !src.split(sep).includes(".relaybase");
-  cpSync(join(ROOT, "examples/chat"), dir, { recursive: true, filter: notData });
-  cpSync(join(ROOT, "test/node/workspaces", overlay), dir, { recursive: true });
-  return { tmp, dir };
-}
 
 /**
  * Records what one SDK channel object hands to its callbacks: `.on(fn, onError)`, so frames
