@@ -92,6 +92,7 @@ class Scope {
   constructor() {
     this.closers = [];
     this.closed = false;
+    this.live = false; // holds a stream or a timer: worth closing while the tab is hidden
   }
   /** Registers fn to run when the view goes away. */
   add(fn) {
@@ -100,6 +101,7 @@ class Scope {
   }
   /** Runs fn every ms while the view is shown. */
   every(ms, fn) {
+    this.live = true;
     const id = setInterval(() => { if (!this.closed) fn(); }, ms);
     this.add(() => clearInterval(id));
   }
@@ -108,6 +110,7 @@ class Scope {
    * data line as JSON. status(state) hears "open", "error" (EventSource retries by itself).
    */
   stream(path, onData, status = () => {}) {
+    this.live = true;
     const es = new EventSource(`api/${path}`);
     es.onopen = () => status("open");
     es.onerror = () => status(es.readyState === EventSource.CLOSED ? "closed" : "retrying");
@@ -237,11 +240,12 @@ async function render() {
 }
 
 window.addEventListener("hashchange", render);
-// A hidden tab holds nothing open; it draws its view again when shown.
+// A hidden tab holds no stream open; a live view is drawn again when the tab is shown.
 document.addEventListener("visibilitychange", () => {
   if (!session.admin) return;
   if (document.hidden) {
-    current?.close();
+    if (!current?.live) return; // a still view (a form, a result) stays as it is
+    current.close();
     current = null;
   } else if (!current) {
     render();
