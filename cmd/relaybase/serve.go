@@ -83,6 +83,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 		return err
 	}
 	log := newLogger(stderr, cfg)
+	raiseProcs(getenv)
 
 	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log)
 	for _, d := range diags {
