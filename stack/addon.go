@@ -50,31 +50,33 @@ func (c *compiler) stmtAddonCall(n *xs.Node) execFn {
 
 // callUnit compiles a call of a function or an addon with `input = {...}`.
 func (c *compiler) callUnit(n *xs.Node, callee *unit, what string) execFn {
+	input := c.inputArg(n, what)
+	return c.result(n, func(f *frame) (any, error) {
+		in, err := input(f)
+		if err != nil {
+			return nil, err
+		}
+		return f.r.call(callee, in, f.auth)
+	})
+}
+
+// inputArg compiles the `input = {...}` of a call statement (what names it in errors): an
+// object, or an empty one when there is none or it is null.
+func (c *compiler) inputArg(n *xs.Node, what string) func(f *frame) (*value.Object, error) {
 	input := c.expr(attrOf(n, "input"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return func(f *frame) (*value.Object, error) {
 		iv, err := input(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		var in *value.Object
 		switch t := iv.(type) {
 		case nil:
-			in = value.NewObject(0)
+			return value.NewObject(0), nil
 		case *value.Object:
-			in = t
-		default:
-			return ctlNext, errorAt(pos, "%s input must be an object, got %s", what, value.TypeName(iv))
+			return t, nil
 		}
-		res, err := f.r.call(callee, in, f.auth)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
+		return nil, errorAt(pos, "%s input must be an object, got %s", what, value.TypeName(iv))
 	}
 }
 

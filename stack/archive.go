@@ -362,12 +362,11 @@ func (r *run) readAll(src fileSource, pos xs.Pos, kw string) ([]byte, error) {
 func (c *compiler) stmtStreamFile(n *xs.Node) execFn {
 	val := c.expr(attrOf(n, "value"))
 	sep, encl := c.expr(attrOf(n, "separator")), c.expr(attrOf(n, "enclosure"))
-	as := c.as(n)
 	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		v, err := val(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		var data []byte
 		if s, ok := v.(string); ok && !isVaultPath(s) {
@@ -375,10 +374,10 @@ func (c *compiler) stmtStreamFile(n *xs.Node) execFn {
 		} else {
 			src, err := f.r.source(v, pos, kw)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			if data, err = f.r.readAll(src, pos, kw); err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 		}
 		rows := []any{}
@@ -390,18 +389,18 @@ func (c *compiler) stmtStreamFile(n *xs.Node) execFn {
 				}
 				jv, err := value.DecodeJSON([]byte(line))
 				if err != nil {
-					return ctlNext, errorAt(pos, "%s: line %d is not JSON", kw, i+1)
+					return nil, errorAt(pos, "%s: line %d is not JSON", kw, i+1)
 				}
 				rows = append(rows, jv)
 			}
 		} else {
 			sv, err := sep(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			ev, err := encl(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			cr := csv.NewReader(bytes.NewReader(data))
 			cr.FieldsPerRecord = -1
@@ -411,11 +410,11 @@ func (c *compiler) stmtStreamFile(n *xs.Node) execFn {
 				cr.Comma = r
 			}
 			if e := value.ToText(ev); e != "" && e != `"` {
-				return ctlNext, errorAt(pos, "%s: only \" encloses fields (got %q)", kw, e)
+				return nil, errorAt(pos, "%s: only \" encloses fields (got %q)", kw, e)
 			}
 			recs, err := cr.ReadAll()
 			if err != nil {
-				return ctlNext, errorAt(pos, "%s: the CSV does not parse: %v", kw, err)
+				return nil, errorAt(pos, "%s: the CSV does not parse: %v", kw, err)
 			}
 			for _, rec := range recs {
 				row := make([]any, len(rec))
@@ -425,9 +424,6 @@ func (c *compiler) stmtStreamFile(n *xs.Node) execFn {
 				rows = append(rows, row)
 			}
 		}
-		if as != nil {
-			as(f, rows)
-		}
-		return ctlNext, nil
-	}
+		return rows, nil
+	})
 }

@@ -82,34 +82,33 @@ func (c *compiler) stmtCreateAuthToken(n *xs.Node) execFn {
 		return nop
 	}
 	id, extras, exp := c.expr(attrOf(n, "id")), c.expr(attrOf(n, "extras")), c.expr(attrOf(n, "expiration"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
 		if r.p.opts.Tokens == nil {
-			return ctlNext, errorAt(pos, "Cannot create an auth token: tokens are not configured")
+			return nil, errorAt(pos, "Cannot create an auth token: tokens are not configured")
 		}
 		t, ok, err := table(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		if !ok {
-			return ctlNext, errorAt(pos, "security.create_auth_token needs a table")
+			return nil, errorAt(pos, "security.create_auth_token needs a table")
 		}
 		if !t.Auth {
-			return ctlNext, errorAt(pos, "Table %q is not an auth table (auth = true)", t.Name)
+			return nil, errorAt(pos, "Table %q is not an auth table (auth = true)", t.Name)
 		}
 		iv, err := id(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		rowID, isInt := toInt(iv)
 		if !isInt || iv == nil {
-			return ctlNext, errorAt(pos, "security.create_auth_token id must be an integer, got %s", value.TypeName(iv))
+			return nil, errorAt(pos, "security.create_auth_token id must be an integer, got %s", value.TypeName(iv))
 		}
 		ev, err := extras(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		var ex *value.Object
 		switch t := r.strip(ev, false).(type) {
@@ -117,11 +116,11 @@ func (c *compiler) stmtCreateAuthToken(n *xs.Node) execFn {
 		case *value.Object:
 			ex = t
 		default:
-			return ctlNext, errorAt(pos, "security.create_auth_token extras must be an object")
+			return nil, errorAt(pos, "security.create_auth_token extras must be an object")
 		}
 		xv, err := exp(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		var ttl time.Duration
 		if xv != nil {
@@ -132,36 +131,28 @@ func (c *compiler) stmtCreateAuthToken(n *xs.Node) execFn {
 				}
 			}
 			if !ok {
-				return ctlNext, errorAt(pos, "security.create_auth_token expiration must be a number of seconds")
+				return nil, errorAt(pos, "security.create_auth_token expiration must be a number of seconds")
 			}
 			ttl = time.Duration(secs * float64(time.Second))
 		}
 		tok, err := r.p.opts.Tokens.Issue(relaybase.Identity{TableID: t.ID, RowID: rowID, Extras: ex}, ttl)
 		if err != nil {
-			return ctlNext, wrapAt(pos, "security.create_auth_token", err)
+			return nil, wrapAt(pos, "security.create_auth_token", err)
 		}
-		if as != nil {
-			as(f, tok)
-		}
-		return ctlNext, nil
-	}
+		return tok, nil
+	})
 }
 
 func (c *compiler) stmtCheckPassword(n *xs.Node) execFn {
 	plain, hash := c.expr(attrOf(n, "text_password")), c.expr(attrOf(n, "hash_password"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		if f.r.p.opts.Passwords == nil {
-			return ctlNext, errorAt(pos, "Cannot check a password: password hashing is not configured")
+			return nil, errorAt(pos, "Cannot check a password: password hashing is not configured")
 		}
-		pv, err := plain(f)
+		pv, hv, err := eval2(f, plain, hash)
 		if err != nil {
-			return ctlNext, err
-		}
-		hv, err := hash(f)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		ok := false
 		p, pIsText := pv.(string)
@@ -173,11 +164,8 @@ func (c *compiler) stmtCheckPassword(n *xs.Node) execFn {
 				ok = false
 			}
 		}
-		if as != nil {
-			as(f, ok)
-		}
-		return ctlNext, nil
-	}
+		return ok, nil
+	})
 }
 
 // newUUID returns a random (version 4) UUID.
@@ -200,27 +188,18 @@ func newUUID() string {
 }
 
 func (c *compiler) stmtCreateUUID(n *xs.Node) execFn {
-	as := c.as(n)
-	return func(f *frame) (ctl, error) {
-		if as != nil {
-			as(f, newUUID())
-		}
-		return ctlNext, nil
-	}
+	return c.result(n, func(f *frame) (any, error) {
+		return newUUID(), nil
+	})
 }
 
 func (c *compiler) stmtRandomNumber(n *xs.Node) execFn {
 	lo, hi := c.expr(attrOf(n, "min")), c.expr(attrOf(n, "max"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		a, err := lo(f)
+	return c.result(n, func(f *frame) (any, error) {
+		a, b, err := eval2(f, lo, hi)
 		if err != nil {
-			return ctlNext, err
-		}
-		b, err := hi(f)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		if a == nil {
 			a = int64(0)
@@ -234,7 +213,7 @@ func (c *compiler) stmtRandomNumber(n *xs.Node) execFn {
 		switch {
 		case aInt && bInt:
 			if bi < ai {
-				return ctlNext, errorAt(pos, "security.random_number: max is below min")
+				return nil, errorAt(pos, "security.random_number: max is below min")
 			}
 			// The span can exceed int64 (min -1, max MaxInt64): count it in uint64, where
 			// the subtraction and the sum below wrap exactly as two's complement needs.
@@ -247,36 +226,32 @@ func (c *compiler) stmtRandomNumber(n *xs.Node) execFn {
 			af, ok1 := value.AsFloat(a)
 			bf, ok2 := value.AsFloat(b)
 			if !ok1 || !ok2 || bf < af {
-				return ctlNext, errorAt(pos, "security.random_number needs numbers with min <= max")
+				return nil, errorAt(pos, "security.random_number needs numbers with min <= max")
 			}
 			out = af + mrand.Float64()*(bf-af)
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 func (c *compiler) stmtCreateSecretKey(n *xs.Node) execFn {
 	bits, format := c.expr(attrOf(n, "bits")), c.expr(attrOf(n, "format"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		bv, err := bits(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		nb := int64(256)
 		if bv != nil {
 			var ok bool
 			if nb, ok = toInt(bv); !ok || nb < 8 || nb > 65536 {
-				return ctlNext, errorAt(pos, "security.create_secret_key bits must be between 8 and 65536")
+				return nil, errorAt(pos, "security.create_secret_key bits must be between 8 and 65536")
 			}
 		}
 		fv, err := format(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		key := make([]byte, (nb+7)/8)
 		_, _ = rand.Read(key)
@@ -285,11 +260,8 @@ func (c *compiler) stmtCreateSecretKey(n *xs.Node) execFn {
 		if value.ToText(fv) == "object" {
 			out = value.ObjectOf("kty", "oct", "k", k)
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
@@ -336,6 +308,13 @@ func (c *compiler) stmtRealtimeEvent(n *xs.Node) execFn {
 }
 
 func (c *compiler) stmtDebugLog(n *xs.Node) execFn {
+	return c.logValue(n, slog.LevelInfo, "debug.log")
+}
+
+// logValue compiles a statement that logs its value (as JSON, its secrets removed) at level
+// with msg, where it stands and the request's ID: debug.log, and debug.stop, which is a
+// breakpoint only inside Xano's debugger.
+func (c *compiler) logValue(n *xs.Node, level slog.Level, msg string) execFn {
 	val := c.expr(attrOf(n, "value"))
 	at := n.Pos.String()
 	return func(f *frame) (ctl, error) {
@@ -352,7 +331,7 @@ func (c *compiler) stmtDebugLog(n *xs.Node) execFn {
 		if r.req != nil && r.req.RequestID != "" {
 			attrs = append(attrs, slog.String("request_id", r.req.RequestID))
 		}
-		r.p.logger.LogAttrs(r.ctx, slog.LevelInfo, "debug.log", attrs...)
+		r.p.logger.LogAttrs(r.ctx, level, msg, attrs...)
 		return ctlNext, nil
 	}
 }
@@ -401,13 +380,9 @@ func (c *compiler) stmtGetInput(n *xs.Node) execFn {
 }
 
 func (c *compiler) stmtGetEnv(n *xs.Node) execFn {
-	as := c.as(n)
-	return func(f *frame) (ctl, error) {
-		if as != nil {
-			as(f, f.r.envValue())
-		}
-		return ctlNext, nil
-	}
+	return c.result(n, func(f *frame) (any, error) {
+		return f.r.envValue(), nil
+	})
 }
 
 // envBuiltins are the request values $env offers besides the workspace's env.
@@ -474,56 +449,28 @@ func (r *run) envValue() *value.Object {
 }
 
 func (c *compiler) stmtMath(n *xs.Node) execFn {
-	t, ok := c.target(n)
-	if !ok {
-		return nop
-	}
 	op := map[string]string{"math.add": "+", "math.sub": "-", "math.mul": "*", "math.div": "/"}[n.Keyword]
-	val := c.expr(attrOf(n, "value"))
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		v, err := val(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		res, err := arith(op, t.get(f), v, pos)
-		if err != nil {
-			return ctlNext, err
-		}
-		return ctlNext, t.set(f, res, pos)
-	}
+	return c.update(n, func(cur, v any) (any, error) { return arith(op, cur, v, pos) })
 }
 
 func (c *compiler) stmtText(n *xs.Node) execFn {
-	t, ok := c.target(n)
-	if !ok {
-		return nop
-	}
-	val := c.expr(attrOf(n, "value"))
 	prepend := n.Keyword == "text.prepend"
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		v, err := val(f)
+	return c.update(n, func(cur, v any) (any, error) {
+		a, err := textOf(cur, pos)
 		if err != nil {
-			return ctlNext, err
-		}
-		a, err := textOf(t.get(f), pos)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		b, err := textOf(v, pos)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		if prepend {
 			a, b = b, a
 		}
-		cur, err := joinText(a, b, pos)
-		if err != nil {
-			return ctlNext, err
-		}
-		return ctlNext, t.set(f, cur, pos)
-	}
+		return joinText(a, b, pos)
+	})
 }
 
 // arrayOf reads a target that must hold an array (null counts as empty).
@@ -615,7 +562,7 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 		c.errorf(n.Pos, "%s needs an array: %s $list if (...) as $result", n.Keyword, n.Keyword)
 		listExpr = &xs.Lit{Pos: n.Pos}
 	}
-	list := c.expr(listExpr)
+	list := arrayList(c.expr(listExpr), n.Keyword, n.Pos)
 	if condExpr == nil {
 		condExpr = attrOf(n, "if")
 	}
@@ -623,20 +570,11 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 		c.errorf(n.Pos, "%s needs a condition: if (...)", n.Keyword)
 	}
 	cond := c.expr(condExpr)
-	as := c.as(n)
-	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		lv, err := list(f)
+	kw := n.Keyword
+	return c.result(n, func(f *frame) (any, error) {
+		items, err := list(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		var items []any
-		switch a := lv.(type) {
-		case nil:
-		case []any:
-			items = a
-		default:
-			return ctlNext, errorAt(pos, "%s needs an array, got %s", kw, value.TypeName(lv))
+			return nil, err
 		}
 		saved := f.this
 		defer func() { f.this = saved }()
@@ -652,7 +590,7 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 			for i, e := range items {
 				ok, err := test(e)
 				if err != nil {
-					return ctlNext, err
+					return nil, err
 				}
 				if ok {
 					idx = i
@@ -674,7 +612,7 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 			for _, e := range items {
 				ok, err := test(e)
 				if err != nil {
-					return ctlNext, err
+					return nil, err
 				}
 				if !ok {
 					all = false
@@ -687,7 +625,7 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 			for _, e := range items {
 				ok, err := test(e)
 				if err != nil {
-					return ctlNext, err
+					return nil, err
 				}
 				if ok {
 					kept = append(kept, e)
@@ -699,11 +637,8 @@ func (c *compiler) stmtArrayFind(n *xs.Node) execFn {
 				out = kept
 			}
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 // supportedFilters lists the filters package stack/filter provides.

@@ -26,11 +26,10 @@ func init() {
 }
 
 func (c *compiler) stmtBulkAdd(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	e := attrOf(n, "data")
 	if e == nil {
 		e = attrOf(n, "items")
@@ -40,41 +39,36 @@ func (c *compiler) stmtBulkAdd(n *xs.Node) execFn {
 		return nop
 	}
 	data := c.expr(e)
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		d, err := data(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		rows, ok := d.([]any)
 		if !ok && d != nil {
-			return ctlNext, errorAt(pos, "db.bulk.add data must be an array of objects, got %s", value.TypeName(d))
+			return nil, errorAt(pos, "db.bulk.add data must be an array of objects, got %s", value.TypeName(d))
 		}
 		for _, rd := range rows {
 			row, err := f.r.rowData(t, rd, pos, true)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			if _, err := f.r.insert(t, row, pos, f.auth); err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 		}
-		if as != nil {
-			as(f, int64(len(rows)))
-		}
-		return ctlNext, nil
-	}
+		return int64(len(rows)), nil
+	})
 }
 
 // stmtBulkChange compiles db.bulk.update/patch { where = ... data = {...} } and
 // db.bulk.delete { where = ... }. Without where, every row.
 func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	var where condFn
 	if e := attrOf(n, "where"); e != nil {
 		where = c.where(e, t)
@@ -89,16 +83,15 @@ func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
 		}
 		data = c.expr(e)
 	}
-	as := c.as(n)
-	kw, pos := n.Keyword, n.Pos
-	what := kw + " " + t.Name
-	return func(f *frame) (ctl, error) {
+	pos := n.Pos
+	what := n.Keyword + " " + t.Name
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
 		q := &relaybase.Query{Table: t.Name, Sort: []relaybase.SortKey{{Field: "id"}}}
 		if where != nil {
 			cond, err := where(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			q.Where = cond
 		}
@@ -106,15 +99,15 @@ func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
 		if data != nil {
 			d, err := data(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			if changes, err = r.rowData(t, d, pos, false); err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 		}
 		res, err := r.tx.Query(r.ctx, q)
 		if err != nil {
-			return ctlNext, wrapAt(pos, what, err)
+			return nil, wrapAt(pos, what, err)
 		}
 		count := int64(0)
 		for _, old := range res.Rows {
@@ -123,11 +116,11 @@ func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
 			if del {
 				n, err := r.tx.Delete(r.ctx, t.Name, "id", id)
 				if err != nil {
-					return ctlNext, wrapAt(pos, what, err)
+					return nil, wrapAt(pos, what, err)
 				}
 				count += n
 				if err := r.fire(t, "delete", nil, old, f.auth); err != nil {
-					return ctlNext, err
+					return nil, err
 				}
 				continue
 			}
@@ -137,7 +130,7 @@ func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
 			}
 			row, err := r.tx.Update(r.ctx, t.Name, "id", id, changes)
 			if err != nil {
-				return ctlNext, wrapAt(pos, what, err)
+				return nil, wrapAt(pos, what, err)
 			}
 			if row == nil {
 				continue
@@ -145,14 +138,11 @@ func (c *compiler) stmtBulkChange(n *xs.Node) execFn {
 			count++
 			r.trackRow(t, row)
 			if err := r.fire(t, "update", row, old, f.auth); err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 		}
-		if as != nil {
-			as(f, count)
-		}
-		return ctlNext, nil
-	}
+		return count, nil
+	})
 }
 
 // stmtDBSchema compiles db.schema <table> { path = "field" } as $schema: the table's
@@ -163,7 +153,6 @@ func (c *compiler) stmtDBSchema(n *xs.Node) execFn {
 		return nop
 	}
 	path := c.expr(attrOf(n, "path"))
-	as := c.as(n)
 	pos := n.Pos
 	fields := make([]any, 0, len(t.Fields)+1)
 	fields = append(fields, value.ObjectOf("name", "id", "type", "int", "nullable", false, "required", false, "array", false))
@@ -192,41 +181,23 @@ func (c *compiler) stmtDBSchema(n *xs.Node) execFn {
 		byName[fd.Name] = o
 	}
 	schema := value.ObjectOf("name", t.Name, "auth", t.Auth, "fields", fields)
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		pv, err := path(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		var out any = schema
-		if p := value.ToText(pv); p != "" {
-			o, ok := byName[p]
-			if !ok {
-				return ctlNext, errorAt(pos, "db.schema: table %q has no field %q", t.Name, p)
-			}
-			out = o
+		p := value.ToText(pv)
+		if p == "" {
+			return schema, nil
 		}
-		if as != nil {
-			as(f, out)
+		o, ok := byName[p]
+		if !ok {
+			return nil, errorAt(pos, "db.schema: table %q has no field %q", t.Name, p)
 		}
-		return ctlNext, nil
-	}
+		return o, nil
+	})
 }
 
 func (c *compiler) stmtDebugStop(n *xs.Node) execFn {
-	val := c.expr(attrOf(n, "value"))
-	at := n.Pos.String()
-	return func(f *frame) (ctl, error) {
-		v, err := val(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		r := f.r
-		text, err := value.EncodeJSON(r.strip(v, true))
-		if err != nil {
-			text = []byte(`"(unencodable)"`)
-		}
-		r.p.logger.LogAttrs(r.ctx, slog.LevelDebug, "debug.stop (Xano's debugger breakpoint; a request passes it)",
-			slog.String("value", string(text)), slog.String("at", at))
-		return ctlNext, nil
-	}
+	return c.logValue(n, slog.LevelDebug, "debug.stop (Xano's debugger breakpoint; a request passes it)")
 }

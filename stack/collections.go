@@ -65,6 +65,20 @@ func items(v any, kw string, pos xs.Pos) ([]any, error) {
 	return nil, errorAt(pos, "%s needs an array, got %s", kw, value.TypeName(v))
 }
 
+// listFn evaluates to the elements of an array.
+type listFn func(f *frame) ([]any, error)
+
+// arrayList is fn read as an array operand of statement kw (null is empty).
+func arrayList(fn evalFn, kw string, pos xs.Pos) listFn {
+	return func(f *frame) ([]any, error) {
+		v, err := fn(f)
+		if err != nil {
+			return nil, err
+		}
+		return items(v, kw, pos)
+	}
+}
+
 // each evaluates fn for every element with $this bound to it.
 func each(f *frame, list []any, fn evalFn) ([]any, error) {
 	saved := f.this
@@ -94,63 +108,45 @@ func (c *compiler) byExpr(n *xs.Node, keys ...string) evalFn {
 
 // stmtArrayMap compiles array.map ($list) { by = expr } and array.group_by ($list) { by = expr }.
 func (c *compiler) stmtArrayMap(n *xs.Node) execFn {
-	list := c.arrayOperand(n)
+	list := arrayList(c.arrayOperand(n), n.Keyword, n.Pos)
 	by := c.byExpr(n, "by", "value", "key")
-	as := c.as(n)
-	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		lv, err := list(f)
+	group := n.Keyword == "array.group_by"
+	return c.result(n, func(f *frame) (any, error) {
+		elems, err := list(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		elems, err := items(lv, kw, pos)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		keys, err := each(f, elems, by)
-		if err != nil {
-			return ctlNext, err
+		if err != nil || !group {
+			return keys, err
 		}
-		var out any = keys
-		if kw == "array.group_by" {
-			groups := value.NewObject(0)
-			for i, k := range keys {
-				name := value.ToText(k)
-				g, _ := groups.Get(name)
-				ga, _ := g.([]any)
-				groups.Set(name, append(ga, elems[i]))
-			}
-			out = groups
+		groups := value.NewObject(0)
+		for i, k := range keys {
+			name := value.ToText(k)
+			g, _ := groups.Get(name)
+			ga, _ := g.([]any)
+			groups.Set(name, append(ga, elems[i]))
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return groups, nil
+	})
 }
 
 // stmtArrayPartition compiles array.partition ($list) if (cond) as $parts: {true: [...], false: [...]}.
 func (c *compiler) stmtArrayPartition(n *xs.Node) execFn {
-	list := c.arrayOperand(n)
+	list := arrayList(c.arrayOperand(n), n.Keyword, n.Pos)
 	condExpr := attrOf(n, "if")
 	if condExpr == nil {
 		c.errorf(n.Pos, "array.partition needs a condition: if (...)")
 	}
 	cond := c.expr(condExpr)
-	as := c.as(n)
-	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		lv, err := list(f)
+	return c.result(n, func(f *frame) (any, error) {
+		elems, err := list(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		elems, err := items(lv, kw, pos)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		tests, err := each(f, elems, cond)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		yes, no := []any{}, []any{}
 		for i, t := range tests {
@@ -160,11 +156,8 @@ func (c *compiler) stmtArrayPartition(n *xs.Node) execFn {
 				no = append(no, elems[i])
 			}
 		}
-		if as != nil {
-			as(f, value.ObjectOf("true", yes, "false", no))
-		}
-		return ctlNext, nil
-	}
+		return value.ObjectOf("true", yes, "false", no), nil
+	})
 }
 
 // stmtArraySet compiles array.union, array.difference and array.intersection ($list) {
@@ -172,38 +165,29 @@ func (c *compiler) stmtArrayPartition(n *xs.Node) execFn {
 // A union has each key once; it is sorted when its keys are all numbers or all texts, as
 // Xano's documented result is.
 func (c *compiler) stmtArraySet(n *xs.Node) execFn {
-	list := c.arrayOperand(n)
-	other := c.expr(attrOf(n, "value"))
+	kw := n.Keyword
+	list := arrayList(c.arrayOperand(n), kw, n.Pos)
+	other := arrayList(c.expr(attrOf(n, "value")), kw, n.Pos)
 	if attrOf(n, "value") == nil {
-		c.errorf(n.Pos, "%s needs value = <the other array>", n.Keyword)
+		c.errorf(n.Pos, "%s needs value = <the other array>", kw)
 	}
 	by := c.byExpr(n, "by")
-	as := c.as(n)
-	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		lv, err := list(f)
+	return c.result(n, func(f *frame) (any, error) {
+		a, err := list(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		a, err := items(lv, kw, pos)
+		b, err := other(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		ov, err := other(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		b, err := items(ov, kw, pos)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		ka, err := each(f, a, by)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		kb, err := each(f, b, by)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		inB := func(k any) bool {
 			for _, x := range kb {
@@ -246,11 +230,8 @@ func (c *compiler) stmtArraySet(n *xs.Node) execFn {
 			}
 			sortByKeys(out, keys)
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 // sortByKeys sorts elems by their keys when the keys are all numbers or all texts.
@@ -285,21 +266,15 @@ func sortByKeys(elems, keys []any) {
 func (c *compiler) stmtTextTest(n *xs.Node) execFn {
 	subject := c.arrayOperand(n) // the same two spellings: $var or (expr)
 	val := c.expr(attrOf(n, "value"))
-	as := c.as(n)
-	kw := n.Keyword
-	op := strings.TrimPrefix(kw, "text.")
+	op := strings.TrimPrefix(n.Keyword, "text.")
 	fold := op == "icontains" || op == "istarts_with" || op == "iends_with"
 	if fold {
 		op = op[1:]
 	}
-	return func(f *frame) (ctl, error) {
-		sv, err := subject(f)
+	return c.result(n, func(f *frame) (any, error) {
+		sv, vv, err := eval2(f, subject, val)
 		if err != nil {
-			return ctlNext, err
-		}
-		vv, err := val(f)
-		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		s, p := value.ToText(sv), value.ToText(vv)
 		if fold {
@@ -314,11 +289,8 @@ func (c *compiler) stmtTextTest(n *xs.Node) execFn {
 		case "ends_with":
 			ok = strings.HasSuffix(s, p)
 		}
-		if as != nil {
-			as(f, ok)
-		}
-		return ctlNext, nil
-	}
+		return ok, nil
+	})
 }
 
 // stmtTextTrim compiles text.trim/ltrim/rtrim $var { value = " " }: the characters of
@@ -363,44 +335,31 @@ func (c *compiler) stmtTextTrim(n *xs.Node) execFn {
 
 // stmtBitwise compiles math.bitwise.and/or/xor $var { value = n }.
 func (c *compiler) stmtBitwise(n *xs.Node) execFn {
-	t, ok := c.target(n)
-	if !ok {
-		return nop
-	}
-	val := c.expr(attrOf(n, "value"))
 	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		v, err := val(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		a, aok := toInt(t.get(f))
+	return c.update(n, func(cur, v any) (any, error) {
+		a, aok := toInt(cur)
 		b, bok := toInt(v)
-		if !aok || !bok || t.get(f) == nil || v == nil {
-			return ctlNext, errorAt(pos, "%s needs whole numbers, got %s and %s", kw, value.TypeName(t.get(f)), value.TypeName(v))
+		if !aok || !bok || cur == nil || v == nil {
+			return nil, errorAt(pos, "%s needs whole numbers, got %s and %s", kw, value.TypeName(cur), value.TypeName(v))
 		}
-		var r int64
 		switch kw {
 		case "math.bitwise.and":
-			r = a & b
+			return a & b, nil
 		case "math.bitwise.or":
-			r = a | b
-		default:
-			r = a ^ b
+			return a | b, nil
 		}
-		return ctlNext, t.set(f, r, pos)
-	}
+		return a ^ b, nil
+	})
 }
 
 // stmtObject compiles object.keys/values/entries { value = $obj } as $x.
 func (c *compiler) stmtObject(n *xs.Node) execFn {
 	val := c.expr(attrOf(n, "value"))
-	as := c.as(n)
 	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		v, err := val(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		out := []any{}
 		switch o := v.(type) {
@@ -418,11 +377,8 @@ func (c *compiler) stmtObject(n *xs.Node) execFn {
 				}
 			}
 		default:
-			return ctlNext, errorAt(pos, "%s needs an object, got %s", kw, value.TypeName(v))
+			return nil, errorAt(pos, "%s needs an object, got %s", kw, value.TypeName(v))
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }

@@ -545,4 +545,57 @@ func (c *compiler) as(n *xs.Node) func(f *frame, v any) {
 	return func(f *frame, v any) { f.slots[i] = v }
 }
 
+// result compiles a statement whose work is to compute one value: compute runs every time
+// the statement does (its effects count even without a variable), and its value goes to
+// the statement's `as` variable when it has one. A failing compute stores nothing.
+func (c *compiler) result(n *xs.Node, compute evalFn) execFn {
+	as := c.as(n)
+	return func(f *frame) (ctl, error) {
+		v, err := compute(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		if as != nil {
+			as(f, v)
+		}
+		return ctlNext, nil
+	}
+}
+
+// update compiles a statement that changes the variable it names (`math.add $x { value =
+// 1 }`): op gets the variable's value and the value attribute's, and gives the variable's
+// new value. A statement without a variable compiles to nothing (c.target reported it).
+func (c *compiler) update(n *xs.Node, op func(cur, v any) (any, error)) execFn {
+	t, ok := c.target(n)
+	if !ok {
+		return nop
+	}
+	val := c.expr(attrOf(n, "value"))
+	pos := n.Pos
+	return func(f *frame) (ctl, error) {
+		v, err := val(f)
+		if err != nil {
+			return ctlNext, err
+		}
+		res, err := op(t.get(f), v)
+		if err != nil {
+			return ctlNext, err
+		}
+		return ctlNext, t.set(f, res, pos)
+	}
+}
+
+// eval2 evaluates two expressions in order, stopping at the first that fails.
+func eval2(f *frame, a, b evalFn) (any, any, error) {
+	av, err := a(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	bv, err := b(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return av, bv, nil
+}
+
 func nop(*frame) (ctl, error) { return ctlNext, nil }

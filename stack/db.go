@@ -95,6 +95,15 @@ func (c *compiler) wrote(t *relaybase.Table) {
 	c.u.writesTo[t] = true
 }
 
+// writtenTable is dbTable for a statement that writes to the table it names.
+func (c *compiler) writtenTable(n *xs.Node) *relaybase.Table {
+	t := c.dbTable(n)
+	if t != nil {
+		c.wrote(t)
+	}
+	return t
+}
+
 func (c *compiler) stmtDBGet(n *xs.Node) execFn {
 	t := c.dbTable(n)
 	if t == nil {
@@ -103,60 +112,45 @@ func (c *compiler) stmtDBGet(n *xs.Node) execFn {
 	field := c.lookupField(n, t)
 	fv := c.expr(attrOf(n, "field_value"))
 	has := n.Keyword == "db.has"
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		v, err := fv(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		row, err := f.r.tx.Get(f.r.ctx, t.Name, field, lookupValue(t, field, v))
-		if err != nil {
-			return ctlNext, wrapAt(pos, "db.get "+t.Name, err)
+		switch {
+		case err != nil:
+			return nil, wrapAt(pos, "db.get "+t.Name, err)
+		case has:
+			return row != nil, nil
+		case row == nil:
+			return nil, nil
 		}
-		if as != nil {
-			switch {
-			case has:
-				as(f, row != nil)
-			case row == nil:
-				as(f, nil)
-			default:
-				f.r.trackRow(t, row)
-				as(f, row)
-			}
-		}
-		return ctlNext, nil
-	}
+		f.r.trackRow(t, row)
+		return row, nil
+	})
 }
 
 func (c *compiler) stmtDBAdd(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	c.checkData(n, t)
 	data := c.expr(attrOf(n, "data"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		d, err := data(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		row, err := f.r.rowData(t, d, pos, true)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		res, err := f.r.insert(t, row, pos, f.auth)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+		return f.r.insert(t, row, pos, f.auth)
+	})
 }
 
 // checkData warns about members of a literal data object that the table does not have:
@@ -176,38 +170,32 @@ func (c *compiler) checkData(n *xs.Node, t *relaybase.Table) {
 // stmtDBEdit compiles db.edit, db.patch (the same, with data usually a variable) and
 // db.add_or_edit (insert when no row has field_value).
 func (c *compiler) stmtDBEdit(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	c.checkData(n, t)
 	field := c.lookupField(n, t)
 	fv := c.expr(attrOf(n, "field_value"))
 	data := c.expr(attrOf(n, "data"))
 	upsert := n.Keyword == "db.add_or_edit"
-	as := c.as(n)
 	pos := n.Pos
 	what := n.Keyword + " " + t.Name
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
-		v, err := fv(f)
+		v, d, err := eval2(f, fv, data)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		v = lookupValue(t, field, v)
-		d, err := data(f)
-		if err != nil {
-			return ctlNext, err
-		}
 		changes, err := r.rowData(t, d, pos, upsert)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		var old *value.Object
 		if upsert || r.p.hasTriggers(t, "update") || changes.Len() == 0 {
 			if old, err = r.tx.Get(r.ctx, t.Name, field, v); err != nil {
-				return ctlNext, wrapAt(pos, what, err)
+				return nil, wrapAt(pos, what, err)
 			}
 		}
 		var res *value.Object
@@ -218,78 +206,68 @@ func (c *compiler) stmtDBEdit(n *xs.Node) execFn {
 			}
 			res, err = r.insert(t, changes, pos, f.auth)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 		case changes.Len() == 0:
 			res = old
 		default:
 			res, err = r.tx.Update(r.ctx, t.Name, field, v, changes)
 			if err != nil {
-				return ctlNext, wrapAt(pos, what, err)
+				return nil, wrapAt(pos, what, err)
 			}
 			if res != nil {
 				r.trackRow(t, res)
 				if err := r.fire(t, "update", res, old, f.auth); err != nil {
-					return ctlNext, err
+					return nil, err
 				}
 			}
 		}
 		if res == nil {
-			return ctlNext, relaybase.Errorf(relaybase.CodeNotFound, "Unable to locate record.")
+			return nil, relaybase.Errorf(relaybase.CodeNotFound, "Unable to locate record.")
 		}
 		r.trackRow(t, res)
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+		return res, nil
+	})
 }
 
+// stmtDBDel compiles db.del; its `as` variable, if any, is set to null.
 func (c *compiler) stmtDBDel(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	field := c.lookupField(n, t)
 	fv := c.expr(attrOf(n, "field_value"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
 		v, err := fv(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		v = lookupValue(t, field, v)
 		var old *value.Object
 		if r.p.hasTriggers(t, "delete") {
 			if old, err = r.tx.Get(r.ctx, t.Name, field, v); err != nil {
-				return ctlNext, wrapAt(pos, "db.del "+t.Name, err)
+				return nil, wrapAt(pos, "db.del "+t.Name, err)
 			}
 		}
 		if _, err := r.tx.Delete(r.ctx, t.Name, field, v); err != nil {
-			return ctlNext, wrapAt(pos, "db.del "+t.Name, err)
+			return nil, wrapAt(pos, "db.del "+t.Name, err)
 		}
-		if old != nil {
-			r.trackRow(t, old)
-			if err := r.fire(t, "delete", nil, old, f.auth); err != nil {
-				return ctlNext, err
-			}
+		if old == nil {
+			return nil, nil
 		}
-		if as != nil {
-			as(f, nil)
-		}
-		return ctlNext, nil
-	}
+		r.trackRow(t, old)
+		return nil, r.fire(t, "delete", nil, old, f.auth)
+	})
 }
 
 func (c *compiler) stmtDBTruncate(n *xs.Node) execFn {
-	t := c.dbTable(n)
+	t := c.writtenTable(n)
 	if t == nil {
 		return nop
 	}
-	c.wrote(t)
 	reset := c.expr(attrOf(n, "reset"))
 	pos := n.Pos
 	return func(f *frame) (ctl, error) {
@@ -475,22 +453,16 @@ func (c *compiler) stmtDBQuery(n *xs.Node) execFn {
 	if e := attrOf(n, "addon"); e != nil {
 		q.addons = c.queryAddons(e)
 	}
-	as := c.as(n)
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		v, err := q.run(f)
-		if err != nil {
-			return ctlNext, err
+		if err != nil || len(q.addons) == 0 {
+			return v, err
 		}
-		if len(q.addons) > 0 {
-			if err := applyAddons(f, q.addons, v); err != nil {
-				return ctlNext, err
-			}
+		if err := applyAddons(f, q.addons, v); err != nil {
+			return nil, err
 		}
-		if as != nil {
-			as(f, v)
-		}
-		return ctlNext, nil
-	}
+		return v, nil
+	})
 }
 
 func (q *query) run(f *frame) (any, error) {

@@ -51,22 +51,18 @@ func (c *compiler) stmtRedis(n *xs.Node) execFn {
 		c.errorf(n.Pos, "redis.ratelimit needs max = ... and ttl = ...")
 		return nop
 	}
-	as := c.as(n)
 	pos, kw := n.Pos, n.Keyword
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		cache := f.r.p.opts.Cache
 		if cache == nil {
-			return ctlNext, errorAt(pos, "%s: no cache is configured", kw)
+			return nil, errorAt(pos, "%s: no cache is configured", kw)
 		}
 		res, err := runRedis(f, cache, op, &a, kw, pos)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+		return res, nil
+	})
 }
 
 func runRedis(f *frame, cache relaybase.Cache, op string, a *redisArgs, kw string, pos xs.Pos) (any, error) {

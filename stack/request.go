@@ -40,39 +40,35 @@ func (c *compiler) stmtAPIRequest(n *xs.Node) execFn {
 	urlE, method, params := c.expr(attrOf(n, "url")), c.expr(attrOf(n, "method")), c.expr(attrOf(n, "params"))
 	headers, timeout := c.expr(attrOf(n, "headers")), c.expr(attrOf(n, "timeout"))
 	follow := c.expr(attrOf(n, "follow_location"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
 		if r.p.opts.Outbound == nil {
-			return ctlNext, errorAt(pos, "api.request cannot send requests: outbound HTTP is not configured")
+			return nil, errorAt(pos, "api.request cannot send requests: outbound HTTP is not configured")
 		}
 		var vals [6]any
 		for i, ev := range []evalFn{urlE, method, params, headers, timeout, follow} {
 			v, err := ev(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			vals[i] = v
 		}
 		req, record, err := composeRequest(vals, pos)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		res, err := r.p.opts.Outbound.Do(r.ctx, req)
 		if err != nil {
-			return ctlNext, requestError(r.ctx, req, err, pos)
+			return nil, requestError(r.ctx, req, err, pos)
 		}
 		out := value.ObjectOf("request", record, "response", value.ObjectOf(
 			"headers", textArray(res.Headers),
 			"result", decodeResult(res),
 			"status", int64(res.Status),
 		))
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 // composeRequest turns api.request's evaluated attributes (url, method, params, headers,

@@ -47,298 +47,70 @@ func init() {
 	})
 }
 
-// secArgs evaluates a statement's attributes by name, on demand.
-type secArgs struct {
-	f     *frame
-	attrs map[string]evalFn
-}
-
-func (a secArgs) get(k string) (any, error) {
-	if fn, ok := a.attrs[k]; ok {
-		return fn(a.f)
-	}
-	return nil, nil
-}
-
 func (c *compiler) stmtSecurity(n *xs.Node) execFn {
-	attrs := map[string]evalFn{}
-	for _, k := range []string{"length", "character_count", "require_lowercase", "require_uppercase", "require_digit",
+	attrs := c.attrs(n, "length", "character_count", "require_lowercase", "require_uppercase", "require_digit",
 		"require_symbol", "symbol_whitelist", "data", "algorithm", "key", "iv", "headers", "claims", "signature_algorithm",
 		"ttl", "token", "check_claims", "timeDrift", "key_algorithm", "content_algorithm", "curve", "format", "secret",
-		"code", "window", "digits", "period"} {
-		if e := attrOf(n, k); e != nil {
-			attrs[k] = c.expr(e)
-		}
-	}
-	as := c.as(n)
+		"code", "window", "digits", "period")
 	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
-		out, err := f.r.security(kw, secArgs{f: f, attrs: attrs}, pos)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+	return c.result(n, func(f *frame) (any, error) {
+		return f.r.security(&args{f: f, attrs: attrs, kw: kw, pos: pos})
+	})
 }
 
-func (r *run) security(kw string, a secArgs, pos xs.Pos) (any, error) {
-	fail := func(format string, args ...any) error { return errorAt(pos, kw+": "+format, args...) }
-	text := func(k string) (string, error) {
-		v, err := a.get(k)
-		return value.ToText(v), err
-	}
-	num := func(k string, def int64) (int64, error) {
-		v, err := a.get(k)
-		if err != nil || v == nil {
-			return def, err
-		}
-		n, ok := toInt(v)
-		if !ok {
-			return 0, fail("%s must be a whole number", k)
-		}
-		return n, nil
-	}
-	switch kw {
+func (r *run) security(a *args) (any, error) {
+	switch a.kw {
 	case "security.random_bytes":
-		n, err := num("length", 16)
-		if err != nil {
-			return nil, err
+		n := a.int("length", 16)
+		if a.err != nil {
+			return nil, a.err
 		}
 		if n < 1 || n > 1<<16 {
-			return nil, fail("length must be between 1 and 65536")
+			return nil, a.fail("length must be between 1 and 65536")
 		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b)
 		return base64.StdEncoding.EncodeToString(b), nil
 
 	case "security.create_password":
-		return r.createPassword(a, fail)
+		return r.createPassword(a)
 
 	case "security.encrypt", "security.decrypt":
-		alg, err := text("algorithm")
-		if err != nil {
-			return nil, err
+		alg, key, iv, data := a.text("algorithm"), a.text("key"), a.text("iv"), a.get("data")
+		if a.err != nil {
+			return nil, a.err
 		}
-		key, err := text("key")
-		if err != nil {
-			return nil, err
-		}
-		iv, err := text("iv")
-		if err != nil {
-			return nil, err
-		}
-		data, err := a.get("data")
-		if err != nil {
-			return nil, err
-		}
-		if kw == "security.encrypt" {
-			plain, err := textOf(r.strip(data, false), pos)
+		if a.kw == "security.encrypt" {
+			plain, err := textOf(r.strip(data, false), a.pos)
 			if err != nil {
 				return nil, err
 			}
 			ct, err := aesCBC(true, alg, []byte(key), []byte(iv), []byte(plain))
 			if err != nil {
-				return nil, fail("%v", err)
+				return nil, a.fail("%v", err)
 			}
 			return base64.StdEncoding.EncodeToString(ct), nil
 		}
 		ct, err := base64.StdEncoding.DecodeString(value.ToText(data))
 		if err != nil {
-			return nil, fail("data must be the base64 text security.encrypt gives")
+			return nil, a.fail("data must be the base64 text security.encrypt gives")
 		}
 		plain, err := aesCBC(false, alg, []byte(key), []byte(iv), ct)
 		if err != nil {
-			return nil, fail("%v", err)
+			return nil, a.fail("%v", err)
 		}
 		return string(plain), nil
 
 	case "security.jws_encode", "security.jwe_encode":
-		claims, err := a.get("claims")
-		if err != nil {
-			return nil, err
-		}
-		co, ok := r.strip(claims, false).(*value.Object)
-		if !ok && claims != nil {
-			return nil, fail("claims must be an object")
-		}
-		if co == nil {
-			co = value.NewObject(0)
-		} else {
-			co = co.Clone()
-		}
-		ttl, err := num("ttl", 0)
-		if err != nil {
-			return nil, err
-		}
-		if ttl > 0 {
-			now := r.p.now().Unix()
-			if !co.Has("iat") {
-				co.Set("iat", now)
-			}
-			co.Set("exp", now+ttl)
-		}
-		payload, err := value.EncodeJSON(co)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		hv, err := a.get("headers")
-		if err != nil {
-			return nil, err
-		}
-		extra := map[jose.HeaderKey]any{}
-		if ho, ok := hv.(*value.Object); ok {
-			for _, k := range ho.Keys() {
-				if k == "alg" || k == "enc" {
-					continue // set by the algorithms
-				}
-				v, _ := ho.Get(k)
-				extra[jose.HeaderKey(k)] = plainJSON(v)
-			}
-		}
-		kv, err := a.get("key")
-		if err != nil {
-			return nil, err
-		}
-		key, err := joseKey(kv, true)
-		if err != nil {
-			return nil, fail("key: %v", err)
-		}
-		if kw == "security.jws_encode" {
-			alg, err := text("signature_algorithm")
-			if err != nil {
-				return nil, err
-			}
-			if alg == "" {
-				alg = "HS256"
-			}
-			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key},
-				&jose.SignerOptions{ExtraHeaders: extra})
-			if err != nil {
-				return nil, fail("%v", err)
-			}
-			obj, err := signer.Sign(payload)
-			if err != nil {
-				return nil, fail("%v", err)
-			}
-			return obj.CompactSerialize()
-		}
-		ka, err := text("key_algorithm")
-		if err != nil {
-			return nil, err
-		}
-		ce, err := text("content_algorithm")
-		if err != nil {
-			return nil, err
-		}
-		if ka == "" {
-			ka = "A256KW"
-		}
-		if ce == "" {
-			ce = "A256GCM"
-		}
-		enc, err := jose.NewEncrypter(jose.ContentEncryption(ce), jose.Recipient{Algorithm: jose.KeyAlgorithm(ka), Key: encryptionKey(key)},
-			&jose.EncrypterOptions{ExtraHeaders: extra})
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		obj, err := enc.Encrypt(payload)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		return obj.CompactSerialize()
+		return r.joseEncode(a)
 
 	case "security.jws_decode", "security.jwe_decode":
-		token, err := text("token")
-		if err != nil {
-			return nil, err
-		}
-		kv, err := a.get("key")
-		if err != nil {
-			return nil, err
-		}
-		key, err := joseKey(kv, false)
-		if err != nil {
-			return nil, fail("key: %v", err)
-		}
-		var payload []byte
-		if kw == "security.jws_decode" {
-			alg, err := text("signature_algorithm")
-			if err != nil {
-				return nil, err
-			}
-			if alg == "" {
-				alg = "HS256"
-			}
-			obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
-			if err != nil {
-				return nil, tokenError("Invalid token.", err)
-			}
-			if payload, err = obj.Verify(verificationKey(key)); err != nil {
-				return nil, tokenError("Invalid token signature.", err)
-			}
-		} else {
-			ka, err := text("key_algorithm")
-			if err != nil {
-				return nil, err
-			}
-			ce, err := text("content_algorithm")
-			if err != nil {
-				return nil, err
-			}
-			if ka == "" {
-				ka = "A256KW"
-			}
-			if ce == "" {
-				ce = "A256GCM"
-			}
-			obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{jose.KeyAlgorithm(ka)}, []jose.ContentEncryption{jose.ContentEncryption(ce)})
-			if err != nil {
-				return nil, tokenError("Invalid token.", err)
-			}
-			if payload, err = obj.Decrypt(key); err != nil {
-				return nil, tokenError("The token could not be decrypted.", err)
-			}
-		}
-		cv, err := value.DecodeJSON(payload)
-		if err != nil {
-			return nil, tokenError("The token's claims are not JSON.", err)
-		}
-		claims, ok := cv.(*value.Object)
-		if !ok {
-			return cv, nil
-		}
-		drift, err := num("timeDrift", 0)
-		if err != nil {
-			return nil, err
-		}
-		now := r.p.now().Unix()
-		if exp, ok := toInt(member(claims, "exp")); ok && member(claims, "exp") != nil && now > exp+drift {
-			return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token has expired.")
-		}
-		if nbf, ok := toInt(member(claims, "nbf")); ok && member(claims, "nbf") != nil && now+drift < nbf {
-			return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token is not valid yet.")
-		}
-		check, err := a.get("check_claims")
-		if err != nil {
-			return nil, err
-		}
-		if co, ok := check.(*value.Object); ok {
-			for _, k := range co.Keys() {
-				want, _ := co.Get(k)
-				if !value.Equal(member(claims, k), want) {
-					return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token's claim %s does not match.", k)
-				}
-			}
-		}
-		return claims, nil
+		return r.joseDecode(a)
 
 	case "security.create_curve_key":
-		curveName, err := text("curve")
-		if err != nil {
-			return nil, err
+		curveName := a.text("curve")
+		if a.err != nil {
+			return nil, a.err
 		}
 		var curve elliptic.Curve
 		switch curveName {
@@ -349,56 +121,41 @@ func (r *run) security(kw string, a secArgs, pos xs.Pos) (any, error) {
 		case "P-521":
 			curve = elliptic.P521()
 		default:
-			return nil, fail("curve must be P-256, P-384 or P-521")
+			return nil, a.fail("curve must be P-256, P-384 or P-521")
 		}
 		priv, err := ecdsa.GenerateKey(curve, rand.Reader)
 		if err != nil {
-			return nil, fail("%v", err)
+			return nil, a.fail("%v", err)
 		}
-		format, err := text("format")
-		if err != nil {
-			return nil, err
+		format := a.text("format")
+		if a.err != nil {
+			return nil, a.err
 		}
 		if format == "" || format == "object" {
 			jwk, err := jose.JSONWebKey{Key: priv}.MarshalJSON()
 			if err != nil {
-				return nil, fail("%v", err)
+				return nil, a.fail("%v", err)
 			}
 			return value.DecodeJSON(jwk)
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(priv)
 		if err != nil {
-			return nil, fail("%v", err)
+			return nil, a.fail("%v", err)
 		}
 		return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
 
 	case "security.verify_totp":
-		secret, err := text("secret")
-		if err != nil {
-			return nil, err
-		}
-		code, err := text("code")
-		if err != nil {
-			return nil, err
-		}
-		window, err := num("window", 1)
-		if err != nil {
-			return nil, err
-		}
-		digits, err := num("digits", 6)
-		if err != nil {
-			return nil, err
-		}
-		period, err := num("period", 30)
-		if err != nil {
-			return nil, err
+		secret, code := a.text("secret"), a.text("code")
+		window, digits, period := a.int("window", 1), a.int("digits", 6), a.int("period", 30)
+		if a.err != nil {
+			return nil, a.err
 		}
 		if digits < 6 || digits > 8 || period < 1 || window < 0 || window > 10 {
-			return nil, fail("digits must be 6 to 8, period above 0, window 0 to 10")
+			return nil, a.fail("digits must be 6 to 8, period above 0, window 0 to 10")
 		}
 		key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(strings.ReplaceAll(secret, " ", ""), "=")))
 		if err != nil || len(key) == 0 {
-			return nil, fail("secret must be base32 text")
+			return nil, a.fail("secret must be base32 text")
 		}
 		step := r.p.now().Unix() / period
 		for d := -window; d <= window; d++ {
@@ -408,7 +165,168 @@ func (r *run) security(kw string, a secArgs, pos xs.Pos) (any, error) {
 		}
 		return false, nil
 	}
-	return nil, fail("not a security statement")
+	return nil, a.fail("not a security statement")
+}
+
+// joseAlgorithms reads the algorithms of a JWS (signature_algorithm, HS256 by default)
+// or of a JWE (key_algorithm and content_algorithm, A256KW and A256GCM by default): the
+// same defaults serve encoding and decoding, so that a token round-trips without them.
+func (a *args) joseAlgorithms(jws bool) (sig jose.SignatureAlgorithm, ka jose.KeyAlgorithm, ce jose.ContentEncryption) {
+	if jws {
+		return jose.SignatureAlgorithm(a.textOr("signature_algorithm", "HS256")), "", ""
+	}
+	ka = jose.KeyAlgorithm(a.textOr("key_algorithm", "A256KW"))
+	ce = jose.ContentEncryption(a.textOr("content_algorithm", "A256GCM"))
+	return "", ka, ce
+}
+
+// joseEncode makes a JWS or JWE of claims (iat and exp set from ttl), with headers as extra
+// protected headers.
+func (r *run) joseEncode(a *args) (any, error) {
+	claims := a.get("claims")
+	if a.err != nil {
+		return nil, a.err
+	}
+	co, ok := r.strip(claims, false).(*value.Object)
+	if !ok && claims != nil {
+		return nil, a.fail("claims must be an object")
+	}
+	if co == nil {
+		co = value.NewObject(0)
+	} else {
+		co = co.Clone()
+	}
+	ttl := a.int("ttl", 0)
+	if a.err != nil {
+		return nil, a.err
+	}
+	if ttl > 0 {
+		now := r.p.now().Unix()
+		if !co.Has("iat") {
+			co.Set("iat", now)
+		}
+		co.Set("exp", now+ttl)
+	}
+	payload, err := value.EncodeJSON(co)
+	if err != nil {
+		return nil, a.fail("%v", err)
+	}
+	hv := a.get("headers")
+	if a.err != nil {
+		return nil, a.err
+	}
+	extra := map[jose.HeaderKey]any{}
+	if ho, ok := hv.(*value.Object); ok {
+		for _, k := range ho.Keys() {
+			if k == "alg" || k == "enc" {
+				continue // set by the algorithms
+			}
+			v, _ := ho.Get(k)
+			extra[jose.HeaderKey(k)] = plainJSON(v)
+		}
+	}
+	kv := a.get("key")
+	if a.err != nil {
+		return nil, a.err
+	}
+	key, err := joseKey(kv, true)
+	if err != nil {
+		return nil, a.fail("key: %v", err)
+	}
+	jws := a.kw == "security.jws_encode"
+	alg, ka, ce := a.joseAlgorithms(jws)
+	if a.err != nil {
+		return nil, a.err
+	}
+	if jws {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, &jose.SignerOptions{ExtraHeaders: extra})
+		if err != nil {
+			return nil, a.fail("%v", err)
+		}
+		obj, err := signer.Sign(payload)
+		if err != nil {
+			return nil, a.fail("%v", err)
+		}
+		return obj.CompactSerialize()
+	}
+	enc, err := jose.NewEncrypter(ce, jose.Recipient{Algorithm: ka, Key: encryptionKey(key)},
+		&jose.EncrypterOptions{ExtraHeaders: extra})
+	if err != nil {
+		return nil, a.fail("%v", err)
+	}
+	obj, err := enc.Encrypt(payload)
+	if err != nil {
+		return nil, a.fail("%v", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// joseDecode verifies a JWS or decrypts a JWE and checks its claims: exp and nbf (with
+// timeDrift seconds of leeway) and those check_claims names.
+func (r *run) joseDecode(a *args) (any, error) {
+	token, kv := a.text("token"), a.get("key")
+	if a.err != nil {
+		return nil, a.err
+	}
+	key, err := joseKey(kv, false)
+	if err != nil {
+		return nil, a.fail("key: %v", err)
+	}
+	jws := a.kw == "security.jws_decode"
+	alg, ka, ce := a.joseAlgorithms(jws)
+	if a.err != nil {
+		return nil, a.err
+	}
+	var payload []byte
+	if jws {
+		obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{alg})
+		if err != nil {
+			return nil, tokenError("Invalid token.", err)
+		}
+		if payload, err = obj.Verify(verificationKey(key)); err != nil {
+			return nil, tokenError("Invalid token signature.", err)
+		}
+	} else {
+		obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{ka}, []jose.ContentEncryption{ce})
+		if err != nil {
+			return nil, tokenError("Invalid token.", err)
+		}
+		if payload, err = obj.Decrypt(key); err != nil {
+			return nil, tokenError("The token could not be decrypted.", err)
+		}
+	}
+	cv, err := value.DecodeJSON(payload)
+	if err != nil {
+		return nil, tokenError("The token's claims are not JSON.", err)
+	}
+	claims, ok := cv.(*value.Object)
+	if !ok {
+		return cv, nil
+	}
+	drift := a.int("timeDrift", 0)
+	if a.err != nil {
+		return nil, a.err
+	}
+	now := r.p.now().Unix()
+	if exp, ok := toInt(member(claims, "exp")); ok && member(claims, "exp") != nil && now > exp+drift {
+		return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token has expired.")
+	}
+	if nbf, ok := toInt(member(claims, "nbf")); ok && member(claims, "nbf") != nil && now+drift < nbf {
+		return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token is not valid yet.")
+	}
+	check := a.get("check_claims")
+	if a.err != nil {
+		return nil, a.err
+	}
+	if co, ok := check.(*value.Object); ok {
+		for _, k := range co.Keys() {
+			want, _ := co.Get(k)
+			if !value.Equal(member(claims, k), want) {
+				return nil, relaybase.Errorf(relaybase.CodeAccessDenied, "The token's claim %s does not match.", k)
+			}
+		}
+	}
+	return claims, nil
 }
 
 // tokenError is a token that does not decode or verify: 403, as a bad credential.
@@ -569,46 +487,21 @@ func aesCBC(encrypt bool, alg string, key, iv, data []byte) ([]byte, error) {
 
 // createPassword makes a random password of character_count characters with at least one
 // of each required class.
-func (r *run) createPassword(a secArgs, fail func(string, ...any) error) (any, error) {
+func (r *run) createPassword(a *args) (any, error) {
 	count := int64(12)
-	if v, err := a.get("character_count"); err != nil {
-		return nil, err
+	if v := a.get("character_count"); a.err != nil {
+		return nil, a.err
 	} else if v != nil {
 		var ok bool
 		if count, ok = toInt(v); !ok || count < 4 || count > 1024 {
-			return nil, fail("character_count must be between 4 and 1024")
+			return nil, a.fail("character_count must be between 4 and 1024")
 		}
 	}
-	flag := func(k string, def bool) (bool, error) {
-		v, err := a.get(k)
-		if err != nil || v == nil {
-			return def, err
-		}
-		return value.Truthy(v), nil
-	}
-	lower, err := flag("require_lowercase", true)
-	if err != nil {
-		return nil, err
-	}
-	upper, err := flag("require_uppercase", true)
-	if err != nil {
-		return nil, err
-	}
-	digit, err := flag("require_digit", true)
-	if err != nil {
-		return nil, err
-	}
-	symbol, err := flag("require_symbol", false)
-	if err != nil {
-		return nil, err
-	}
-	sv, err := a.get("symbol_whitelist")
-	if err != nil {
-		return nil, err
-	}
-	symbols := value.ToText(sv)
-	if symbols == "" {
-		symbols = "!@#$%^&*()-_=+[]{};:,.?/"
+	lower, upper := a.flag("require_lowercase", true), a.flag("require_uppercase", true)
+	digit, symbol := a.flag("require_digit", true), a.flag("require_symbol", false)
+	symbols := a.textOr("symbol_whitelist", "!@#$%^&*()-_=+[]{};:,.?/")
+	if a.err != nil {
+		return nil, a.err
 	}
 	var classes []string
 	if lower {

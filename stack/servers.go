@@ -276,13 +276,9 @@ func sessionValue(s *relaybase.RealtimeSession) *value.Object {
 }
 
 func (c *compiler) stmtGetSession(n *xs.Node) execFn {
-	as := c.as(n)
-	return func(f *frame) (ctl, error) {
-		if as != nil {
-			as(f, sessionValue(f.r.session))
-		}
-		return ctlNext, nil
-	}
+	return c.result(n, func(f *frame) (any, error) {
+		return sessionValue(f.r.session), nil
+	})
 }
 
 func (c *compiler) stmtRealtimePublish(n *xs.Node) execFn {

@@ -207,19 +207,7 @@ func (c *compiler) mocked(n *xs.Node, e xs.Expr, run execFn) execFn {
 func ctlStmt(k ctl) execFn { return func(*frame) (ctl, error) { return k, nil } }
 
 func (c *compiler) stmtVar(n *xs.Node) execFn {
-	t, ok := c.target(n)
-	if !ok {
-		return nop
-	}
-	val := c.expr(attrOf(n, "value"))
-	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		v, err := val(f)
-		if err != nil {
-			return ctlNext, err
-		}
-		return ctlNext, t.set(f, v, pos)
-	}
+	return c.update(n, func(_, v any) (any, error) { return v, nil })
 }
 
 type branch struct {

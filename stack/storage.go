@@ -157,26 +157,25 @@ func (c *compiler) stmtStorageCreate(n *xs.Node) execFn {
 		c.errorf(n.Pos, "%s needs value = <a file>", n.Keyword)
 		return nop
 	}
-	as := c.as(n)
 	kw, pos := n.Keyword, n.Pos
 	want := strings.TrimPrefix(kw, "storage.create_")
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		r := f.r
 		files := r.p.opts.Files
 		if files == nil {
-			return ctlNext, errorAt(pos, "%s: no file storage is configured", kw)
+			return nil, errorAt(pos, "%s: no file storage is configured", kw)
 		}
 		v, err := val(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		src, err := r.source(v, pos, kw)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		av, err := access(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		acc := value.ToText(av)
 		switch acc {
@@ -184,11 +183,11 @@ func (c *compiler) stmtStorageCreate(n *xs.Node) execFn {
 			acc = "public"
 		case "public", "private":
 		default:
-			return ctlNext, errorAt(pos, "%s: access must be \"public\" or \"private\", got %q", kw, acc)
+			return nil, errorAt(pos, "%s: access must be \"public\" or \"private\", got %q", kw, acc)
 		}
 		nv, err := filename(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		name := value.ToText(nv)
 		if name == "" {
@@ -196,14 +195,14 @@ func (c *compiler) stmtStorageCreate(n *xs.Node) execFn {
 		}
 		rc, err := src.open()
 		if err != nil {
-			return ctlNext, wrapAt(pos, kw, err)
+			return nil, wrapAt(pos, kw, err)
 		}
 		defer rc.Close()
 		limit := r.p.maxFile()
 		head := make([]byte, 512)
 		hn, err := io.ReadFull(rc, head)
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return ctlNext, wrapAt(pos, kw, err)
+			return nil, wrapAt(pos, kw, err)
 		}
 		head = head[:hn]
 		mt := src.mime
@@ -222,14 +221,14 @@ func (c *compiler) stmtStorageCreate(n *xs.Node) execFn {
 			switch sniffed {
 			case "image/jpeg", "image/png", "image/gif", "image/webp":
 			default:
-				return ctlNext, errorAt(pos, "%s: Invalid file extension. An image must be a JPEG, PNG, GIF or WebP file", kw)
+				return nil, errorAt(pos, "%s: Invalid file extension. An image must be a JPEG, PNG, GIF or WebP file", kw)
 			}
 			mt = sniffed
 			// The size is in the first bytes for every one of these formats but JPEG, whose
 			// header can come after metadata: read the whole image (within the limit).
 			data, err := io.ReadAll(io.LimitReader(body, limit+1))
 			if err != nil {
-				return ctlNext, wrapAt(pos, kw, err)
+				return nil, wrapAt(pos, kw, err)
 			}
 			if w, h, ok := imageSize(data); ok {
 				meta.Set("width", int64(w))
@@ -238,23 +237,20 @@ func (c *compiler) stmtStorageCreate(n *xs.Node) execFn {
 			body = bytes.NewReader(data)
 		case "video", "audio":
 			if fileKind(mt) != want && fileKind(http.DetectContentType(head)) != want {
-				return ctlNext, errorAt(pos, "%s: Invalid file extension. The file is not %s", kw, map[string]string{"video": "a video", "audio": "audio"}[want])
+				return nil, errorAt(pos, "%s: Invalid file extension. The file is not %s", kw, map[string]string{"video": "a video", "audio": "audio"}[want])
 			}
 		}
 		stored, err := files.PutFile(r.ctx, relaybase.NewFile{Name: name, MIME: mt, Access: acc}, body, limit)
 		if errors.Is(err, relaybase.ErrFileTooLarge) {
-			return ctlNext, errorAt(pos, "%s: the file is larger than %d bytes", kw, limit)
+			return nil, errorAt(pos, "%s: the file is larger than %d bytes", kw, limit)
 		}
 		if err != nil {
-			return ctlNext, wrapAt(pos, kw, err)
+			return nil, wrapAt(pos, kw, err)
 		}
 		out := value.ObjectOf("access", stored.Access, "path", stored.Path, "name", stored.Name,
 			"type", fileKind(stored.MIME), "size", stored.Size, "mime", stored.MIME, "meta", meta)
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 // imageSize reads the width and height of a JPEG, PNG, GIF or WebP image.
@@ -293,16 +289,15 @@ func webpSize(b []byte) (int, int, bool) {
 
 func (c *compiler) stmtFileResource(n *xs.Node) execFn {
 	filename, data := c.expr(attrOf(n, "filename")), c.expr(attrOf(n, "filedata"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		nv, err := filename(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		dv, err := data(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		var content []byte
 		switch t := dv.(type) {
@@ -312,7 +307,7 @@ func (c *compiler) stmtFileResource(n *xs.Node) execFn {
 		default:
 			text, err := textOf(t, pos)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			content = []byte(text)
 		}
@@ -327,38 +322,34 @@ func (c *compiler) stmtFileResource(n *xs.Node) execFn {
 		o := f.r.resource(fileSource{name: name, mime: mt, size: int64(len(content)), open: func() (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(content)), nil
 		}})
-		if as != nil {
-			as(f, o)
-		}
-		return ctlNext, nil
-	}
+		return o, nil
+	})
 }
 
 func (c *compiler) stmtReadFileResource(n *xs.Node) execFn {
 	val := c.expr(attrOf(n, "value"))
-	as := c.as(n)
 	kw, pos := n.Keyword, n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		v, err := val(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		src, err := f.r.source(v, pos, kw)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		rc, err := src.open()
 		if err != nil {
-			return ctlNext, wrapAt(pos, kw, err)
+			return nil, wrapAt(pos, kw, err)
 		}
 		defer rc.Close()
 		limit := f.r.p.maxFile()
 		data, err := io.ReadAll(io.LimitReader(rc, limit+1))
 		if err != nil {
-			return ctlNext, wrapAt(pos, kw, err)
+			return nil, wrapAt(pos, kw, err)
 		}
 		if int64(len(data)) > limit {
-			return ctlNext, errorAt(pos, "%s: the file is larger than %d bytes", kw, limit)
+			return nil, errorAt(pos, "%s: the file is larger than %d bytes", kw, limit)
 		}
 		out := value.ObjectOf("name", src.name, "size", int64(len(data)), "mime", src.mime)
 		// Text comes back as text; anything else as base64, saying so.
@@ -368,11 +359,8 @@ func (c *compiler) stmtReadFileResource(n *xs.Node) execFn {
 			out.Set("data", base64.StdEncoding.EncodeToString(data))
 			out.Set("encoding", "base64")
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }
 
 // pathOf reads a stored file's path from its metadata or from text.
@@ -421,38 +409,34 @@ func (c *compiler) stmtSignURL(n *xs.Node) execFn {
 		e = attrOf(n, "value")
 	}
 	val, ttl := c.expr(e), c.expr(attrOf(n, "ttl"))
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		files := f.r.p.opts.Files
 		if files == nil {
-			return ctlNext, errorAt(pos, "storage.sign_private_url: no file storage is configured")
+			return nil, errorAt(pos, "storage.sign_private_url: no file storage is configured")
 		}
 		v, err := val(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		p := pathOf(v)
 		if !isVaultPath(p) {
-			return ctlNext, errorAt(pos, "storage.sign_private_url: %s is not a stored file's path (/vault/...)", show(v))
+			return nil, errorAt(pos, "storage.sign_private_url: %s is not a stored file's path (/vault/...)", show(v))
 		}
 		tv, err := ttl(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		secs := int64(3600)
 		if tv != nil {
 			var ok bool
 			if secs, ok = toInt(tv); !ok || secs <= 0 {
-				return ctlNext, errorAt(pos, "storage.sign_private_url: ttl must be a number of seconds above 0")
+				return nil, errorAt(pos, "storage.sign_private_url: ttl must be a number of seconds above 0")
 			}
 		}
 		url := p + "?" + files.SignFile(p, f.r.p.now().Add(time.Duration(secs)*time.Second))
-		if as != nil {
-			as(f, url)
-		}
-		return ctlNext, nil
-	}
+		return url, nil
+	})
 }
 
 // detectMIME gives a content type from a file's name, else from its first bytes.

@@ -118,14 +118,13 @@ func (c *compiler) stmtGeoDistance(n *xs.Node) execFn {
 		}
 		ev[i] = c.expr(attrOf(n, k))
 	}
-	as := c.as(n)
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		var deg [4]float64
 		for i, e := range ev {
 			v, err := e(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			x, ok := value.AsFloat(v)
 			limit := 180.0
@@ -133,18 +132,15 @@ func (c *compiler) stmtGeoDistance(n *xs.Node) execFn {
 				limit = 90
 			}
 			if !ok || math.IsNaN(x) || math.Abs(x) > limit {
-				return ctlNext, errorAt(pos, "util.geo_distance %s must be a number of degrees within ±%g, got %s", keys[i], limit, describe(v))
+				return nil, errorAt(pos, "util.geo_distance %s must be a number of degrees within ±%g, got %s", keys[i], limit, describe(v))
 			}
 			deg[i] = x * math.Pi / 180
 		}
 		lat1, lon1, lat2, lon2 := deg[0], deg[1], deg[2], deg[3]
 		h := math.Pow(math.Sin((lat2-lat1)/2), 2) + math.Cos(lat1)*math.Cos(lat2)*math.Pow(math.Sin((lon2-lon1)/2), 2)
 		d := 2 * earthRadius * math.Asin(math.Min(1, math.Sqrt(h)))
-		if as != nil {
-			as(f, d)
-		}
-		return ctlNext, nil
-	}
+		return d, nil
+	})
 }
 
 // stmtTemplateEngine compiles util.template_engine { value = """...""" } as $text: the
@@ -168,22 +164,21 @@ func (c *compiler) stmtTemplateEngine(n *xs.Node) execFn {
 		fixed = t
 	}
 	val := c.expr(e)
-	as := c.as(n)
 	varAll := c.expr(&xs.Var{Pos: n.Pos, Name: "$var"})
 	pos := n.Pos
-	return func(f *frame) (ctl, error) {
+	return c.result(n, func(f *frame) (any, error) {
 		t := fixed
 		if t == nil {
 			v, err := val(f)
 			if err != nil {
-				return ctlNext, err
+				return nil, err
 			}
 			src, ok := v.(string)
 			if !ok {
-				return ctlNext, errorAt(pos, "util.template_engine value must be a text, got %s", value.TypeName(v))
+				return nil, errorAt(pos, "util.template_engine value must be a text, got %s", value.TypeName(v))
 			}
 			if t, err = twig.Parse(src); err != nil {
-				return ctlNext, errorAt(pos, "util.template_engine: %v", err)
+				return nil, errorAt(pos, "util.template_engine: %v", err)
 			}
 		}
 		seen := map[string]any{}
@@ -217,17 +212,14 @@ func (c *compiler) stmtTemplateEngine(n *xs.Node) execFn {
 		}
 		if err != nil {
 			if errors.Is(err, twig.ErrTooLarge) {
-				return ctlNext, errorAt(pos, "util.template_engine: the text would pass %d MiB", twig.MaxOutput>>20)
+				return nil, errorAt(pos, "util.template_engine: the text would pass %d MiB", twig.MaxOutput>>20)
 			}
 			var re *relaybase.Error
 			if errors.As(err, &re) {
-				return ctlNext, err
+				return nil, err
 			}
-			return ctlNext, errorAt(pos, "util.template_engine: %v", err)
+			return nil, errorAt(pos, "util.template_engine: %v", err)
 		}
-		if as != nil {
-			as(f, out)
-		}
-		return ctlNext, nil
-	}
+		return out, nil
+	})
 }

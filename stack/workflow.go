@@ -40,17 +40,9 @@ func (c *compiler) stmtTaskCall(n *xs.Node) execFn {
 		return nop
 	}
 	c.u.calls = append(c.u.calls, tu)
-	as := c.as(n)
-	return func(f *frame) (ctl, error) {
-		res, err := f.r.exec(tu, value.NewObject(0), relaybase.Identity{})
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+	return c.result(n, func(f *frame) (any, error) {
+		return f.r.exec(tu, value.NewObject(0), relaybase.Identity{})
+	})
 }
 
 // stmtTriggerCall compiles `trigger.call "name" { input = {new, old, action, datasource} }`:
@@ -72,30 +64,14 @@ func (c *compiler) stmtTriggerCall(n *xs.Node) execFn {
 		return nop
 	}
 	c.u.calls = append(c.u.calls, tu)
-	input := c.expr(attrOf(n, "input"))
-	as := c.as(n)
-	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		iv, err := input(f)
+	input := c.inputArg(n, "trigger.call")
+	return c.result(n, func(f *frame) (any, error) {
+		in, err := input(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		in, ok := iv.(*value.Object)
-		if iv != nil && !ok {
-			return ctlNext, errorAt(pos, "trigger.call input must be an object")
-		}
-		if in == nil {
-			in = value.NewObject(0)
-		}
-		res, err := f.r.exec(tu, in, f.auth)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+		return f.r.exec(tu, in, f.auth)
+	})
 }
 
 // stmtAPICall compiles `api.call "path" verb=GET { api_group = "g" input = {...}
@@ -125,41 +101,29 @@ func (c *compiler) stmtAPICall(n *xs.Node) execFn {
 		return nop
 	}
 	c.u.calls = append(c.u.calls, ep.u)
-	input, headers := c.expr(attrOf(n, "input")), c.expr(attrOf(n, "headers"))
-	as := c.as(n)
-	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		iv, err := input(f)
+	input, headers := c.inputArg(n, "api.call"), c.expr(attrOf(n, "headers"))
+	return c.result(n, func(f *frame) (any, error) {
+		in, err := input(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		in, ok := iv.(*value.Object)
-		if iv != nil && !ok {
-			return ctlNext, errorAt(pos, "api.call input must be an object")
-		}
-		if in == nil {
-			in = value.NewObject(0)
+			return nil, err
 		}
 		hv, err := headers(f)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		auth, err := f.r.bearer(hv)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
 		if ep.authRequired && (ep.authTable == nil || !auth.Authenticated() || auth.TableID != ep.authTable.ID) {
-			return ctlNext, relaybase.Errorf(relaybase.CodeUnauthorized, "Authentication required.")
+			return nil, relaybase.Errorf(relaybase.CodeUnauthorized, "Authentication required.")
 		}
 		res, err := f.r.call(ep.u, in, auth)
 		if err != nil {
-			return ctlNext, err
+			return nil, err
 		}
-		if as != nil {
-			as(f, f.r.strip(res, false))
-		}
-		return ctlNext, nil
-	}
+		return f.r.strip(res, false), nil
+	})
 }
 
 // bearer finds "Authorization: Bearer <token>" among headers written as Xano writes them
@@ -201,17 +165,11 @@ func (c *compiler) stmtMiddlewareCall(n *xs.Node) execFn {
 		return nop
 	}
 	c.u.calls = append(c.u.calls, m.u)
-	input := c.expr(attrOf(n, "input"))
-	as := c.as(n)
-	pos := n.Pos
-	return func(f *frame) (ctl, error) {
-		iv, err := input(f)
+	input := c.inputArg(n, "middleware.call")
+	return c.result(n, func(f *frame) (any, error) {
+		in, err := input(f)
 		if err != nil {
-			return ctlNext, err
-		}
-		in, ok := iv.(*value.Object)
-		if iv != nil && !ok {
-			return ctlNext, errorAt(pos, "middleware.call input must be {vars, type}")
+			return nil, err
 		}
 		vars, phase := member(in, "vars"), value.ToText(member(in, "type"))
 		if vars == nil {
@@ -221,12 +179,6 @@ func (c *compiler) stmtMiddlewareCall(n *xs.Node) execFn {
 			phase = "pre"
 		}
 		res, _, err := f.r.runMiddleware(m, vars, phase, f.auth)
-		if err != nil {
-			return ctlNext, err
-		}
-		if as != nil {
-			as(f, res)
-		}
-		return ctlNext, nil
-	}
+		return res, err
+	})
 }
