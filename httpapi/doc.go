@@ -7,5 +7,8 @@
 //
 // Server.Listener puts a listener in front of net/http that hands WebSocket upgrades for
 // /rt/{canonical} to the realtime server straight from the socket (listener.go), skipping
-// net/http for the connect; every other connection reaches net/http unchanged.
+// net/http for the connect; every other connection reaches net/http unchanged, except that
+// the plain-text answers net/http writes itself to a request it cannot read (400, 431
+// past Config.MaxHeaderBytes, 501) are rewritten on their way out to carry relaybase's
+// JSON error body (conn.go): they are written before any handler runs, so no handler could.
 package httpapi

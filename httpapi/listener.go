@@ -31,12 +31,15 @@ const sniffTimeout = 10 * time.Second
 // connection goes on to net/http with those bytes in front, as if nothing had read them. An
 // upgrade that doesn't qualify is still served, through net/http and the mux. Serve it
 // with http.Server.Serve (not for TLS: a TLS listener's bytes can't be read this way).
+//
+// Either way, the answers net/http writes itself to a request it cannot read (400, 431
+// past Config.MaxHeaderBytes) carry relaybase's JSON error body (jsonErrorResponse).
 func (s *Server) Listener(l net.Listener) net.Listener {
 	rt, ok := s.cfg.Realtime.(directUpgrader)
 	if !ok {
-		return l
+		return errorBodyListener{Listener: l, headerLimit: s.cfg.MaxHeaderBytes}
 	}
-	ul := &upgradeListener{Listener: l, rt: rt, accepted: make(chan accepted), done: make(chan struct{}), sniffing: map[net.Conn]struct{}{}}
+	ul := &upgradeListener{Listener: l, rt: rt, headerLimit: s.cfg.MaxHeaderBytes, accepted: make(chan accepted), done: make(chan struct{}), sniffing: map[net.Conn]struct{}{}}
 	ul.wg.Add(1)
 	go ul.acceptLoop()
 	return ul
@@ -52,11 +55,12 @@ type accepted struct {
 // first bytes and routes it; connections for net/http come out of Accept.
 type upgradeListener struct {
 	net.Listener
-	rt       directUpgrader
-	accepted chan accepted
-	done     chan struct{}
-	once     sync.Once
-	wg       sync.WaitGroup // the accept loop and the sniffs
+	rt          directUpgrader
+	headerLimit int // Config.MaxHeaderBytes
+	accepted    chan accepted
+	done        chan struct{}
+	once        sync.Once
+	wg          sync.WaitGroup // the accept loop and the sniffs
 
 	mu       sync.Mutex
 	sniffing map[net.Conn]struct{} // closed by Close, so that their reads end
@@ -109,7 +113,7 @@ func (ul *upgradeListener) acceptLoop() {
 		}
 		tc, ok := c.(*net.TCPConn)
 		if !ok {
-			ul.handOn(c)
+			ul.handOn(&errorBodyConn{Conn: c, headerLimit: ul.headerLimit})
 			continue
 		}
 		ul.mu.Lock()
@@ -153,11 +157,12 @@ func (ul *upgradeListener) sniff(c *net.TCPConn) {
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	first := (*bp)[:n]
-	if end, ok := directUpgrade(first, ul.rt); ok {
+	// A head past the header limit goes to net/http, which answers it 431.
+	if end, ok := directUpgrade(first, ul.rt); ok && end <= ul.headerLimit {
 		ul.rt.UpgradeConn(c, first[:end], first[end:])
 		return
 	}
-	ul.handOn(&prefixConn{TCPConn: c, pre: append([]byte(nil), first...)})
+	ul.handOn(&prefixConn{TCPConn: c, pre: append([]byte(nil), first...), headerLimit: ul.headerLimit})
 }
 
 // directUpgrade reports whether b begins with a whole GET request for a path the realtime
@@ -192,11 +197,18 @@ func directUpgrade(b []byte, rt directUpgrader) (end int, ok bool) {
 	return 0, false
 }
 
-// prefixConn is a connection whose first bytes were read already: they are read again
-// first. Everything else is the TCP connection's.
+// prefixConn is a TCP connection served by net/http, whose first bytes may have been read
+// already: they are read again first. net/http's own answers to requests it cannot read
+// get relaybase's JSON body (errorBodyConn); everything else is the TCP connection's, so
+// net/http still finds its ReadFrom (sendfile) and CloseWrite.
 type prefixConn struct {
 	*net.TCPConn
-	pre []byte
+	pre         []byte
+	headerLimit int
+}
+
+func (p *prefixConn) Write(b []byte) (int, error) {
+	return (&errorBodyConn{Conn: p.TCPConn, headerLimit: p.headerLimit}).Write(b)
 }
 
 func (p *prefixConn) Read(b []byte) (int, error) {
@@ -206,6 +218,24 @@ func (p *prefixConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return p.TCPConn.Read(b)
+}
+
+// errorBodyListener is Listener's listener when no connection is upgraded from it: it only
+// gives net/http's own answers relaybase's error body.
+type errorBodyListener struct {
+	net.Listener
+	headerLimit int
+}
+
+func (l errorBodyListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &prefixConn{TCPConn: tc, headerLimit: l.headerLimit}, nil
+	}
+	return &errorBodyConn{Conn: c, headerLimit: l.headerLimit}, nil
 }
 
 // WriteTo copies what the connection reads to w, the bytes read already first.

@@ -153,14 +153,31 @@ func TestListenerClose(t *testing.T) {
 	}
 }
 
-// Without a realtime server that can take connections, Listener is the listener itself.
+// Without a realtime server that can take connections, Listener reads nothing ahead (no
+// goroutine of its own) and only gives net/http's own answers the JSON error body.
 func TestListenerPlain(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inner.Close()
-	if l := New(Config{}).Listener(inner); l != inner {
-		t.Fatal("a listener in front of net/http with no realtime server")
+	s := New(Config{})
+	l := s.Listener(inner)
+	if _, ok := l.(errorBodyListener); !ok {
+		t.Fatalf("Listener is a %T", l)
 	}
+	hs := &http.Server{Handler: s}
+	go func() { _ = hs.Serve(l) }()
+	defer hs.Close()
+	nc, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Write([]byte("GET /healthz HTTP/1.1\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(nc)
+	checkErrorResponse(t, out, http.StatusBadRequest)
 }

@@ -35,6 +35,10 @@ type Config struct {
 	StaticDir string // files served at /, "" for none
 	ClientJS  []byte // /relaybase.js
 	MaxBody   int64  // request body limit in bytes (default 8 MiB)
+	// MaxHeaderBytes limits a request's line and headers together (default 64 KiB); past
+	// it, 431. Serve with http.Server.MaxHeaderBytes = NetHTTPMaxHeaderBytes(MaxHeaderBytes)
+	// and the listener of Listener, which holds realtime's direct upgrades to it too.
+	MaxHeaderBytes int
 	// BodyTimeout bounds how long a client may take to send an endpoint request's body;
 	// past it the request is a 400. 0: no bound (http.Server's ReadHeaderTimeout covers
 	// only the headers, so a client that stalls its body holds a connection forever).
@@ -72,6 +76,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -135,9 +142,15 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		writeError(w, r, s.log, errTooManyRequests)
 		return
 	}
-	ep, params, ok := s.router.match(canonical, r.Method, path)
+	verb := r.Method
+	if verb == http.MethodHead {
+		// HEAD is GET without the body (RFC 9110 §9.3.2): the GET endpoint runs and
+		// net/http sends its status and headers (Content-Length too) but no body.
+		verb = http.MethodGet
+	}
+	ep, params, ok := s.router.match(canonical, verb, path)
 	if !ok {
-		if path == "openapi.json" && r.Method == http.MethodGet && s.router.hasGroup(canonical) {
+		if path == "openapi.json" && verb == http.MethodGet && s.router.hasGroup(canonical) {
 			s.serveOpenAPI(w, r, canonical)
 			return
 		}
@@ -393,7 +406,7 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 			}
 			h.Set("Access-Control-Expose-Headers", "X-Request-Id")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 					h.Set("Access-Control-Allow-Headers", req)
 				}

@@ -47,6 +47,7 @@ var settings = []setting{
 	{"log_level", "info", "log level: debug, info, warn or error", kindString},
 	{"strict", "false", "refuse to start when the workspace uses XanoScript that relaybase does not run", kindBool},
 	{"max_body", "8MiB", "largest request body accepted", kindBytes},
+	{"max_header_bytes", "64KiB", "largest request line and headers together (431 past it), realtime upgrades included; at least 4KiB", kindBytes},
 	{"files_dir", "", "where stored files (storage.create_attachment ...) are kept (default DATA/files); nodes share files only through a shared directory", kindString},
 	{"max_file", "64MiB", "largest file storage.create_attachment and its siblings store", kindBytes},
 	{"body_timeout", "60s", "longest a client may take to send an endpoint request's body (400 past it)", kindDuration},
@@ -190,6 +191,10 @@ func validate(s setting, v string) error {
 		}
 	}
 	switch s.name {
+	case "max_header_bytes":
+		if n, _ := parseBytes(v); n < 4<<10 || n > 1<<30 {
+			return fmt.Errorf("want a size from 4KiB to 1GiB, got %q", v)
+		}
 	case "log_format":
 		if v != "text" && v != "json" {
 			return fmt.Errorf("want text or json, got %q", v)
