@@ -307,11 +307,18 @@ async function tablesView(root, name, params) {
       h("td", {}, f.sensitive ? h("span", { class: "tag" }, "sensitive: never shown") : "",
         extras(f)))), { class: "schema" }),
     t.indexes?.length ? h("details", {}, h("summary", {}, `${t.indexes.length} index${t.indexes.length === 1 ? "" : "es"}`),
-      h("ul", {}, t.indexes.map((i) => h("li", {}, h("code", {}, JSON.stringify(i)))))) : ""));
+      h("ul", {}, t.indexes.map((i) => h("li", {}, indexText(i))))) : ""));
 
   const rowsCard = h("section", { class: "card" });
   main.append(rowsCard);
   await drawRows(rowsCard, t, params);
+}
+
+/** "btree|unique: email" for an index; the JSON when its shape is not the documented one. */
+function indexText(i) {
+  const fields = i.fields ?? i.field;
+  if (!i.type || !Array.isArray(fields)) return h("code", {}, JSON.stringify(i));
+  return h("span", {}, h("code", {}, i.type), " ", fields.map((f) => (typeof f === "string" ? f : `${f.name}${f.op ? ` ${f.op}` : ""}`)).join(", "));
 }
 
 /** Whatever else the API says about a field (default, filters, ...), compactly. */
