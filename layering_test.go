@@ -26,6 +26,9 @@ import (
 //     value and the shared SQL builder; an engine the root and value; outbound (api.request's
 //     HTTP client) the root and value; httpapi the core it
 //     serves (compiled stacks) but no store, engine or web.
+//   - metrics (the metric families) is a leaf like value: it knows nothing of the module,
+//     and the parts that own the numbers (httpapi, realtime, the stores, the engines,
+//     schedule) count through it.
 //   - Only the wiring (cmd/*, and bench, which drives whole servers) may import anything.
 //
 // A package missing from the table fails the test too: where a new package sits is a
@@ -58,13 +61,16 @@ func TestLayering(t *testing.T) {
 		"relaybase/engine/enginetest": {"relaybase", "relaybase/value"},
 		"relaybase/outbound":          {"relaybase", "relaybase/value"},
 		"relaybase/httpapi": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
-			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth"},
+			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth", "relaybase/metrics"},
 		"relaybase/web": {},
 		// The console at /_/ reads a running node through the core's contracts, as httpapi
 		// does, plus the realtime servers and the scheduler whose state it shows.
 		"relaybase/admin": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime",
 			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth"},
+		// The metric families: a leaf every layer may count through (it imports nothing of
+		// the module), so that one package names them all.
+		"relaybase/metrics": {},
 		// Test support.
 		"relaybase/internal/testenv": {},
 		// The wiring.

@@ -26,7 +26,11 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 		var m map[string]float64
 		if idle.Source == "metrics" {
 			var err error
-			m, err = fetchMetrics(ctx, hc, o.URL, idleMetrics...)
+			base := o.MetricsURL
+			if base == "" {
+				base = o.URL
+			}
+			m, err = fetchMetrics(ctx, hc, base, idleMetrics...)
 			if err != nil || m[metricHeapAlloc] == 0 {
 				if err == nil {
 					err = fmt.Errorf("no %s in /metrics", metricHeapAlloc)

@@ -32,7 +32,11 @@ type Options struct {
 	Channel  string // the channel members join (rooms: the prefix of its channels)
 	Pid      int    // server pid, for /proc/<pid>/stat CPU and /proc/<pid>/status memory
 	DebugURL string // the server's pprof (relaybase --debug-addr): forced GC, CPU profiles
-	Profile  string // write a CPU profile of the server over the measurement to this file
+	// MetricsURL is the base URL of the server's /metrics listener (relaybase
+	// --metrics-addr), read by the idle scenario; empty: URL (a server whose API address
+	// serves /metrics).
+	MetricsURL string
+	Profile    string // write a CPU profile of the server over the measurement to this file
 
 	Members  int           // clients (connect: the size of the cycling pool; floor: sockets; capacity: the first step)
 	Rate     float64       // publishes per second (connect: dials per second, 0 = flat out)

@@ -11,14 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"relaybase"
 	"relaybase/auth"
 	"relaybase/engine/memory"
 	"relaybase/httpapi"
+	"relaybase/metrics"
 	"relaybase/realtime"
 	"relaybase/stack"
 	"relaybase/store/sqlite"
@@ -31,6 +28,7 @@ import (
 type testServer struct {
 	url      string // http://127.0.0.1:PORT
 	debugURL string // pprof
+	metrics  string // the base URL of /metrics (not the API address, as with relaybase serve)
 	dataDir  string // holds auth.key
 }
 
@@ -100,14 +98,13 @@ func startRelaybaseOn(t *testing.T, dir string, engine relaybase.Engine) *testSe
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector())
+	met := metrics.New()
 	api := httpapi.New(httpapi.Config{
-		Program:  prog,
-		Tokens:   tokens,
-		Realtime: rt,
-		Ready:    func(context.Context) error { return nil },
-		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Program:     prog,
+		Tokens:      tokens,
+		Realtime:    rt,
+		Ready:       func(context.Context) error { return nil },
+		HTTPMetrics: met.HTTP,
 	})
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -122,6 +119,7 @@ func startRelaybaseOn(t *testing.T, dir string, engine relaybase.Engine) *testSe
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.Handle("/metrics", met.Handler()) // relaybase serves it on --metrics-addr: a listener of its own
 	dln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +137,7 @@ func startRelaybaseOn(t *testing.T, dir string, engine relaybase.Engine) *testSe
 	return &testServer{
 		url:      "http://" + ln.Addr().String(),
 		debugURL: "http://" + dln.Addr().String(),
+		metrics:  "http://" + dln.Addr().String(),
 		dataDir:  data,
 	}
 }

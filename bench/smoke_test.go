@@ -129,6 +129,7 @@ func TestSmokeBenchWorkspace(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
 		o := smokeOptions("idle", srv.url)
 		o.DebugURL = srv.debugURL
+		o.MetricsURL = srv.metrics
 		o.Duration = 200 * time.Millisecond
 		r := runSmoke(t, o)
 		if r.Members != int64(o.Members) {

@@ -2,7 +2,9 @@
 // /api:{canonical}/{path} to a compiled endpoint (docs/http.md), input decoding from the query
 // string, JSON, form and multipart bodies, the error body and the code → status table,
 // CORS, request ids, panic recovery, static files, and the mount point of the realtime
-// WebSocket endpoint. It knows nothing of SQL or XanoScript syntax: endpoints come
+// WebSocket endpoint. Every request is counted (package metrics) and logged (the access log)
+// under the route pattern it matched, never its raw path; /metrics is served here only
+// behind its bearer token (Config.MetricsToken). It knows nothing of SQL or XanoScript syntax: endpoints come
 // compiled from package stack, and the realtime server from package realtime.
 //
 // Server.Listener puts a listener in front of net/http that hands WebSocket upgrades for

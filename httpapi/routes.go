@@ -12,8 +12,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	if s.cfg.Metrics != nil {
-		mux.Handle("GET /metrics", s.cfg.Metrics)
+	if s.cfg.Metrics != nil && s.cfg.MetricsToken != "" {
+		mux.HandleFunc("GET /metrics", s.handleMetrics)
 	}
 	mux.HandleFunc("GET /relaybase.js", s.handleClientJS)
 	if s.cfg.Files != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/metrics"
 	"relaybase/stack"
 	"relaybase/value"
 )
@@ -28,7 +30,11 @@ type Config struct {
 	Realtime http.Handler     // serves GET /rt/{canonical}; nil when realtime is off
 	Servers  http.Handler     // serves GET /ws/<canonical>: Xano's current realtime; nil when off
 	Ready    func(ctx context.Context) error
-	Metrics  http.Handler // serves /metrics; nil when off
+	// Metrics serves GET /metrics on this address to requests bearing MetricsToken
+	// (Authorization: Bearer ...); without a token it is not served here at all (404):
+	// relaybase serve's --metrics-addr serves it on a listener of its own.
+	Metrics      http.Handler
+	MetricsToken string
 	// Admin serves everything under /_/ (the console, package admin); nil when the console
 	// is off, and /_/ is then a 404 rather than a static file.
 	Admin     http.Handler
@@ -48,7 +54,14 @@ type Config struct {
 	// Files serves stored files at their paths, /vault/<id>/<name> (nil: no such route).
 	Files  relaybase.FileStore
 	Logger *slog.Logger
-	Now    func() time.Time
+	// AccessLog gets one line per request (AccessLevel, "request"): method, route pattern,
+	// status, duration, bytes, request id and client address. Nil: no access log.
+	AccessLog   *slog.Logger
+	AccessLevel slog.Level
+	// HTTPMetrics counts requests by route pattern and status class, and endpoint errors by
+	// code. Nil: not counted.
+	HTTPMetrics *metrics.HTTP
+	Now         func() time.Time
 }
 
 // CORS says which browser origins may call the API. Empty Origins allows any origin.
@@ -118,6 +131,21 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, value.ObjectOf("status", "ready"))
 }
 
+// handleMetrics serves /metrics to a request with the configured bearer token; others get
+// 401, and the same answer whatever the token they sent.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	got := sha256.Sum256([]byte(bearer(r)))
+	want := sha256.Sum256([]byte(s.cfg.MetricsToken))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+		writeError(w, r, nil, errMetricsToken)
+		return
+	}
+	s.cfg.Metrics.ServeHTTP(w, r)
+}
+
+var errMetricsToken = &relaybase.Error{Code: relaybase.CodeUnauthorized, Message: "/metrics needs the metrics token (Authorization: Bearer <metrics_token>)."}
+
 func (s *Server) handleClientJS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -130,6 +158,7 @@ func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		setRoute(r, "static")
 		s.static.ServeHTTP(w, r)
 		return
 	}
@@ -151,12 +180,14 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	ep, params, ok := s.router.match(canonical, verb, path)
 	if !ok {
 		if path == "openapi.json" && verb == http.MethodGet && s.router.hasGroup(canonical) {
+			setRoute(r, "/api:"+canonical+"/openapi.json")
 			s.serveOpenAPI(w, r, canonical)
 			return
 		}
 		writeError(w, r, s.log, errNotFound)
 		return
 	}
+	setRoute(r, "/api:"+ep.Canonical+"/"+ep.Path)
 	req := &stack.Request{
 		RemoteIP:  remoteIP(r),
 		Method:    r.Method,
@@ -167,21 +198,21 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	if ep.AuthTableID != 0 {
 		id, err := s.authenticate(r, ep.AuthTableID)
 		if err != nil {
-			writeError(w, r, s.log, err)
+			s.endpointError(w, r, err)
 			return
 		}
 		req.Auth = id
 	}
 	in, err := s.readInputs(w, r, params)
 	if err != nil {
-		writeError(w, r, s.log, err)
+		s.endpointError(w, r, err)
 		return
 	}
 	req.Input = in
 	req.Uploads = attachUploads(r, in)
 	resp, err := ep.Run(r.Context(), req)
 	if err != nil {
-		writeError(w, r, s.log, err)
+		s.endpointError(w, r, err)
 		return
 	}
 	status := resp.Status
@@ -216,12 +247,21 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 		if errors.Is(err, value.ErrTooLarge) {
 			e.Message = "The response is larger than 64 MiB; ask for less at a time (paging)."
 		}
-		writeError(w, r, s.log, e)
+		s.endpointError(w, r, e)
 		return
 	}
 	setHeaders()
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// endpointError answers an endpoint request that failed, noting its code for
+// relaybase_endpoint_errors_total.
+func (s *Server) endpointError(w http.ResponseWriter, r *http.Request, err error) {
+	if info, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+		info.errCode = string(relaybase.AsError(err).Code)
+	}
+	writeError(w, r, s.log, err)
 }
 
 // isJSONType reports whether a Content-Type names JSON (application/json, +json).
@@ -360,19 +400,74 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// withRequestID gives every request an id, echoed in X-Request-Id and in its log lines.
+// withRequestID gives every request an id, echoed in X-Request-Id and in its log lines,
+// and when it is answered counts it (HTTPMetrics) and writes its access log line, both
+// under the route pattern it matched, never its raw path.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		start := s.cfg.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), requestInfoKey, info)
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(sw, r2)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", s.cfg.Now().Sub(start))
+		d := s.cfg.Now().Sub(start)
+		route := info.route
+		if route == "" {
+			route = muxRoute(r2.Pattern)
+		}
+		s.cfg.HTTPMetrics.Request(route, r.Method, sw.status, d)
+		if info.errCode != "" {
+			s.cfg.HTTPMetrics.EndpointError(info.errCode)
+		}
+		if s.cfg.AccessLog != nil {
+			s.cfg.AccessLog.LogAttrs(ctx, s.cfg.AccessLevel, "request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", sw.status),
+				slog.Duration("duration", d),
+				slog.Int64("bytes", sw.bytes),
+				slog.String("request_id", id),
+				slog.String("client", remoteIP(r)),
+			)
+		}
 	})
+}
+
+// requestInfo is what the handlers tell withRequestID about a request: the route pattern
+// of an endpoint (the mux knows only "/" for them), and the code of an endpoint's error.
+type requestInfo struct {
+	route   string
+	errCode string
+}
+
+const requestInfoKey ctxKey = 1
+
+// setRoute names the route a request matched, for metrics and the access log.
+func setRoute(r *http.Request, route string) {
+	if info, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+		info.route = route
+	}
+}
+
+// routeUnmatched is the route of a request no route matched: its raw path is never a label.
+const routeUnmatched = "unmatched"
+
+// muxRoute is the route of a ServeMux pattern ("GET /healthz": "/healthz"); "/" is the
+// catch-all, whose handlers name their own routes, so reaching here it matched nothing.
+func muxRoute(pattern string) string {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	if pattern == "" || pattern == "/" {
+		return routeUnmatched
+	}
+	return pattern
 }
 
 // withRecover turns a panic inside a request into ERROR_FATAL, logged with the request id.
@@ -449,6 +544,7 @@ func (s *Server) originAllowed(r *http.Request, origin string) (allowed, named b
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64 // body bytes written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -462,7 +558,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection (the WebSocket upgrade hijacks it).

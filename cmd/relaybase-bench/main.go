@@ -86,6 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&o.API, "api", "", "API group path (default: /api:bench; endpoint: /api:chat)")
 	fs.StringVar(&o.Channel, "channel", "", "channel to join (rooms: name prefix) (default: per scenario)")
 	fs.StringVar(&o.DebugURL, "debug-url", "", "the server's pprof base URL (relaybase --debug-addr): forced GC for idle, --profile")
+	fs.StringVar(&o.MetricsURL, "metrics-url", "", "base URL of the server's /metrics listener (relaybase --metrics-addr), read by idle (default: --url)")
 	fs.StringVar(&o.Profile, "profile", "", "save a CPU profile of the server over the measurement to this file (idle: a heap profile after GC) (needs --debug-url)")
 	fs.IntVar(&o.Publishers, "publishers", 0, "concurrent HTTP publishers (default 4)")
 	fs.IntVar(&o.Loops, "loops", 0, "client event loops (default GOMAXPROCS)")

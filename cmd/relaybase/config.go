@@ -45,6 +45,8 @@ var settings = []setting{
 	{"tls_key", "", "TLS private key file (PEM)", kindString},
 	{"log_format", "text", "log format: text or json", kindString},
 	{"log_level", "info", "log level: debug, info, warn or error", kindString},
+	{"access_log", "info", "level of the access log's lines (one per HTTP request and per realtime connection closed): debug, info, warn, or off; shown when at or above log_level", kindString},
+	{"access_log_format", "", "access log format: text or json (default: log_format)", kindString},
 	{"strict", "false", "refuse to start when the workspace uses XanoScript that relaybase does not run", kindBool},
 	{"max_body", "8MiB", "largest request body accepted", kindBytes},
 	{"max_header_bytes", "64KiB", "largest request line and headers together (431 past it), realtime upgrades included; at least 4KiB", kindBytes},
@@ -67,6 +69,8 @@ var settings = []setting{
 	{"tasks", "true", "run the workspace's tasks on their schedules on this node (several nodes share each run)", kindBool},
 	{"admin", "true", "serve the admin console at /_/ (false: every /_/ path is a 404)", kindBool},
 	{"debug_addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty", kindString},
+	{"metrics_addr", "", "serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9090), a listener of its own; off when empty", kindString},
+	{"metrics_token", "", "also serve /metrics on the API address, to requests with Authorization: Bearer <this token>; off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
 	{"outbound_allow", "*", "targets api.request may reach: * (any public address), host names, *.domain, IP addresses or CIDR ranges (private ones only by address or range), comma-separated", kindList},
 	{"outbound_deny", "", "targets api.request may never reach (same forms as outbound_allow), comma-separated; deny wins", kindList},
@@ -204,6 +208,16 @@ func validate(s setting, v string) error {
 		case "debug", "info", "warn", "error":
 		default:
 			return fmt.Errorf("want debug, info, warn or error, got %q", v)
+		}
+	case "access_log":
+		switch v {
+		case "debug", "info", "warn", "off":
+		default:
+			return fmt.Errorf("want debug, info, warn or off, got %q", v)
+		}
+	case "access_log_format":
+		if v != "" && v != "text" && v != "json" {
+			return fmt.Errorf("want text or json, got %q", v)
 		}
 	}
 	return nil

@@ -8,32 +8,34 @@ import (
 	"net/http/pprof"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"relaybase/realtime"
+	"relaybase/metrics"
 )
 
-// metricsHandler serves /metrics: the Go runtime (heap, stacks, goroutines, GC, and the
-// runtime's /gc/ metrics: go_gc_heap_live_bytes is the live heap as of the last GC), the
-// process (CPU, memory, open files), and the realtime server's connections and channel
-// memberships. The idle-connection benchmark reads them.
-func metricsHandler(rt *realtime.Server) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "relaybase_realtime_connections",
-			Help: "Open realtime WebSocket connections on this node.",
-		}, func() float64 { return float64(rt.Stats().Connections) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "relaybase_realtime_members",
-			Help: "Channel memberships of this node's realtime connections (one per connection and channel joined).",
-		}, func() float64 { return float64(rt.Stats().Members) }),
-	)
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+// registerGauges adds the numbers the node's parts keep themselves to its metrics, read at
+// every scrape: the realtime server's connections and memberships. The idle-connection
+// benchmark reads the Go runtime's figures next to them.
+func (n *node) registerGauges(m *metrics.Metrics) {
+	m.Gauge("relaybase_realtime_connections",
+		"Open realtime WebSocket connections on this node (both protocols).",
+		func() float64 { return float64(n.realtime.Stats().Connections) })
+	m.Gauge("relaybase_realtime_members",
+		"Channel memberships of this node's legacy (/rt/) realtime connections (one per connection and channel joined).",
+		func() float64 { return float64(n.realtime.Stats().Members) })
+}
+
+// serveMetrics serves /metrics on a listener of its own (metrics_addr), which is where a
+// Prometheus scrapes: the API address serves it only behind metrics_token.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, net.Listener, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics_addr: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return srv, ln, nil
 }
 
 // serveDebug serves pprof on its own listener, never on the public address.

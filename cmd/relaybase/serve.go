@@ -27,6 +27,7 @@ import (
 	"relaybase/engine/redis"
 	"relaybase/filestore"
 	"relaybase/httpapi"
+	"relaybase/metrics"
 	"relaybase/outbound"
 	"relaybase/realtime"
 	"relaybase/realtime/servers"
@@ -66,6 +67,9 @@ type node struct {
 	listener  net.Listener
 	canonical string
 	debug     *http.Server // pprof, when debug_addr is set
+	metrics   *metrics.Metrics
+	metricsLn net.Listener // metrics_addr's listener, when set
+	metricsHS *http.Server
 	outbound  *outbound.Client
 	tokens    *auth.Tokens
 	files     *filestore.Store
@@ -84,8 +88,9 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 	}
 	log := newLogger(stderr, cfg)
 	raiseProcs(getenv)
+	accessLog, accessLevel := newAccessLogger(stderr, cfg)
 
-	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log)
+	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log, accessLog, accessLevel)
 	for _, d := range diags {
 		switch d.Severity {
 		case xs.Error:
@@ -128,7 +133,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 
 // start opens the data, compiles the workspace, starts the task scheduler and listens. On
 // error it closes what it opened.
-func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
+func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log, accessLog *slog.Logger, accessLevel slog.Level) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
 	n, prog, diags, err = open(ctx, ws, diags, cfg, getenv, log)
 	if err != nil {
 		return nil, nil, diags, err
@@ -166,9 +171,13 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Ready:          n.ready,
 		StaticDir:      ws.StaticDir,
 		ClientJS:       web.ClientJS,
-		Metrics:        metricsHandler(n.realtime),
-		MaxBody:        cfg.bytes("max_body"),
+		Metrics:        n.metrics.Handler(),
+		MetricsToken:   cfg.str("metrics_token"),
+		HTTPMetrics:    n.metrics.HTTP,
+		AccessLog:      accessLog,
+		AccessLevel:    accessLevel,
 		MaxHeaderBytes: int(cfg.bytes("max_header_bytes")),
+		MaxBody:        cfg.bytes("max_body"),
 		BodyTimeout:    cfg.duration("body_timeout"),
 		CORS:           corsConfig(cfg.yaml),
 		RateLimit:      rateLimitConfig(cfg.yaml),
@@ -183,6 +192,11 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	}
 	if addr := cfg.str("debug_addr"); addr != "" {
 		if n.debug, err = serveDebug(addr, log); err != nil {
+			return nil, nil, diags, err
+		}
+	}
+	if addr := cfg.str("metrics_addr"); addr != "" {
+		if n.metricsHS, n.metricsLn, err = serveMetrics(addr, n.metrics.Handler(), log); err != nil {
 			return nil, nil, diags, err
 		}
 	}
@@ -204,7 +218,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 	if workspace.HasErrors(diags) {
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
 	}
-	n = &node{log: log, name: schedule.NodeName()}
+	n = &node{log: log, name: schedule.NodeName(), metrics: metrics.New()}
 	opened := n // the results are nil on error; close what was opened
 	defer func() {
 		if err != nil {
@@ -351,6 +365,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		return nil, nil, diags, fmt.Errorf("realtime: %w", err)
 	}
 	n.servers.Serve(ctx, n.realtime, tokens, prog)
+	n.registerGauges(n.metrics)
 
 	return n, prog, diags, nil
 }
@@ -404,6 +419,9 @@ func (n *node) close(ctx context.Context) error {
 	}
 	if n.debug != nil {
 		_ = n.debug.Close()
+	}
+	if n.metricsHS != nil {
+		_ = n.metricsHS.Close()
 	}
 	if n.outbound != nil {
 		n.outbound.Close()
@@ -565,6 +583,28 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newAccessLogger is the access log's logger and the level of its lines: the server log's
+// writer and level threshold, in access_log_format (default log_format); nil when
+// access_log is off.
+func newAccessLogger(w io.Writer, cfg *config) (*slog.Logger, slog.Level) {
+	lv := cfg.str("access_log")
+	if lv == "off" {
+		return nil, 0
+	}
+	var level, threshold slog.Level
+	_ = level.UnmarshalText([]byte(lv))
+	_ = threshold.UnmarshalText([]byte(cfg.str("log_level")))
+	opts := &slog.HandlerOptions{Level: threshold}
+	format := cfg.str("access_log_format")
+	if format == "" {
+		format = cfg.str("log_format")
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), level
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), level
 }
 
 func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Program, tls bool) {

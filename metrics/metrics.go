@@ -1,0 +1,141 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one server's metrics: its registry and the families each part counts in.
+type Metrics struct {
+	reg      *prometheus.Registry
+	HTTP     *HTTP
+	Realtime *Realtime
+	Engine   *Engine
+	Store    *Store
+	Tasks    *Tasks
+}
+
+// New makes every relaybase family and registers it, with the Go runtime's collector (and
+// the runtime's /gc/ metrics: go_gc_heap_live_bytes is the live heap as of the last GC) and
+// the process's, in a registry of its own.
+func New() *Metrics {
+	m := &Metrics{
+		reg:      prometheus.NewRegistry(),
+		HTTP:     newHTTP(),
+		Realtime: newRealtime(),
+		Engine:   newEngine(),
+		Store:    newStore(),
+		Tasks:    newTasks(),
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	m.reg.MustRegister(m.HTTP.collectors()...)
+	return m
+}
+
+// Gauge registers a gauge read from f at every scrape: numbers their owner already keeps
+// (open connections, pool use) are read, not counted twice.
+func (m *Metrics) Gauge(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+// GaugeVec registers a gauge family with labels whose samples f reports at every scrape,
+// each as its label values (in the order of labels) and its value.
+func (m *Metrics) GaugeVec(name, help string, labels []string, f func(emit func(v float64, labelValues ...string))) {
+	m.reg.MustRegister(&gaugeVec{desc: prometheus.NewDesc(name, help, labels, nil), f: f})
+}
+
+type gaugeVec struct {
+	desc *prometheus.Desc
+	f    func(emit func(v float64, labelValues ...string))
+}
+
+func (g *gaugeVec) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *gaugeVec) Collect(ch chan<- prometheus.Metric) {
+	g.f(func(v float64, lv ...string) {
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v, lv...)
+	})
+}
+
+// Handler serves the registry in Prometheus's text format (or OpenMetrics, when asked).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+}
+
+// Gatherer is the registry, for tests and tools that read the families directly.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
+
+// latencyBuckets are the buckets of the latency histograms, in seconds: 0.5 ms to 10 s.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// HTTP counts HTTP requests by route pattern and status class, and endpoint errors by code.
+type HTTP struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+}
+
+func newHTTP() *HTTP {
+	return &HTTP{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relaybase_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, method and status class.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "relaybase_http_request_duration_seconds",
+			Help:    "Time from a request's arrival to the end of its answer, by route pattern, method and status class.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "method", "status"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relaybase_endpoint_errors_total",
+			Help: "Endpoint requests that ended in an error, by error code (ERROR_CODE_...).",
+		}, []string{"code"}),
+	}
+}
+
+func (h *HTTP) collectors() []prometheus.Collector {
+	return []prometheus.Collector{h.requests, h.duration, h.errors}
+}
+
+// Request counts one answered request. route is the pattern it matched ("unmatched" when
+// none did), never its raw path; a method outside HTTP's usual ones counts as "other".
+func (h *HTTP) Request(route, method string, status int, d time.Duration) {
+	if h == nil {
+		return
+	}
+	lv := []string{route, knownMethod(method), StatusClass(status)}
+	h.requests.WithLabelValues(lv...).Inc()
+	h.duration.WithLabelValues(lv...).Observe(d.Seconds())
+}
+
+// EndpointError counts an endpoint request that ended in the error code.
+func (h *HTTP) EndpointError(code string) {
+	if h == nil {
+		return
+	}
+	h.errors.WithLabelValues(code).Inc()
+}
+
+// StatusClass is "2xx" for 200 to 299, and so on.
+func StatusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+func knownMethod(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return m
+	}
+	return "other"
+}
