@@ -1,100 +1,41 @@
 // The chat room in a real browser: headless Chromium driven by playwright-core, against a
-// relaybase started by the test. Screenshots go to test-artifacts/ (gitignored).
+// relaybase started by the test (the harness is lib/chat-browser.mjs). Screenshots go to
+// test-artifacts/ (gitignored).
 //
 //   RELAYBASE_TEST_CHROMIUM=/usr/bin/chromium node --test test/node/browser.test.mjs
 //
 // Without RELAYBASE_TEST_CHROMIUM the test fails: it is not optional.
 
-import { describe, test, before, after } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 
+import { http, postMessage } from "./lib/relaybase.mjs";
 import {
-  ROOT, buildRelaybase, startRelaybase, tempDir, removeDir, http, postMessage,
-} from "./lib/relaybase.mjs";
+  WAIT, chatBrowser, connected, messageTexts, messageIds, onlineNames, waitForText, waitOnline, countOf, send,
+  joinAsGuest, assertNoDuplicates, assertReloadKeeps,
+} from "./lib/chat-browser.mjs";
 
-const CHROMIUM = process.env.RELAYBASE_TEST_CHROMIUM;
-const ARTIFACTS = join(ROOT, "test-artifacts");
-const WAIT = 15000; // ordinary waits
 const RECONNECT_WAIT = 70000; // the client's backoff tops out at 60 s
 
 describe("chat page in Chromium", { timeout: 300000 }, () => {
-  let bin;
-  let data;
-  let server;
-  let browser;
-  const pages = {}; // alice, bob
-  const problems = []; // page errors and dialogs: there must be none
+  // Two independent people: separate contexts (no shared storage), a laptop and a phone.
+  const h = chatBrowser({
+    prefix: "browser",
+    people: {
+      alice: { viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 },
+      bob: { viewport: { width: 390, height: 780 }, deviceScaleFactor: 2 },
+    },
+  });
+  const { pages, problems, shot } = h;
   const posted = []; // every message the test knows was stored, {id, text}
-
-  before(async () => {
-    if (!CHROMIUM) {
-      throw new Error("RELAYBASE_TEST_CHROMIUM is not set: it must name a Chromium binary (./scripts/test sets /usr/bin/chromium)");
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    bin = await buildRelaybase();
-    data = tempDir();
-    server = await startRelaybase({ bin, data });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
-    // Two independent people: separate contexts (no shared storage), a laptop and a phone.
-    for (const [name, viewport] of [["alice", { width: 1100, height: 760 }], ["bob", { width: 390, height: 780 }]]) {
-      const context = await browser.newContext({ viewport, deviceScaleFactor: name === "bob" ? 2 : 1 });
-      const page = await context.newPage();
-      page.on("pageerror", (err) => problems.push(`${name}: page error: ${err.message}`));
-      page.on("dialog", (d) => { problems.push(`${name}: dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
-      pages[name] = { context, page };
-    }
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (data) removeDir(data);
-  });
-
-  const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `browser-${name}.png`), fullPage: true });
-  const connected = (page, timeout = WAIT) => page.waitForSelector('body[data-connection="connected"]', { timeout });
-  const messageTexts = (page) => page.$$eval("#messages .text", (els) => els.map((e) => e.textContent));
-  const messageIds = (page) => page.$$eval("#messages .msg", (els) => els.map((e) => e.dataset.id));
-  const onlineNames = (page) => page.$$eval("#online li", (els) => els.map((e) => e.dataset.name));
-  const waitForText = (page, text, timeout = WAIT) => page.waitForFunction(
-    (t) => [...document.querySelectorAll("#messages .text")].some((e) => e.textContent === t), text, { timeout });
-  const waitOnline = (page, names, timeout = WAIT) => page.waitForFunction(
-    (want) => want.every((n) => document.querySelector(`#online li[data-name="${n}"]`)), names, { timeout });
-
-  async function countOf(page, text) {
-    return (await messageTexts(page)).filter((t) => t === text).length;
-  }
-
-  /** Each message once, in id order. */
-  async function assertNoDuplicates(page, who) {
-    const ids = (await messageIds(page)).map(Number);
-    assert.equal(new Set(ids).size, ids.length, `${who} shows a message twice: ${ids}`);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${who}'s messages are out of order`);
-  }
-
-  async function send(page, text) {
-    await page.fill("#text", text);
-    await page.press("#text", "Enter");
-  }
 
   test("two guests pick names, join the room and see each other online", async () => {
     for (const [key, name] of [["alice", "Alice"], ["bob", "Bob"]]) {
       const { page } = pages[key];
-      await page.goto(server.app);
+      await page.goto(h.server.app);
       await connected(page); // watching anonymously before picking a name
       await shot(page, `0-pick-a-name-${key}`);
-      await page.fill("#guest-name", name);
-      await page.click('#guest-form button[type="submit"]');
-      await page.waitForFunction((n) => document.getElementById("me-name").textContent === n, name, { timeout: WAIT });
-      await page.waitForSelector("#composer:not([hidden])", { timeout: WAIT });
-      await connected(page);
+      await joinAsGuest(page, name);
     }
     await waitOnline(pages.alice.page, ["Alice", "Bob"]);
     await waitOnline(pages.bob.page, ["Alice", "Bob"]);
@@ -125,12 +66,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
 
   test("Bob reloads: still Bob, and the history is there", async () => {
     const { page } = pages.bob;
-    const before = await messageTexts(page);
-    await page.reload();
-    await connected(page);
-    await page.waitForFunction((n) => document.querySelectorAll("#messages .msg").length >= n, before.length, { timeout: WAIT });
-    assert.deepEqual(await messageTexts(page), before);
-    assert.equal(await page.textContent("#me-name"), "Bob");
+    await assertReloadKeeps(page, "Bob");
     await waitOnline(page, ["Alice", "Bob"]);
     await waitOnline(pages.alice.page, ["Alice", "Bob"]);
     assert.deepEqual(await onlineNames(pages.alice.page), ["Alice", "Bob"], "Bob's reload leaves one Bob");
@@ -147,7 +83,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
       if (held || route.request().method() !== "GET") return route.continue();
       held = true;
       joinedWhenRead = await page.evaluate(() => document.body.dataset.connection);
-      const row = await postMessage(server, text, { author: "Someone" });
+      const row = await postMessage(h.server, text, { author: "Someone" });
       posted.push({ id: row.id, text });
       await waitForText(page, text);
       await route.continue();
@@ -170,8 +106,8 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
     const bob = pages.bob.page;
     // Bob's network goes away first, so he is surely still away when the next message is posted.
     await pages.bob.context.setOffline(true);
-    const port = server.port;
-    await server.stop();
+    const port = h.server.port;
+    await h.server.stop();
     for (const page of [alice, bob]) {
       await page.waitForSelector('body[data-connection="reconnecting"]', { timeout: WAIT });
       await page.waitForSelector("#banner:not([hidden])", { timeout: WAIT });
@@ -186,10 +122,10 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
     await shot(alice, "4-server-down-alice");
     await alice.fill("#text", "");
 
-    server = await startRelaybase({ bin, data, port });
+    await h.restart(port);
     await connected(alice, RECONNECT_WAIT);
     const awayText = "posted while Bob was reconnecting";
-    const row = await postMessage(server, awayText, { author: "Test" });
+    const row = await postMessage(h.server, awayText, { author: "Test" });
     posted.push({ id: row.id, text: awayText });
     assert.notEqual(await bob.evaluate(() => document.body.dataset.connection), "connected", "Bob is still away");
     await waitForText(alice, awayText);
@@ -218,16 +154,15 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
 
   test("sign up, sign out, log in: the auth forms, their errors, and presence following along", async () => {
     const alice = pages.alice.page;
-    const context = await browser.newContext({ viewport: { width: 360, height: 640 } });
-    const carol = await context.newPage();
-    carol.on("pageerror", (err) => problems.push(`carol: page error: ${err.message}`));
+    const context = await h.browser.newContext({ viewport: { width: 360, height: 640 } });
+    const carol = h.watch(await context.newPage(), "carol");
     try {
-      await carol.goto(server.app);
+      await carol.goto(h.server.app);
       await connected(carol);
       const email = `carol-${Date.now()}@example.com`;
 
       // A password the endpoint refuses: its own message is shown, next to the field.
-      const refused = await http("POST", `${server.apiChat}/auth/signup`, { name: "Carol", email, password: "short" });
+      const refused = await http("POST", `${h.server.apiChat}/auth/signup`, { name: "Carol", email, password: "short" });
       assert.equal(refused.status, 400);
       await carol.click('[data-tab="signup"]');
       await carol.fill('#signup-form [name="name"]', "Carol");
@@ -257,7 +192,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
       await carol.fill('#login-form [name="email"]', email);
       await carol.fill('#login-form [name="password"]', "wrong-password");
       await carol.click('#login-form button[type="submit"]');
-      const denied = await http("POST", `${server.apiChat}/auth/login`, { email, password: "wrong-password" });
+      const denied = await http("POST", `${h.server.apiChat}/auth/login`, { email, password: "wrong-password" });
       assert.equal(denied.status, 403);
       await carol.waitForFunction((m) => {
         const el = document.getElementById("sign-in-error");
@@ -281,7 +216,7 @@ describe("chat page in Chromium", { timeout: 300000 }, () => {
 
     // What the endpoint says, asked directly, is what the page must show.
     const expected = async (text) => {
-      const r = await http("POST", `${server.apiChat}/messages`, { channel: "marvel_chat_room", text, author: "Alice" });
+      const r = await http("POST", `${h.server.apiChat}/messages`, { channel: "marvel_chat_room", text, author: "Alice" });
       assert.equal(r.status, 400, `the endpoint refuses ${text.length} characters`);
       assert.equal(r.json.code, "ERROR_CODE_INPUT_ERROR");
       return r.json.message;

@@ -8,6 +8,7 @@
 // Every piece of text that came from a person is put into the page with textContent, never as HTML.
 
 import { RelaybaseClient, api } from "/relaybase.js";
+import * as ui from "./chat-ui.js";
 
 const CANONICAL = "marvel-chat"; // workspace/chat.xs: realtime = {canonical: "marvel-chat"}
 const room = new URLSearchParams(location.search).get("room");
@@ -15,35 +16,14 @@ const CHANNEL = room ? `room/${room}` : "marvel_chat_room";
 const PAGE_SIZE = 50;
 const IDENTITY_KEY = "relaybase-chat:identity";
 
-const $ = (id) => document.getElementById(id);
-const els = {
-  body: document.body,
-  title: $("room-title"),
-  connection: $("connection"),
-  banner: $("banner"),
-  me: $("me"),
-  meName: $("me-name"),
-  signOut: $("sign-out"),
-  pane: document.querySelector(".messages-pane"),
-  messages: $("messages"),
-  empty: $("empty"),
-  older: $("older"),
-  online: $("online"),
-  onlineCount: $("online-count"),
-  watchers: $("watchers"),
-  composer: $("composer"),
-  text: $("text"),
-  send: $("send"),
-  composerError: $("composer-error"),
-  signIn: $("sign-in"),
-  signInError: $("sign-in-error"),
-};
+const els = { ...ui.chatElements(), older: ui.$("older") };
+const store = ui.identityStore(IDENTITY_KEY);
 
 const http = api(`${location.origin}/api:chat`);
 const rtURL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/rt/${CANONICAL}`;
 
 /** @type {{token: string, name: string} | null} */
-let identity = loadIdentity();
+let identity = store.load();
 const rt = new RelaybaseClient({ url: rtURL, token: identity?.token });
 const channel = rt.channel(CHANNEL, { presence: true });
 
@@ -63,18 +43,18 @@ function onFrame(frame) {
   switch (frame.action) {
     case "connection_status":
       if (frame.payload.status === "connected") {
-        setConnection("connecting", "Joining…");
+        ui.setConnection(els, "connecting", "Joining…");
       } else {
         disconnected(frame.payload);
       }
       break;
     case "join":
       everJoined = true;
-      setConnection("connected", "Live");
-      hideBanner();
+      ui.setConnection(els, "connected", "Live");
+      ui.hideBanner(els);
       if (frame.client?.extras?.name && identity) {
         identity.name = frame.client.extras.name; // the server's spelling (trimmed)
-        saveIdentity(identity);
+        store.save(identity);
         showIdentity();
       }
       renderOnline();
@@ -104,7 +84,7 @@ function onError(frame) {
     return;
   }
   if (code === "unauthorized") return; // the close (4401) that follows is handled in disconnected()
-  showBanner(message || `The server refused that (${code}).`);
+  ui.showBanner(els, message || `The server refused that (${code}).`);
 }
 
 function disconnected({ code, reconnecting, retryIn }) {
@@ -118,19 +98,14 @@ function disconnected({ code, reconnecting, retryIn }) {
   }
   if (code === 4000) return; // our own realtimeReconnect(): it is connecting again already
   if (reconnecting && retryIn !== undefined) {
-    setConnection("reconnecting", "Reconnecting…");
+    ui.setConnection(els, "reconnecting", "Reconnecting…");
     const what = everJoined ? "Lost the connection to the server." : "Can't reach the server.";
-    showBanner(`${what} Trying again in ${Math.max(1, Math.round(retryIn / 1000))} s…`,
+    ui.showBanner(els, `${what} Trying again in ${Math.max(1, Math.round(retryIn / 1000))} s…`,
       { label: "Try now", onClick: () => rt.realtimeReconnect() });
   } else {
-    setConnection("offline", "Offline");
-    showBanner("Disconnected from the server.", { label: "Reconnect", onClick: () => rt.realtimeReconnect() });
+    ui.setConnection(els, "offline", "Offline");
+    ui.showBanner(els, "Disconnected from the server.", { label: "Reconnect", onClick: () => rt.realtimeReconnect() });
   }
-}
-
-function setConnection(state, label) {
-  els.body.dataset.connection = state;
-  els.connection.textContent = label;
 }
 
 // ---- messages ----
@@ -147,7 +122,7 @@ function loadLatest() {
       updateEmpty();
     })
     .catch((err) => {
-      showBanner(`Could not load the messages: ${describe(err)}`, { label: "Retry", onClick: loadLatest });
+      ui.showBanner(els, `Could not load the messages: ${describe(err)}`, { label: "Retry", onClick: loadLatest });
       if (err.status === 0 || err.status >= 500) retryTimer = setTimeout(loadLatest, 5000);
     })
     .finally(() => { loading = null; });
@@ -164,7 +139,7 @@ async function loadOlder() {
     setOlder(page.nextPage);
     els.pane.scrollTop = els.pane.scrollHeight - before; // keep the reader where they were
   } catch (err) {
-    showBanner(`Could not load older messages: ${describe(err)}`);
+    ui.showBanner(els, `Could not load older messages: ${describe(err)}`);
   } finally {
     els.older.disabled = false;
   }
@@ -182,40 +157,11 @@ function addMessage(row, { scroll = true } = {}) {
   if (messages.has(row.id)) return;
   messages.set(row.id, row);
 
-  const li = document.createElement("li");
-  li.className = "msg";
-  li.dataset.id = String(row.id);
-  if (identity && row.author === identity.name) li.classList.add("mine");
-
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const author = document.createElement("span");
-  author.className = "author";
-  author.textContent = row.author ?? "";
-  meta.append(author);
-  if (typeof row.created_at === "number") {
-    const time = document.createElement("time");
-    const at = new Date(row.created_at);
-    time.dateTime = at.toISOString();
-    time.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    time.title = at.toLocaleString();
-    meta.append(time);
-  }
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = row.text ?? "";
-  li.append(meta, text);
-
-  const atBottom = els.pane.scrollHeight - els.pane.scrollTop - els.pane.clientHeight < 80;
-  let next = null;
-  for (const other of els.messages.children) {
-    if (Number(other.dataset.id) > Number(row.id)) { next = other; break; }
-  }
-  els.messages.insertBefore(li, next);
+  const mine = !!identity && row.author === identity.name;
+  const follow = ui.atBottom(els) || mine;
+  const last = ui.insertMessage(els, row, mine);
   updateEmpty();
-  if (scroll && !next && (atBottom || li.classList.contains("mine"))) {
-    els.pane.scrollTop = els.pane.scrollHeight;
-  }
+  if (scroll && last && follow) ui.scrollToEnd(els);
 }
 
 function updateEmpty() {
@@ -227,27 +173,12 @@ function updateEmpty() {
 function renderOnline() {
   const people = new Map(); // one entry per person (auth table + row), however many tabs
   let anonymous = 0;
-  const selfKey = channel.self ? personKey(channel.self) : null;
   for (const c of channel.getPresence()) {
     const key = personKey(c);
     if (!key) { anonymous++; continue; }
-    if (!people.has(key)) people.set(key, String(c.extras?.name ?? "Someone"));
+    if (!people.has(key)) people.set(key, { key, name: String(c.extras?.name ?? "Someone") });
   }
-  const sorted = [...people].sort((a, b) => a[1].localeCompare(b[1]));
-  const items = sorted.map(([key, name]) => {
-    const li = document.createElement("li");
-    li.textContent = name;
-    li.dataset.name = name;
-    if (key === selfKey) {
-      li.classList.add("me-entry");
-      li.title = "you";
-    }
-    return li;
-  });
-  els.online.replaceChildren(...items);
-  els.onlineCount.textContent = String(people.size);
-  els.watchers.hidden = anonymous === 0;
-  els.watchers.textContent = anonymous === 1 ? "+1 watching without a name" : `+${anonymous} watching without a name`;
+  ui.showOnline(els, people.values(), channel.self ? personKey(channel.self) : null, anonymous);
 }
 
 function personKey(c) {
@@ -260,7 +191,7 @@ function personKey(c) {
 els.composer.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!identity) return;
-  hideError(els.composerError);
+  ui.hideError(els.composerError);
   els.send.disabled = true;
   try {
     const row = await http.post("messages", { channel: CHANNEL, text: els.text.value, author: identity.name });
@@ -268,19 +199,14 @@ els.composer.addEventListener("submit", async (ev) => {
     autoGrow();
     addMessage(row); // the event will bring it too; the id keeps it single
   } catch (err) {
-    showError(els.composerError, describe(err), err.payload?.param === "text" ? els.text : null);
+    ui.showError(els.composerError, describe(err), err.payload?.param === "text" ? els.text : null);
   } finally {
     els.send.disabled = false;
     els.text.focus();
   }
 });
 
-els.text.addEventListener("keydown", (ev) => {
-  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault();
-    els.composer.requestSubmit();
-  }
-});
+ui.enterSends(els);
 els.text.addEventListener("input", () => {
   autoGrow();
   els.text.removeAttribute("aria-invalid");
@@ -297,7 +223,7 @@ for (const tab of document.querySelectorAll("[data-tab]")) {
   tab.addEventListener("click", () => {
     for (const t of document.querySelectorAll("[data-tab]")) t.setAttribute("aria-selected", String(t === tab));
     for (const p of document.querySelectorAll("[data-panel]")) p.hidden = p.dataset.panel !== tab.dataset.tab;
-    hideError(els.signInError);
+    ui.hideError(els.signInError);
   });
 }
 
@@ -318,10 +244,10 @@ signInForm("signup-form", async ({ name, email, password }) => {
 });
 
 function signInForm(id, getIdentity) {
-  const form = $(id);
+  const form = ui.$(id);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    hideError(els.signInError);
+    ui.hideError(els.signInError);
     for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
@@ -331,7 +257,7 @@ function signInForm(id, getIdentity) {
       form.reset();
     } catch (err) {
       const param = err.payload?.param;
-      showError(els.signInError, describe(err), param ? form.querySelector(`[name="${CSS.escape(param)}"]`) : null);
+      ui.showError(els.signInError, describe(err), param ? form.querySelector(`[name="${CSS.escape(param)}"]`) : null);
     } finally {
       button.disabled = false;
     }
@@ -340,7 +266,7 @@ function signInForm(id, getIdentity) {
 
 function signedIn(id) {
   identity = id;
-  saveIdentity(id);
+  store.save(id);
   showIdentity();
   // Join again with the token, so the others see our name.
   rt.setRealtimeAuthToken(id.token);
@@ -356,31 +282,15 @@ els.signOut.addEventListener("click", () => {
 
 function showIdentity() {
   const known = !!identity;
-  els.me.hidden = !known;
-  els.meName.textContent = known ? identity.name : "";
-  els.composer.hidden = !known;
-  els.signIn.hidden = known;
+  ui.showIdentity(els, identity);
   for (const li of els.messages.children) {
     li.classList.toggle("mine", known && messages.get(Number(li.dataset.id))?.author === identity.name);
   }
 }
 
-function loadIdentity() {
-  try {
-    const id = JSON.parse(localStorage.getItem(IDENTITY_KEY) || "null");
-    return id && typeof id.token === "string" && typeof id.name === "string" ? id : null;
-  } catch {
-    return null;
-  }
-}
-
-function saveIdentity(id) {
-  try { localStorage.setItem(IDENTITY_KEY, JSON.stringify(id)); } catch { /* private mode */ }
-}
-
 function forgetIdentity() {
   identity = null;
-  try { localStorage.removeItem(IDENTITY_KEY); } catch { /* ignore */ }
+  store.forget();
   showIdentity();
 }
 
@@ -396,41 +306,8 @@ function describe(err) {
   return msg;
 }
 
-function showError(el, text, field) {
-  el.textContent = text;
-  el.hidden = false;
-  if (field) {
-    field.setAttribute("aria-invalid", "true");
-    field.focus();
-  }
-}
-
-function hideError(el) {
-  el.hidden = true;
-  el.textContent = "";
-}
-
 function showSignInError(text) {
-  showError(els.signInError, text);
-}
-
-function showBanner(text, action) {
-  els.banner.replaceChildren(document.createTextNode(text));
-  if (action) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "link";
-    b.textContent = action.label;
-    b.style.marginLeft = ".5rem";
-    b.addEventListener("click", action.onClick);
-    els.banner.append(b);
-  }
-  els.banner.hidden = false;
-}
-
-function hideBanner() {
-  els.banner.hidden = true;
-  els.banner.replaceChildren();
+  ui.showError(els.signInError, text);
 }
 
 // ---- start ----

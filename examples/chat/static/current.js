@@ -7,7 +7,10 @@
 // page acks). Messages are kept by id, so one shown twice (in the conversation and again
 // in the replay, say) appears once.
 //
-// Every piece of text that came from a person is put into the page with textContent, never as HTML.
+// What the page shows is drawn by chat-ui.js, which the classic page (chat.js) shares; every
+// piece of text that came from a person is put into the page with textContent, never as HTML.
+
+import * as ui from "./chat-ui.js";
 
 const CANONICAL = "chatv2"; // realtime_server/chat_rt.xs
 const room = new URLSearchParams(location.search).get("room") || "marvel";
@@ -15,19 +18,12 @@ const CHANNEL = `rooms/${room}`;
 const IDENTITY_KEY = "relaybase-chat-current:identity";
 const CLIENT_KEY = "relaybase-chat-current:client";
 
-const $ = (id) => document.getElementById(id);
-const els = {
-  body: document.body, connection: $("connection"), banner: $("banner"),
-  me: $("me"), meName: $("me-name"), signOut: $("sign-out"), pane: document.querySelector(".messages-pane"),
-  messages: $("messages"), empty: $("empty"), online: $("online"), onlineCount: $("online-count"),
-  watchers: $("watchers"), composer: $("composer"), text: $("text"), composerError: $("composer-error"),
-  signIn: $("sign-in"), guestForm: $("guest-form"), guestName: $("guest-name"), signInError: $("sign-in-error"),
-  title: $("room-title"),
-};
+const els = { ...ui.chatElements(), guestForm: ui.$("guest-form"), guestName: ui.$("guest-name") };
+const store = ui.identityStore(IDENTITY_KEY);
 els.title.textContent = room === "marvel" ? "Marvel chat room" : `Room ${room}`;
 
 /** @type {{token: string, name: string} | null} */
-let identity = load(IDENTITY_KEY);
+let identity = store.load();
 // The at-least-once cursor's handle for this browser: stable across reloads and reconnects.
 let clientID = localStorage.getItem(CLIENT_KEY);
 if (!clientID) {
@@ -44,32 +40,11 @@ let retry = null;
 let acked = 0; // highest id acked
 let ackTimer = null;
 
-function load(key) {
-  try { return JSON.parse(localStorage.getItem(key)); } catch { return null; }
-}
-
-function setConnection(state, label) {
-  els.body.dataset.connection = state;
-  els.connection.textContent = label;
-}
-
-function showBanner(text) {
-  els.banner.textContent = text;
-  els.banner.hidden = false;
-}
-
-function showIdentity() {
-  els.me.hidden = !identity;
-  els.meName.textContent = identity ? identity.name : "";
-  els.composer.hidden = !identity;
-  els.signIn.hidden = !!identity;
-}
-
 // ---- the socket ----
 
 function connect() {
   clearTimeout(retry);
-  setConnection("connecting", "Connecting…");
+  ui.setConnection(els, "connecting", "Connecting…");
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${CANONICAL}`;
   const ws = identity ? new WebSocket(url, identity.token) : new WebSocket(url);
   socket = ws;
@@ -89,11 +64,11 @@ function connect() {
     renderOnline();
     if (ev.code === 4401) {
       // The token is no longer good: sign out, and watch anonymously.
-      setConnection("disconnected", "Signed out");
+      ui.setConnection(els, "disconnected", "Signed out");
       signOut();
       return;
     }
-    setConnection("disconnected", "Reconnecting…");
+    ui.setConnection(els, "disconnected", "Reconnecting…");
     retry = setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 10000);
   });
@@ -107,8 +82,8 @@ function onFrame(f) {
   switch (f.action) {
     case "join":
       backoff = 500;
-      setConnection("connected", "Live");
-      els.banner.hidden = true;
+      ui.setConnection(els, "connected", "Live");
+      ui.hideBanner(els);
       break;
     case "presence_full":
       members.clear();
@@ -131,14 +106,13 @@ function onFrame(f) {
       if (f.id && !f.conversation) ackLater(Number(f.id));
       break;
     case "broadcast":
-      els.composerError.hidden = true;
+      ui.hideError(els.composerError);
       break;
     case "error":
       if (f.type) {
-        els.composerError.textContent = f.payload.message;
-        els.composerError.hidden = false;
+        ui.showError(els.composerError, f.payload.message);
       } else {
-        showBanner(f.payload.message);
+        ui.showBanner(els, f.payload.message);
       }
       break;
   }
@@ -166,61 +140,36 @@ function show(f) {
   const row = f.payload;
   if (!row || row.id == null || messages.has(row.id)) return;
   messages.set(row.id, row);
-  const li = document.createElement("li");
-  li.className = "msg";
-  li.dataset.id = String(row.id);
-  const head = document.createElement("div");
-  head.className = "meta";
-  const author = document.createElement("span");
-  author.className = "author";
-  author.textContent = row.author;
-  const time = document.createElement("time");
-  time.textContent = new Date(row.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  head.append(author, " ", time);
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = row.text;
-  li.append(head, text);
-  // Keep id order whatever order frames came in.
-  const after = [...els.messages.children].find((c) => Number(c.dataset.id) > row.id);
-  els.messages.insertBefore(li, after || null);
+  // In id order whatever order frames came in.
+  ui.insertMessage(els, row, !!identity && row.author === identity.name);
   els.empty.hidden = true;
-  els.pane.scrollTop = els.pane.scrollHeight;
+  ui.scrollToEnd(els);
 }
 
 function renderOnline() {
-  const names = [...members.values()];
-  if (identity && !names.includes(identity.name) && socket) names.push(identity.name);
-  names.sort();
-  els.online.replaceChildren(...names.map((n) => {
-    const li = document.createElement("li");
-    li.dataset.name = n;
-    li.textContent = n;
-    return li;
-  }));
-  els.onlineCount.textContent = String(names.length);
-  els.watchers.hidden = anonymous === 0;
-  els.watchers.textContent = anonymous === 1 ? "and 1 person watching" : `and ${anonymous} people watching`;
+  const people = [...members].map(([key, name]) => ({ key, name }));
+  // This page counts itself as soon as it is connected, before its presence_join comes back.
+  if (identity && socket && !people.some((p) => p.name === identity.name)) people.push({ key: "self", name: identity.name });
+  ui.showOnline(els, people, null, anonymous);
 }
 
 // ---- forms ----
 
 els.guestForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  els.signInError.hidden = true;
+  ui.hideError(els.signInError);
   const res = await fetch(`${location.origin}/api:chat/auth/guest`, {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ name: els.guestName.value }),
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) {
-    els.signInError.textContent = body.message || `Could not join (${res.status}).`;
-    els.signInError.hidden = false;
+    ui.showError(els.signInError, body.message || `Could not join (${res.status}).`);
     return;
   }
   identity = { token: body.authToken, name: els.guestName.value.trim() };
-  localStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
-  showIdentity();
+  store.save(identity);
+  ui.showIdentity(els, identity);
   reconnect();
 });
 
@@ -231,8 +180,8 @@ els.signOut.addEventListener("click", () => {
 
 function signOut() {
   identity = null;
-  localStorage.removeItem(IDENTITY_KEY);
-  showIdentity();
+  store.forget();
+  ui.showIdentity(els, identity);
 }
 
 function reconnect() {
@@ -250,13 +199,8 @@ els.composer.addEventListener("submit", (ev) => {
   els.text.value = "";
 });
 
-els.text.addEventListener("keydown", (ev) => {
-  if (ev.key === "Enter" && !ev.shiftKey) {
-    ev.preventDefault();
-    els.composer.requestSubmit();
-  }
-});
+ui.enterSends(els);
 
-showIdentity();
+ui.showIdentity(els, identity);
 els.empty.hidden = false;
 connect();
