@@ -2,10 +2,15 @@ package admin
 
 import (
 	"embed"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"relaybase"
+	"relaybase/auth"
 )
 
 //go:embed all:ui
@@ -13,29 +18,70 @@ var uiFiles embed.FS
 
 // Config is what the console needs of a running node; cmd/relaybase fills it in.
 type Config struct {
-	Logger *slog.Logger
+	// Store holds the workspace's data and, through relaybase.Admins (which it must
+	// implement), the console's accounts and sessions.
+	Store     relaybase.Store
+	Passwords *auth.Passwords // checks admin passwords
+	// SessionTTL is how long a session lives unused (DefaultSessionTTL when 0); use
+	// extends it.
+	SessionTTL time.Duration
+	// LoginRate is the login attempts allowed per minute per client address
+	// (DefaultLoginRate when 0; negative: no limit, for tests).
+	LoginRate int
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Handler serves everything under /_/: the page and its API.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
-	ui  http.Handler
-	mux *http.ServeMux
+	cfg    Config
+	log    *slog.Logger
+	admins relaybase.Admins
+	logins *limiter
+	ui     http.Handler
+	mux    *http.ServeMux
 }
 
-// New builds the console's handler.
-func New(cfg Config) *Handler {
+// New builds the console's handler. The store must keep admin accounts
+// (relaybase.Admins).
+func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	ui, err := fs.Sub(uiFiles, "ui")
-	if err != nil { // the directory is embedded: only a build without it gets here
-		panic("admin: embedded ui: " + err.Error())
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, ui: http.StripPrefix("/_/", http.FileServerFS(ui))}
-	h.mux = h.routes()
-	return h
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate = DefaultLoginRate
+	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = auth.NewPasswords()
+	}
+	admins, ok := cfg.Store.(relaybase.Admins)
+	if !ok {
+		return nil, errors.New("admin console: the store keeps no admin accounts")
+	}
+	ui, err := fs.Sub(uiFiles, "ui")
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, admins: admins, logins: newLimiter(cfg.LoginRate, cfg.Now),
+		ui: http.StripPrefix("/_/", http.FileServerFS(ui))}
+	h.mux = http.NewServeMux()
+	for _, rt := range h.routes() {
+		handler := rt.handler
+		if !rt.public {
+			handler = h.requireSession(handler)
+		}
+		h.mux.HandleFunc(rt.method+" "+rt.pattern, handler)
+	}
+	// An unknown path (or method) is a 404 only to an admin: without a session it is a
+	// 401 like every other, so the API's shape is not there to probe.
+	h.mux.HandleFunc("/_/api/", h.requireSession(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound) }))
+	return h, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,13 +99,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveUI(w, r)
-}
-
-// routes lists the console's API routes.
-func (h *Handler) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_/api/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	return mux
 }
 
 // serveUI serves the embedded page. The page is small and changes with the binary, so

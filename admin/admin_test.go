@@ -9,7 +9,7 @@ import (
 // TestServesEmbeddedPage: /_/ is the embedded index.html, with headers that keep it out of
 // frames; /_ redirects to /_/.
 func TestServesEmbeddedPage(t *testing.T) {
-	h := New(Config{})
+	h := newConsole(t).h
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/_/", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "<html") {

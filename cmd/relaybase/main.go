@@ -34,7 +34,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.AddCommand(serveCommand(getenv, stdout, stderr), checkCommand(stdout), initCommand(stdout), versionCommand(stdout),
-		taskCommand(getenv, stdout, stderr), testCommand(getenv, stdout, stderr), runCommand(getenv, stdout, stderr))
+		taskCommand(getenv, stdout, stderr), testCommand(getenv, stdout, stderr), runCommand(getenv, stdout, stderr),
+		adminCommand(getenv, stdout, stderr))
 	if err := root.ExecuteContext(ctx); err != nil {
 		if _, silent := err.(exitError); !silent {
 			fmt.Fprintln(stderr, "relaybase:", err)

@@ -160,7 +160,9 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 
 	var console http.Handler
 	if cfg.bool("admin") {
-		console = admin.New(admin.Config{Logger: log})
+		if console, err = admin.New(admin.Config{Store: n.store, Logger: log}); err != nil {
+			return nil, nil, diags, err
+		}
 	}
 	api := httpapi.New(httpapi.Config{
 		Admin:          console,
