@@ -211,15 +211,8 @@ func (c *compiler) stmtDBEdit(n *xs.Node) execFn {
 		case changes.Len() == 0:
 			res = old
 		default:
-			res, err = r.tx.Update(r.ctx, t.Name, field, v, changes)
-			if err != nil {
-				return nil, wrapAt(pos, what, err)
-			}
-			if res != nil {
-				r.trackRow(t, res)
-				if err := r.fire(t, "update", res, old, f.auth); err != nil {
-					return nil, err
-				}
+			if res, err = r.update(t, field, v, changes, old, what, pos, f.auth); err != nil {
+				return nil, err
 			}
 		}
 		if res == nil {
@@ -245,22 +238,47 @@ func (c *compiler) stmtDBDel(n *xs.Node) execFn {
 		if err != nil {
 			return nil, err
 		}
-		v = lookupValue(t, field, v)
-		var old *value.Object
-		if r.p.hasTriggers(t, "delete") {
-			if old, err = r.tx.Get(r.ctx, t.Name, field, v); err != nil {
-				return nil, wrapAt(pos, "db.del "+t.Name, err)
-			}
-		}
-		if _, err := r.tx.Delete(r.ctx, t.Name, field, v); err != nil {
-			return nil, wrapAt(pos, "db.del "+t.Name, err)
-		}
-		if old == nil {
-			return nil, nil
-		}
-		r.trackRow(t, old)
-		return nil, r.fire(t, "delete", nil, old, f.auth)
+		_, err = r.remove(t, field, lookupValue(t, field, v), pos, f.auth)
+		return nil, err
 	})
+}
+
+// update changes the row whose field is v and fires the table's update triggers with the
+// row before (old, which the caller read when the table has such triggers) and after. The
+// result is nil when no row matched.
+func (r *run) update(t *relaybase.Table, field string, v any, changes, old *value.Object, what string, pos xs.Pos, auth relaybase.Identity) (*value.Object, error) {
+	res, err := r.tx.Update(r.ctx, t.Name, field, v, changes)
+	if err != nil {
+		return nil, wrapAt(pos, what, err)
+	}
+	if res != nil {
+		r.trackRow(t, res)
+		if err := r.fire(t, "update", res, old, auth); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// remove deletes the row whose field is v and fires the table's delete triggers with the
+// row as it was. It reports whether a row was deleted.
+func (r *run) remove(t *relaybase.Table, field string, v any, pos xs.Pos, auth relaybase.Identity) (bool, error) {
+	var old *value.Object
+	var err error
+	if r.p.hasTriggers(t, "delete") {
+		if old, err = r.tx.Get(r.ctx, t.Name, field, v); err != nil {
+			return false, wrapAt(pos, "db.del "+t.Name, err)
+		}
+	}
+	n, err := r.tx.Delete(r.ctx, t.Name, field, v)
+	if err != nil {
+		return false, wrapAt(pos, "db.del "+t.Name, err)
+	}
+	if old == nil {
+		return n > 0, nil
+	}
+	r.trackRow(t, old)
+	return n > 0, r.fire(t, "delete", nil, old, auth)
 }
 
 func (c *compiler) stmtDBTruncate(n *xs.Node) execFn {
