@@ -41,9 +41,9 @@ func TestLayering(t *testing.T) {
 		"relaybase/xs":       {},
 		"relaybase":          {"relaybase/value"},
 		"relaybase/auth":     {"relaybase", "relaybase/value"},
-		"relaybase/realtime": {"relaybase", "relaybase/value"},
+		"relaybase/realtime": {"relaybase", "relaybase/value", "relaybase/internal/clientip"},
 		// Xano's current realtime speaks over realtime's connections; no XanoScript either.
-		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime"},
+		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime", "relaybase/internal/clientip"},
 		"relaybase/workspace":        {"relaybase", "relaybase/value", "relaybase/xs"},
 		"relaybase/stack/filter":     {"relaybase/value"},
 		"relaybase/stack/twig":       {"relaybase/value"},
@@ -61,16 +61,20 @@ func TestLayering(t *testing.T) {
 		"relaybase/engine/enginetest": {"relaybase", "relaybase/value"},
 		"relaybase/outbound":          {"relaybase", "relaybase/value"},
 		"relaybase/httpapi": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
-			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth", "relaybase/metrics"},
+			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime", "relaybase/auth", "relaybase/metrics",
+			"relaybase/internal/clientip"},
 		"relaybase/web": {},
 		// The console at /_/ reads a running node through the core's contracts, as httpapi
 		// does, plus the realtime servers and the scheduler whose state it shows.
 		"relaybase/admin": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime",
-			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth"},
+			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth", "relaybase/internal/clientip"},
 		// The metric families: a leaf every layer may count through (it imports nothing of
 		// the module), so that one package names them all.
 		"relaybase/metrics": {},
+		// Who a request's client is, behind trusted proxies: a leaf httpapi and realtime
+		// share, so that rate limits, logs and connections agree.
+		"relaybase/internal/clientip": {},
 		// Test support.
 		"relaybase/internal/testenv": {},
 		// The wiring.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/internal/clientip"
 	"relaybase/metrics"
 	"relaybase/stack"
 	"relaybase/value"
@@ -51,6 +52,9 @@ type Config struct {
 	BodyTimeout time.Duration
 	CORS        CORS
 	RateLimit   RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded headers name the
+	// client (nil: none; every client is its TCP peer).
+	TrustedProxies *clientip.Proxies
 	// Files serves stored files at their paths, /vault/<id>/<name> (nil: no such route).
 	Files  relaybase.FileStore
 	Logger *slog.Logger
@@ -166,7 +170,7 @@ func (s *Server) handleDefault(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical, path string) {
-	if !s.byIP.allow(remoteIP(r)) || !s.allowToken(bearer(r)) {
+	if !s.byIP.allow(s.clientIP(r)) || !s.allowToken(bearer(r)) {
 		w.Header().Set("Retry-After", "60")
 		writeError(w, r, s.log, errTooManyRequests)
 		return
@@ -189,7 +193,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, canonical
 	}
 	setRoute(r, "/api:"+ep.Canonical+"/"+ep.Path)
 	req := &stack.Request{
-		RemoteIP:  remoteIP(r),
+		RemoteIP:  s.clientIP(r),
 		Method:    r.Method,
 		URI:       r.URL.RequestURI(),
 		Headers:   flatHeaders(r.Header),
@@ -377,12 +381,11 @@ func flatHeaders(h http.Header) map[string]string {
 	return out
 }
 
-func remoteIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
+// clientIP is the address of the request's client: its TCP peer, or, from a trusted proxy,
+// the client the proxies recorded (package clientip). Rate limits, $env.$remote_ip and
+// the access log all use it.
+func (s *Server) clientIP(r *http.Request) string {
+	return s.cfg.TrustedProxies.FromRequest(r)
 }
 
 type ctxKey int
@@ -433,7 +436,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				slog.Duration("duration", d),
 				slog.Int64("bytes", sw.bytes),
 				slog.String("request_id", id),
-				slog.String("client", remoteIP(r)),
+				slog.String("client", s.clientIP(r)),
 			)
 		}
 	})

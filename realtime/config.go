@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/internal/clientip"
 )
 
 // Config is what a Server needs. Zero fields take the defaults noted.
@@ -25,6 +26,10 @@ type Config struct {
 	Deflate bool
 	// Logger (nil: discard).
 	Logger *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded headers name the
+	// client of a connection (package clientip), through net/http or straight from the
+	// listener alike. Nil: every client is its TCP peer.
+	TrustedProxies *clientip.Proxies
 	// Limits of protocol.md §5.
 	Limits Limits
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"relaybase"
+	"relaybase/internal/clientip"
 )
 
 // Upgrading straight from the listener.
@@ -43,6 +44,20 @@ func (s *Server) UpgradeConn(nc net.Conn, head, rest []byte) {
 		return
 	}
 	up := ws.Upgrader{Protocol: func([]byte) bool { return true }}
+	peer := nc.RemoteAddr().String()
+	var xff, fwd []string
+	if s.cfg.TrustedProxies.Trusts(peer) {
+		// Only a trusted proxy's headers are worth reading; anyone else's are ignored.
+		up.OnHeader = func(key, value []byte) error {
+			switch {
+			case bytes.EqualFold(key, []byte("X-Forwarded-For")):
+				xff = append(xff, string(value))
+			case bytes.EqualFold(key, []byte("Forwarded")):
+				fwd = append(fwd, string(value))
+			}
+			return nil
+		}
+	}
 	var deflate deflateNegotiation
 	if s.cfg.Deflate {
 		up.Negotiate = deflate.negotiate
@@ -50,7 +65,7 @@ func (s *Server) UpgradeConn(nc net.Conn, head, rest []byte) {
 	hs, err := up.Upgrade(headConn{r: bytes.NewReader(head), w: nc})
 	if err != nil {
 		// gobwas/ws has answered with the status that fits (400, 426).
-		s.log.Debug("realtime: upgrade failed", "err", err, "remote", nc.RemoteAddr().String())
+		s.log.Debug("realtime: upgrade failed", "err", err, "client", clientip.Client(s.cfg.TrustedProxies, peer, xff, fwd))
 		nc.Close()
 		return
 	}
@@ -58,9 +73,11 @@ func (s *Server) UpgradeConn(nc net.Conn, head, rest []byte) {
 	if len(rest) > 0 {
 		pre = append([]byte(nil), rest...)
 	}
-	c := s.newConn(newNetTransport(nc, false), pre)
+	tr := newNetTransport(nc, false)
+	tr.client = clientip.Client(s.cfg.TrustedProxies, peer, xff, fwd)
+	c := s.newConn(tr, pre)
 	c.deflate = deflate.accepted
-	s.start(c, nil, hs.Protocol, nc.RemoteAddr().String())
+	s.start(c, nil, hs.Protocol, tr.client)
 }
 
 // headConn is what ws.Upgrader reads the request from (the bytes already read) and writes

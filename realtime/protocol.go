@@ -62,6 +62,10 @@ func (c *Conn) Reply(frame []byte) bool { return c.c.reply(frame) }
 // one frame may be sent to every member.
 func (c *Conn) Send(frame []byte) { c.c.enqueue(frame) }
 
+// ClientAddr is the client's IP address: the TCP peer's, or, through a trusted proxy, the
+// client the proxy named (X-Forwarded-For, Forwarded).
+func (c *Conn) ClientAddr() string { return c.c.clientAddr() }
+
 // Close starts the closing handshake with code: what is queued goes out first.
 func (c *Conn) Close(code int, reason string) { c.c.startClose(code, reason, false) }
 

@@ -190,16 +190,18 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, p Protocol) {
 		p, _ := rw.Reader.Peek(n)
 		pre = append([]byte(nil), p...)
 	}
-	c := s.newConn(newNetTransport(nc, r.TLS != nil), pre)
+	tr := newNetTransport(nc, r.TLS != nil)
+	tr.client = s.cfg.TrustedProxies.FromRequest(r)
+	c := s.newConn(tr, pre)
 	c.deflate = deflate.accepted
-	s.start(c, p, hs.Protocol, r.RemoteAddr)
+	s.start(c, p, hs.Protocol, tr.client)
 }
 
 // start gives a connection just upgraded its protocol (p, or the legacy one with the token
 // offered as the subprotocol) and starts its reader on a goroutine of its own, so that the
 // one that upgraded it (with net/http's buffers, on that path) ends now: an idle connection
 // keeps only what it needs.
-func (s *Server) start(c *conn, p Protocol, subprotocol, remote string) {
+func (s *Server) start(c *conn, p Protocol, subprotocol, client string) {
 	switch {
 	case p != nil:
 		c.proto = &Conn{c: c, p: p, Subprotocol: subprotocol}
@@ -209,7 +211,7 @@ func (s *Server) start(c *conn, p Protocol, subprotocol, remote string) {
 	default:
 		if id, err := s.cfg.Tokens.Verify(subprotocol); err != nil {
 			c.badToken = true
-			s.log.Debug("realtime: token refused", "err", err, "remote", remote)
+			s.log.Debug("realtime: token refused", "err", err, "client", client)
 		} else {
 			c.setIdentity(id)
 		}

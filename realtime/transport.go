@@ -36,6 +36,18 @@ type transport interface {
 	Secure() bool
 }
 
+// clientAddr is the address of c's client for logs: from a trusted proxy's headers when
+// it came through one (package clientip), else the peer's.
+func (c *conn) clientAddr() string {
+	if t, ok := c.tr.(*netTransport); ok && t.client != "" {
+		return t.client
+	}
+	if a := c.tr.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
 // rawSocket is a transport whose socket can be read and written without waiting.
 type rawSocket interface {
 	// rawConn returns the socket, or nil when it has none to offer.
@@ -48,6 +60,7 @@ type netTransport struct {
 	raw      syscall.RawConn // nil: TLS, or a conn with no socket of its own
 	vectored bool            // several frames go out in one writev
 	secure   bool
+	client   string // the client's address: the peer's, or from a trusted proxy (package clientip)
 }
 
 func newNetTransport(nc net.Conn, secure bool) *netTransport {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"relaybase/internal/clientip"
 	"relaybase/outbound"
 )
 
@@ -72,6 +73,7 @@ var settings = []setting{
 	{"metrics_addr", "", "serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9090), a listener of its own; off when empty", kindString},
 	{"metrics_token", "", "also serve /metrics on the API address, to requests with Authorization: Bearer <this token>; off when empty", kindString},
 	{"shutdown_timeout", "10s", "how long in-flight requests may run after a stop signal", kindDuration},
+	{"trusted_proxies", "", "proxies (CIDR ranges or addresses, comma-separated) whose X-Forwarded-For or Forwarded header names the client for rate limits, logs, $env.$remote_ip and realtime; none when empty", kindList},
 	{"outbound_allow", "*", "targets api.request may reach: * (any public address), host names, *.domain, IP addresses or CIDR ranges (private ones only by address or range), comma-separated", kindList},
 	{"outbound_deny", "", "targets api.request may never reach (same forms as outbound_allow), comma-separated; deny wins", kindList},
 }
@@ -165,6 +167,10 @@ func (c *config) list(name string) []string {
 func validate(s setting, v string) error {
 	switch s.kind {
 	case kindList:
+		if s.name == "trusted_proxies" {
+			_, err := clientip.Parse(strings.Split(v, ","))
+			return err
+		}
 		for _, e := range strings.Split(v, ",") {
 			if e = strings.TrimSpace(e); e == "" {
 				continue

@@ -27,6 +27,7 @@ import (
 	"relaybase/engine/redis"
 	"relaybase/filestore"
 	"relaybase/httpapi"
+	"relaybase/internal/clientip"
 	"relaybase/metrics"
 	"relaybase/outbound"
 	"relaybase/realtime"
@@ -61,7 +62,8 @@ type node struct {
 	store     relaybase.Store
 	engine    relaybase.Engine
 	realtime  *realtime.Server
-	servers   *servers.Service // Xano's current realtime (/ws/)
+	proxies   *clientip.Proxies // trusted_proxies: whose forwarding headers name the client
+	servers   *servers.Service  // Xano's current realtime (/ws/)
 	http      *http.Server
 	api       *httpapi.Server
 	listener  net.Listener
@@ -184,6 +186,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		CORS:           corsConfig(cfg.yaml),
 		RateLimit:      rateLimitConfig(cfg.yaml),
 		Files:          n.files,
+		TrustedProxies: n.proxies,
 		Logger:         log,
 	})
 	// No TCP keep-alive probes: realtime pings its clients itself, and net/http closes idle
@@ -343,13 +346,17 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 	if workspace.HasErrors(more) {
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
 	}
+	if n.proxies, err = clientip.Parse(cfg.list("trusted_proxies")); err != nil {
+		return nil, nil, diags, err
+	}
 	n.realtime, err = realtime.New(realtime.Config{
-		Canonical: canonical,
-		Channels:  channels,
-		Tokens:    tokens,
-		Triggers:  prog,
-		Logger:    log,
-		Deflate:   cfg.bool("rt_deflate"),
+		TrustedProxies: n.proxies,
+		Canonical:      canonical,
+		Channels:       channels,
+		Tokens:         tokens,
+		Triggers:       prog,
+		Logger:         log,
+		Deflate:        cfg.bool("rt_deflate"),
 		Limits: realtime.Limits{
 			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
 			HardFrame:   int(cfg.bytes("rt_hard_frame")),
