@@ -169,6 +169,11 @@ type HistoryEntry struct {
 	SenderAuthenticated bool
 	AuthenticatedOnly   bool
 	Frame               []byte // the message/event frame as delivered, without offset and created_at
+	// TrimEvery batches the trim to keep: AppendHistory deletes what is past keep only when
+	// the new offset is a multiple of it, so the channel holds between keep and
+	// keep+TrimEvery-1 frames and pays one DELETE per TrimEvery appends. 0 or 1: every
+	// append trims (the legacy history, whose reads count on exactly keep).
+	TrimEvery int64
 }
 
 // HistoryPage is what Store.History returns.

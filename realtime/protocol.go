@@ -1,9 +1,11 @@
 package realtime
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -108,6 +110,48 @@ func (c *conn) admit() bool {
 // AppendJSONString appends s as a JSON string (invalid UTF-8 replaced, so a frame stays
 // text), for protocols that build their frames by hand as this package does.
 func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
+// NewTextFrame returns an empty buffer to append the JSON of one frame to (room for n bytes
+// reserved), and FinishTextFrame puts the WebSocket header in front of it: a frame built in
+// one buffer, without TextFrame's copy.
+func NewTextFrame(n int) []byte { return newFrame(n) }
+
+// FinishTextFrame returns b, built by NewTextFrame and appends, as one text frame.
+func FinishTextFrame(b []byte) []byte { return wire(b) }
+
+// JSONObject walks the members of a JSON object in place, without encoding/json: the
+// decoder of client frames walks the text this way, and so may another protocol's. The
+// text must be valid JSON (ValidJSONObject), as the walk never checks the grammar.
+type JSONObject struct{ it objectIter }
+
+// ValidJSONObject reports whether data is UTF-8 text holding one JSON object (spaces
+// around it allowed), and returns the object without those spaces.
+func ValidJSONObject(data []byte) ([]byte, bool) {
+	if !utf8.Valid(data) {
+		return nil, false
+	}
+	top := trimJSONSpace(data)
+	if len(top) == 0 || top[0] != '{' || !json.Valid(top) {
+		return nil, false
+	}
+	return top, true
+}
+
+// WalkJSONObject starts a walk of obj, an object ValidJSONObject accepted or a value inside
+// one that starts with '{'.
+func WalkJSONObject(obj []byte) JSONObject { return JSONObject{objectIter{b: obj, i: 1}} }
+
+// Next moves to the next member; false at the end.
+func (o *JSONObject) Next() bool { return o.it.next() }
+
+// KeyIs reports whether the current member's key is name once unquoted.
+func (o *JSONObject) KeyIs(name string) bool { return o.it.keyIs(name) }
+
+// Value is the current member's value as written: a slice of the text.
+func (o *JSONObject) Value() []byte { return o.it.val }
+
+// JSONString decodes raw, a valid JSON value (or nil), when it is a string.
+func JSONString(raw []byte) (string, bool) { return jsonString(raw) }
 
 // Truncate cuts s to at most n bytes on a character boundary, marking the cut with "…":
 // for echoing a client's text in an error message.

@@ -1,11 +1,9 @@
 package servers
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"unicode/utf8"
 
@@ -54,19 +52,6 @@ type clientFrame struct {
 	ClientID string // options.client_id
 }
 
-type rawFrame struct {
-	Action  *string         `json:"action"`
-	Channel *string         `json:"channel"`
-	Type    *string         `json:"type"`
-	Payload json.RawMessage `json:"payload"`
-	ID      json.RawMessage `json:"id"`
-	Options *struct {
-		To       json.RawMessage `json:"to"`
-		ClientID *string         `json:"client_id"`
-		Channel  *string         `json:"channel"`
-	} `json:"options"`
-}
-
 // frameError is a refused client frame.
 type frameError struct{ code, msg string }
 
@@ -75,93 +60,171 @@ func (e *frameError) Error() string { return e.code + ": " + e.msg }
 // maxClientID bounds options.client_id.
 const maxClientID = 128
 
-// decodeFrame parses one client text message. Unknown members are ignored.
+func badFrame(msg string) *frameError { return &frameError{codeBadFrame, msg} }
+
+// decodeFrame parses one client text message. Unknown members are ignored; of a member
+// given twice, the last counts.
+//
+// Every ack of every member comes through here, so it reads the message in place, as the
+// legacy protocol's decoder does (realtime.JSONObject): the whole text is checked once
+// (UTF-8, one JSON object), then the members it needs are found by walking it; payload and
+// options.to stay slices of data. FuzzDecodeFrame holds it to an encoding/json decoder
+// (decode_ref_test.go), error for error.
 func decodeFrame(data []byte) (clientFrame, error) {
 	var f clientFrame
-	var raw rawFrame
-	d := json.NewDecoder(bytes.NewReader(data))
-	if err := d.Decode(&raw); err != nil || len(bytes.TrimSpace(data[d.InputOffset():])) != 0 || bytes.TrimSpace(data)[0] != '{' {
-		return f, &frameError{codeBadFrame, "A frame must be one JSON object {\"action\", \"channel\", ...}."}
+	top, ok := realtime.ValidJSONObject(data)
+	if !ok {
+		return f, badFrame("A frame must be one JSON object {\"action\", \"channel\", ...}.")
 	}
-	if raw.Action == nil {
-		return f, &frameError{codeBadFrame, "A frame needs an \"action\" that is a string."}
+	var action, channel, typ, payload, id, options []byte
+	for it := realtime.WalkJSONObject(top); it.Next(); {
+		switch {
+		case it.KeyIs("action"):
+			action = it.Value()
+		case it.KeyIs("channel"):
+			channel = it.Value()
+		case it.KeyIs("type"):
+			typ = it.Value()
+		case it.KeyIs("payload"):
+			payload = it.Value()
+		case it.KeyIs("id"):
+			id = it.Value()
+		case it.KeyIs("options"):
+			options = it.Value()
+		}
 	}
-	f.Action = *raw.Action
+	if f.Action, ok = frameAction(action); !ok {
+		return f, badFrame("A frame needs an \"action\" that is a string.")
+	}
 	switch f.Action {
 	case actJoin, actLeave, actBroadcast, actAck, actPing, actPresence:
 	default:
 		return f, &frameError{codeUnknownAction, "Unknown action " + strconv.Quote(realtime.Truncate(f.Action, 64)) + "."}
 	}
-	if raw.Channel != nil {
-		f.Channel = *raw.Channel
+	if f.Channel, ok = optionalString(channel); !ok {
+		return f, badFrame("\"channel\" must be a string.")
 	}
-	if raw.Type != nil {
-		f.Type = *raw.Type
+	if f.Type, ok = optionalString(typ); !ok {
+		return f, badFrame("\"type\" must be a string.")
 	}
-	if len(raw.Payload) > 0 && string(raw.Payload) != "null" {
-		f.Payload = raw.Payload
+	if len(payload) > 0 && !isNull(payload) {
+		f.Payload = payload
 	}
-	if o := raw.Options; o != nil {
-		if o.Channel != nil {
-			f.Channel = *o.Channel
+	if len(options) > 0 && !isNull(options) {
+		if options[0] != '{' {
+			return f, badFrame("\"options\" must be an object.")
 		}
-		if o.ClientID != nil {
-			f.ClientID = *o.ClientID
-			if f.ClientID == "" || len(f.ClientID) > maxClientID || !printable(f.ClientID) {
-				return f, &frameError{codeBadFrame, "options.client_id must be 1 to 128 printable characters."}
+		var och, cid, to []byte
+		for it := realtime.WalkJSONObject(options); it.Next(); {
+			switch {
+			case it.KeyIs("channel"):
+				och = it.Value()
+			case it.KeyIs("client_id"):
+				cid = it.Value()
+			case it.KeyIs("to"):
+				to = it.Value()
 			}
 		}
-		if len(o.To) > 0 && string(o.To) != "null" {
+		if och != nil && !isNull(och) {
+			if f.Channel, ok = realtime.JSONString(och); !ok {
+				return f, badFrame("options.channel must be a string.")
+			}
+		}
+		if cid != nil && !isNull(cid) {
+			f.ClientID, ok = realtime.JSONString(cid)
+			if !ok || f.ClientID == "" || len(f.ClientID) > maxClientID || !printable(f.ClientID) {
+				return f, badFrame("options.client_id must be 1 to 128 printable characters.")
+			}
+		}
+		if to != nil && !isNull(to) {
 			f.HasTo = true
-			var to struct {
-				DboID json.Number `json:"dbo_id"`
-				RowID json.Number `json:"row_id"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(o.To))
-			dec.UseNumber()
-			err := dec.Decode(&to)
-			t, terr := to.DboID.Int64()
-			r, rerr := parseIDNumber(to.RowID)
-			if err != nil || terr != nil || rerr != nil || t <= 0 || r <= 0 {
-				return f, &frameError{codeBadFrame, "options.to must be {\"dbo_id\": <auth table id>, \"row_id\": <user id>}, both positive integers."}
+			t, r, ok := recipient(to)
+			if !ok {
+				return f, badFrame("options.to must be {\"dbo_id\": <auth table id>, \"row_id\": <user id>}, both positive integers.")
 			}
 			f.To = &relaybase.Identity{TableID: t, RowID: r}
 		}
 	}
-	if len(raw.ID) > 0 && string(raw.ID) != "null" {
-		id, err := parseID(raw.ID)
-		if err != nil {
-			return f, &frameError{codeBadFrame, "\"id\" must be a message id such as \"12\"."}
+	if len(id) > 0 && !isNull(id) {
+		n, ok := integer(id)
+		if !ok || n < 0 {
+			return f, badFrame("\"id\" must be a message id such as \"12\".")
 		}
-		f.ID, f.HasID = id, true
+		f.ID, f.HasID = n, true
 	}
 	if f.Action != actPing && f.Channel == "" {
-		return f, &frameError{codeBadFrame, "This action needs a \"channel\"."}
+		return f, badFrame("This action needs a \"channel\".")
 	}
 	return f, nil
 }
 
-// parseID reads an id written as a JSON string of digits or as a JSON integer.
-func parseID(raw json.RawMessage) (int64, error) {
-	var s string
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, err
+// frameAction is realtime.JSONString for the action, without a copy for the actions
+// there are.
+func frameAction(raw []byte) (string, bool) {
+	if len(raw) > 2 && raw[0] == '"' {
+		switch string(raw[1 : len(raw)-1]) {
+		case actAck:
+			return actAck, true
+		case actBroadcast:
+			return actBroadcast, true
+		case actJoin:
+			return actJoin, true
+		case actLeave:
+			return actLeave, true
+		case actPing:
+			return actPing, true
+		case actPresence:
+			return actPresence, true
 		}
-	} else {
-		s = string(raw)
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, errors.New("not an id")
-	}
-	return n, nil
+	return realtime.JSONString(raw)
 }
 
-// parseIDNumber reads a row id given as a number or a numeric string ("row_id" is text in
-// Xano's session).
-func parseIDNumber(n json.Number) (int64, error) {
-	return strconv.ParseInt(string(n), 10, 64)
+// optionalString decodes a member that is a string, null or absent ("").
+func optionalString(raw []byte) (string, bool) {
+	if raw == nil || isNull(raw) {
+		return "", true
+	}
+	return realtime.JSONString(raw)
+}
+
+func isNull(raw []byte) bool { return string(raw) == "null" }
+
+// integer reads an integer written as a JSON number or as a JSON string of one.
+func integer(raw []byte) (int64, bool) {
+	if raw[0] == '"' {
+		s, ok := realtime.JSONString(raw)
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return n, err == nil
+}
+
+// recipient reads options.to, {"dbo_id", "row_id"}, each an integer or a string of one
+// (row_id is text in Xano's session); both must be positive.
+func recipient(to []byte) (table, row int64, ok bool) {
+	if to[0] != '{' {
+		return 0, 0, false
+	}
+	var dbo, rid []byte
+	for it := realtime.WalkJSONObject(to); it.Next(); {
+		switch {
+		case it.KeyIs("dbo_id"):
+			dbo = it.Value()
+		case it.KeyIs("row_id"):
+			rid = it.Value()
+		}
+	}
+	if dbo == nil || rid == nil {
+		return 0, 0, false
+	}
+	t, tok := integer(dbo)
+	r, rok := integer(rid)
+	return t, r, tok && rok && t > 0 && r > 0
 }
 
 func printable(s string) bool {

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// FuzzDecodeFrame: no input crashes the decoder; what it accepts has a known action, and
-// the channel every action but ping needs.
+// FuzzDecodeFrame: no input crashes the decoder; it decodes as the encoding/json reference
+// does (refDecodeFrame), error for error; what it accepts has a known action, and the
+// channel every action but ping needs.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, s := range []string{
 		`{"action":"join","channel":"rooms/42","options":{"client_id":"tab-1"}}`,
@@ -25,6 +26,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameFrame(t, data)
 		fr, err := decodeFrame(data)
 		if err != nil {
 			if _, ok := err.(*frameError); !ok {

@@ -84,6 +84,7 @@ type member struct {
 	joinedAt int64         // epoch seconds
 	client   string        // the at-least-once cursor's client key, "" when it has none
 	cursor   int64         // its cursor as this member knows it (reader goroutine only)
+	ackHead  []byte        // the ack reply up to the cursor, built at the first ack (reader goroutine only)
 
 	// Guarded by ch.mu.
 	hold *[]envelope // non-nil while the join replies go out: live frames wait here

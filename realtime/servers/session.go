@@ -561,10 +561,15 @@ func (p *protocol) ack(sess *session, f *clientFrame) {
 	cursor := max(m.cursor, f.ID)
 	m.cursor = cursor
 	s.acks.note(m.ch.key, m.client, cursor)
-	b := appendHead(nil, "ack", f.Channel)
-	b = append(b, `,"payload":{"cursor":"`...)
+	// The reply is the member's prebuilt head, the cursor and the tail, framed in place:
+	// one allocation per ack.
+	if m.ackHead == nil {
+		m.ackHead = append(appendHead(nil, "ack", f.Channel), `,"payload":{"cursor":"`...)
+	}
+	b := realtime.NewTextFrame(len(m.ackHead) + 24)
+	b = append(b, m.ackHead...)
 	b = strconv.AppendInt(b, cursor, 10)
-	p.reply(c, append(b, `"}}`...))
+	c.Reply(realtime.FinishTextFrame(append(b, `"}}`...)))
 }
 
 // bg is the context for Engine calls that must happen even while shutting down.

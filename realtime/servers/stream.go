@@ -28,6 +28,11 @@ type outMessage struct {
 	sent  bool
 }
 
+// trimEvery batches a stream's trim: one DELETE per 64 messages rather than per message
+// (relaybase.HistoryEntry.TrimEvery). A stream so holds up to 63 messages more than keep;
+// what a join reads is cut to the conversation and replay windows all the same.
+const trimEvery = 64
+
 // keep is how many messages a channel's stream keeps (docs/realtime.md).
 func keep(def *relaybase.RealtimeChannel) int {
 	if def.ConversationTTL > 0 {
@@ -48,7 +53,7 @@ func (s *Service) stage(m *outMessage, kind byte, subject string) relaybase.Stag
 	if kind != kindDirect && m.def.KeepsStream() && s.store != nil {
 		st.StoreKey = m.key
 		st.StoreIn = func(ctx context.Context, tx relaybase.Tx) error {
-			id, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: m.key, CreatedAt: ts, Frame: stored}, keep(m.def))
+			id, _, err := tx.AppendHistory(ctx, &relaybase.HistoryEntry{Channel: m.key, CreatedAt: ts, Frame: stored, TrimEvery: trimEvery}, keep(m.def))
 			if err != nil {
 				return err
 			}

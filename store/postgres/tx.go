@@ -158,9 +158,10 @@ func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep
 		), d AS (
 			DELETE FROM {s}._relaybase_history
 			WHERE $7::bigint > 0 AND channel = $1::text AND "offset" <= (SELECT off FROM c) - $7::bigint
+				AND (SELECT off FROM c) % $8::bigint = 0
 		)
 		SELECT off, epoch FROM c`),
-		e.Channel, newEpoch(), e.CreatedAt, e.SenderAuthenticated, e.AuthenticatedOnly, frame, int64(max(keep, 0))).
+		e.Channel, newEpoch(), e.CreatedAt, e.SenderAuthenticated, e.AuthenticatedOnly, frame, int64(max(keep, 0)), max(e.TrimEvery, 1)).
 		Scan(&offset, &epoch)
 	if err != nil {
 		return 0, "", tx.db.fail("append history", err)

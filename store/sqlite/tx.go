@@ -107,7 +107,7 @@ func (tx *Tx) AppendHistory(ctx context.Context, e *relaybase.HistoryEntry, keep
 	if err != nil {
 		return 0, "", tx.db.fail("append history", err)
 	}
-	if keep > 0 && offset > int64(keep) {
+	if keep > 0 && offset > int64(keep) && (e.TrimEvery <= 1 || offset%e.TrimEvery == 0) {
 		_, err = tx.c.exec(ctx, `DELETE FROM _relaybase_history WHERE channel = ? AND "offset" <= ?`,
 			e.Channel, offset-int64(keep))
 		if err != nil {

@@ -27,7 +27,8 @@
 //   - treat contains on a text field as a case-sensitive substring test;
 //   - compare json fields by their JSON text;
 //   - read one snapshot in a read Tx (PostgreSQL: REPEATABLE READ);
-//   - keep every frame when AppendHistory is given keep <= 0;
+//   - keep every frame when AppendHistory is given keep <= 0, and trim to keep only at
+//     offsets that are multiples of HistoryEntry.TrimEvery when it is above 1;
 //   - wrap relaybase.ErrConflict for unique violations, also when Migrate can't add a
 //     unique index over rows that share a value, and relaybase.ErrNotFound for an
 //     unknown table.

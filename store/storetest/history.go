@@ -116,6 +116,28 @@ var historyCases = map[string]func(*testing.T, Opener){
 		}
 	},
 
+	"TrimEveryBatchesTheTrim": func(t *testing.T, open Opener) {
+		s := open(t)
+		add := func(n int) {
+			write(t, s, func(tx relaybase.Tx) {
+				for range n {
+					if _, _, err := tx.AppendHistory(ctx(t), &relaybase.HistoryEntry{Channel: "b", Frame: []byte("x"), TrimEvery: 4}, 3); err != nil {
+						t.Fatalf("AppendHistory: %v", err)
+					}
+				}
+			})
+		}
+		// Offsets 1..7: the trim runs at 4 (keeping 2..4) and not again until 8.
+		add(7)
+		if p := history(t, s, "b", 0, 0); !sameIDs(offsetsOf(p), []int64{2, 3, 4, 5, 6, 7}) {
+			t.Errorf("7 appends, keep 3, trim every 4: %v", offsetsOf(p))
+		}
+		add(1)
+		if p := history(t, s, "b", 0, 0); !sameIDs(offsetsOf(p), []int64{6, 7, 8}) {
+			t.Errorf("8 appends, keep 3, trim every 4: %v", offsetsOf(p))
+		}
+	},
+
 	"RolledBackAppendLeavesNoGap": func(t *testing.T, open Opener) {
 		s := open(t)
 		appendFrames(t, s, "c", 10, "1")
