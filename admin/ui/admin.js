@@ -302,7 +302,7 @@ async function tablesView(root, name, params) {
     h("p", { class: "muted" }, t.auth ? "Auth table: its rows can log in." : "", t.triggers?.length ? ` Triggers: ${t.triggers.join(", ")}.` : ""),
     table(["field", "type", "nullable", ""], t.fields.map((f) => h("tr", {},
       h("td", {}, h("code", {}, f.name)),
-      h("td", {}, f.type),
+      h("td", {}, typeText(f)),
       h("td", {}, f.nullable ? "yes" : ""),
       h("td", {}, f.sensitive ? h("span", { class: "tag" }, "sensitive: never shown") : "",
         extras(f)))), { class: "schema" }),
@@ -318,12 +318,12 @@ async function tablesView(root, name, params) {
 function indexText(i) {
   const fields = i.fields ?? i.field;
   if (!i.type || !Array.isArray(fields)) return h("code", {}, JSON.stringify(i));
-  return h("span", {}, h("code", {}, i.type), " ", fields.map((f) => (typeof f === "string" ? f : `${f.name}${f.op ? ` ${f.op}` : ""}`)).join(", "));
+  return h("span", {}, h("code", {}, `${i.type}${i.unique ? " unique" : ""}`), " ", fields.map((f) => (typeof f === "string" ? f : `${f.name}${f.op ? ` ${f.op}` : ""}`)).join(", "));
 }
 
 /** Whatever else the API says about a field (default, filters, ...), compactly. */
 function extras(f) {
-  const rest = Object.entries(f).filter(([k, v]) => !["name", "type", "nullable", "sensitive"].includes(k) && v !== false && v !== null && v !== undefined);
+  const rest = Object.entries(f).filter(([k, v]) => !["name", "type", "array", "nullable", "sensitive"].includes(k) && v !== false && v !== null && v !== undefined);
   return rest.length ? h("span", { class: "muted small" }, " ", rest.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")) : "";
 }
 
@@ -407,12 +407,18 @@ async function deleteRow(button, t, r) {
   }
 }
 
-const isList = (type) => /\[\]$/.test(type);
-const isJSON = (type) => type === "json" || type === "object" || isList(type);
+// A list is {type: "text", array: true} (docs/admin.md); "text[]" is read the same way.
+const isList = (f) => f.array === true || /\[\]$/.test(f.type);
+const isJSON = (f) => f.type === "json" || f.type === "object" || isList(f);
+const typeText = (f) => `${f.type}${f.array && !/\[\]$/.test(f.type) ? "[]" : ""}`;
 
 /** The input for one field of the row form. */
 function fieldInput(f, value, editing) {
   const common = { name: f.name, id: `field-${f.name}` };
+  if (isList(f)) {
+    return h("textarea", { ...common, rows: 3, placeholder: "[ ]" },
+      value === undefined || value === null ? "" : JSON.stringify(value, null, 2));
+  }
   if (f.type === "bool") return h("input", { ...common, type: "checkbox", checked: value === true });
   if (f.sensitive || f.type === "password") {
     return h("input", { ...common, type: "password", autocomplete: "new-password", placeholder: editing ? "unchanged" : "" });
@@ -421,8 +427,8 @@ function fieldInput(f, value, editing) {
     return h("select", common, h("option", { value: "" }, "—"),
       f.values.map((v) => h("option", { value: v, selected: v === value }, v)));
   }
-  if (isJSON(f.type)) {
-    return h("textarea", { ...common, rows: 3, placeholder: isList(f.type) ? "[ ]" : "{ }" },
+  if (isJSON(f)) {
+    return h("textarea", { ...common, rows: 3, placeholder: isList(f) ? "[ ]" : "{ }" },
       value === undefined || value === null ? "" : JSON.stringify(value, null, 2));
   }
   const type = f.type === "int" || f.type === "decimal" ? "number" : f.type === "email" ? "email" : "text";
@@ -432,20 +438,20 @@ function fieldInput(f, value, editing) {
 
 /** Reads a field's input: undefined when left empty, else the value in the field's type. */
 function readInput(f, input) {
-  if (f.type === "bool") return input.checked;
+  if (f.type === "bool" && !isList(f)) return input.checked;
   const raw = input.value;
   if (raw.trim() === "") return undefined;
-  if (f.type === "int") {
+  if (f.type === "int" && !isList(f)) {
     const n = Number(raw);
     if (!Number.isInteger(n)) throw new Error(`${f.name}: a whole number, please.`);
     return n;
   }
-  if (f.type === "decimal") {
+  if (f.type === "decimal" && !isList(f)) {
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new Error(`${f.name}: a number, please.`);
     return n;
   }
-  if (isJSON(f.type)) {
+  if (isJSON(f)) {
     try { return JSON.parse(raw); } catch { throw new Error(`${f.name}: not valid JSON.`); }
   }
   if (/^timestamp/.test(f.type) && /^\d+$/.test(raw.trim())) return Number(raw);
@@ -465,7 +471,7 @@ function rowDialog(t, row) {
       const input = (inputs[f.name] = fieldInput(f, isTimestamp(f, shown) ? new Date(shown).toISOString() : shown, editing));
       return h("label", { class: f.type === "bool" ? "check" : "" },
         h("span", {}, f.name, f.required && !editing ? h("span", { class: "bad" }, " *") : "", " ",
-          h("span", { class: "muted small" }, f.type, f.nullable ? "?" : "", f.table ? ` → ${f.table}` : "")), input);
+          h("span", { class: "muted small" }, typeText(f), f.nullable ? "?" : "", f.table ? ` → ${f.table}` : "")), input);
     }),
     error,
     h("div", { class: "toolbar" },
@@ -536,7 +542,7 @@ function routeItem(e) {
       h("span", { class: `method m-${e.method.toLowerCase()}` }, e.method),
       h("code", {}, e.url || e.path),
       e.auth ? h("span", { class: "tag" }, `auth: ${e.auth}`) : h("span", { class: "tag muted" }, "public"),
-      h("span", { class: "muted small grow" }, e.inputs?.length ? e.inputs.map((i) => `${i.name}${i.required ? "" : "?"}: ${i.type}`).join(", ") : "no inputs"),
+      h("span", { class: "muted small grow" }, e.inputs?.length ? e.inputs.map((i) => `${i.name}${i.required ? "" : "?"}: ${typeText(i)}`).join(", ") : "no inputs"),
       h("button", { type: "button", class: "try", onclick: () => { panel.hidden = !panel.hidden; if (!panel.firstChild) runForm(panel, e); } }, "Try")),
     panel);
   return li;
@@ -547,10 +553,10 @@ function runForm(panel, e) {
   const out = h("div", { class: "result", hidden: true });
   const form = h("form", { class: "run-form" },
     (e.inputs ?? []).map((i) => {
-      const input = (inputs[i.name] = isJSON(i.type)
-        ? h("textarea", { name: i.name, rows: 2, placeholder: i.type })
+      const input = (inputs[i.name] = isJSON(i)
+        ? h("textarea", { name: i.name, rows: 2, placeholder: typeText(i) })
         : i.type === "bool" ? h("select", { name: i.name }, h("option", { value: "" }, "—"), h("option", { value: "true" }, "true"), h("option", { value: "false" }, "false"))
-          : h("input", { name: i.name, placeholder: `${i.type}${i.required ? "" : " (optional)"}` }));
+          : h("input", { name: i.name, placeholder: `${typeText(i)}${i.required ? "" : " (optional)"}` }));
       return h("label", {}, h("span", {}, i.name, i.required ? h("span", { class: "bad" }, " *") : ""), input);
     }),
     h("label", {}, h("span", {}, "Bearer token", h("span", { class: "muted small" }, e.auth ? ` (${e.auth})` : " (optional)")),
@@ -566,7 +572,7 @@ function runForm(panel, e) {
         const raw = inputs[i.name].value;
         if (raw === "") continue;
         let v = raw;
-        if (isJSON(i.type)) {
+        if (isJSON(i)) {
           try { v = JSON.parse(raw); } catch { throw new Error(`${i.name}: not valid JSON.`); }
         } else if (i.type === "bool") v = raw === "true";
         else if ((i.type === "int" || i.type === "decimal") && raw.trim() !== "" && Number.isFinite(Number(raw))) v = Number(raw);
