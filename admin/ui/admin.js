@@ -530,7 +530,10 @@ async function endpointsView(root) {
     if (!groups.has(e.group)) groups.set(e.group, []);
     groups.get(e.group).push(e);
   }
+  const verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+  const verb = (m) => (verbs.includes(m) ? verbs.indexOf(m) : verbs.length);
   for (const [group, list] of groups) {
+    list.sort((a, b) => a.path.localeCompare(b.path) || verb(a.method) - verb(b.method));
     root.append(section(`API group ${group}`, h("ul", { class: "routes" }, list.map((e) => routeItem(e)))));
   }
 }
