@@ -11,7 +11,7 @@ import (
 // RunAdmins runs the cases of the admin console's accounts and sessions (relaybase.Admins)
 // on Stores that implement it.
 func RunAdmins(t *testing.T, open Opener) {
-	cases := map[string]func(*testing.T, Opener){
+	runCases(t, open, map[string]func(*testing.T, Opener){
 		"CreateAndFind":     adminCreateAndFind,
 		"EmailTaken":        adminEmailTaken,
 		"SessionLifecycle":  adminSessionLifecycle,
@@ -20,10 +20,7 @@ func RunAdmins(t *testing.T, open Opener) {
 		"NoAdminNoSession":  adminNoAdminNoSession,
 		"ExpiredSwept":      adminExpiredSwept,
 		"SeparateFromTable": adminSeparateFromTables,
-	}
-	for _, name := range []string{"CreateAndFind", "EmailTaken", "SessionLifecycle", "SessionExpiry", "SessionsSurvive", "NoAdminNoSession", "ExpiredSwept", "SeparateFromTable"} {
-		t.Run(name, func(t *testing.T) { cases[name](t, open) })
-	}
+	})
 }
 
 func admins(t *testing.T, s relaybase.Store) relaybase.Admins {

@@ -36,16 +36,20 @@ func Run(t *testing.T, open Opener) {
 		{"Concurrency", concurrencyCases},
 	}
 	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			names := make([]string, 0, len(g.cases))
-			for name := range g.cases {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			for _, name := range names {
-				t.Run(name, func(t *testing.T) { g.cases[name](t, open) })
-			}
-		})
+		t.Run(g.name, func(t *testing.T) { runCases(t, open, g.cases) })
+	}
+}
+
+// runCases runs each case as a subtest, in the order of their names (a map alone would
+// run them in a different order each time, and a list beside it can miss one).
+func runCases(t *testing.T, open Opener, cases map[string]func(*testing.T, Opener)) {
+	names := make([]string, 0, len(cases))
+	for name := range cases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) { cases[name](t, open) })
 	}
 }
 

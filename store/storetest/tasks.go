@@ -13,7 +13,7 @@ import (
 // RunTaskLedger runs the task ledger's cases (relaybase.TaskLedger) on Stores that
 // implement it. Two Stores opened on one database stand for two nodes.
 func RunTaskLedger(t *testing.T, open Opener) {
-	cases := map[string]func(*testing.T, Opener){
+	runCases(t, open, map[string]func(*testing.T, Opener){
 		"LeaseExcludes":    taskLeaseExcludes,
 		"SlotOnce":         taskSlotOnce,
 		"LeaseExpires":     taskLeaseExpires,
@@ -21,10 +21,7 @@ func RunTaskLedger(t *testing.T, open Opener) {
 		"RunsRecorded":     taskRunsRecorded,
 		"RunsBounded":      taskRunsBounded,
 		"NoRunsBeforehand": taskNoRunsBeforehand,
-	}
-	for _, name := range []string{"LeaseExcludes", "SlotOnce", "LeaseExpires", "ClaimRace", "RunsRecorded", "RunsBounded", "NoRunsBeforehand"} {
-		t.Run(name, func(t *testing.T) { cases[name](t, open) })
-	}
+	})
 }
 
 func ledger(t *testing.T, s relaybase.Store) relaybase.TaskLedger {
