@@ -40,7 +40,17 @@ func BenchmarkEncodeEvent(b *testing.B) {
 
 // BenchmarkFanout1000: one publish to a channel of 1,000 members, until every member has it.
 func BenchmarkFanout1000(b *testing.B) {
-	b.Run("loopback", benchFanoutLoopback)
+	b.Run("loopback", func(b *testing.B) { benchFanoutLoopback(b, nil) })
+	// The coalescer keeping its account (every write timed) with its delay held at zero, so
+	// that every frame is still one write: its own cost per delivery, without fewer writes
+	// to show for it. Instructions per delivery by callgrind (docs/BENCHMARKS.md).
+	b.Run("loopback-accounted", func(b *testing.B) {
+		benchFanoutLoopback(b, func(e *env) {
+			k := &e.srv.flush.k
+			k.windowAt.Store(monoNow() + int64(time.Hour))
+			k.delay.Store(0)
+		}, withLimits(Limits{FlushDelay: time.Second}))
+	})
 	b.Run("memory", benchFanoutMemory)
 }
 
@@ -54,8 +64,11 @@ var benchFrame = []byte(`{"action":"event","options":{"channel":"public"},"paylo
 
 // benchFanoutLoopback: members are real WebSocket connections over loopback, each read by
 // a goroutine that counts frames without allocating.
-func benchFanoutLoopback(b *testing.B) {
-	e := newEnv(b, withStore(nil))
+func benchFanoutLoopback(b *testing.B, setup func(*env), opts ...option) {
+	e := newEnv(b, append([]option{withStore(nil)}, opts...)...)
+	if setup != nil {
+		setup(e)
+	}
 	var delivered atomic.Int64
 	var target atomic.Int64
 	done := make(chan struct{}, 1)
