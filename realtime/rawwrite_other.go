@@ -11,3 +11,5 @@ import (
 func rawConn(net.Conn) syscall.RawConn { return nil }
 
 func writeNow(uintptr, []byte) (int, error) { return 0, errors.New("not supported") }
+
+func sysRead(uintptr, []byte) (int, error) { return 0, errors.New("not supported") }
