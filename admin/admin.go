@@ -11,6 +11,9 @@ import (
 
 	"relaybase"
 	"relaybase/auth"
+	"relaybase/stack"
+	"relaybase/workspace"
+	"relaybase/xs"
 )
 
 //go:embed all:ui
@@ -22,6 +25,14 @@ type Config struct {
 	// implement), the console's accounts and sessions.
 	Store     relaybase.Store
 	Passwords *auth.Passwords // checks admin passwords
+	Workspace *workspace.Workspace
+	Program   *stack.Program // the compiled workspace: endpoints, tasks, the rows API
+	// Diagnostics are what loading and compiling the workspace reported (relaybase check).
+	Diagnostics []xs.Diagnostic
+	// Settings is the configuration in force, secrets already masked (Masked).
+	Settings map[string]string
+	// API is the node's HTTP handler, which endpoint runs go through.
+	API http.Handler
 	// SessionTTL is how long a session lives unused (DefaultSessionTTL when 0); use
 	// extends it.
 	SessionTTL time.Duration

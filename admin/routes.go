@@ -18,7 +18,14 @@ func (h *Handler) routes() []route {
 		{method: "POST", pattern: "/_/api/login", handler: h.handleLogin, public: true},
 		{method: "POST", pattern: "/_/api/logout", handler: h.handleLogout},
 		{method: "GET", pattern: "/_/api/session", handler: h.handleSession},
+		{method: "GET", pattern: "/_/api/workspace", handler: h.handleWorkspace},
+		{method: "GET", pattern: "/_/api/tables", handler: h.handleTables},
+		{method: "GET", pattern: "/_/api/tables/{table}/rows", handler: h.handleRows},
+		{method: "POST", pattern: "/_/api/tables/{table}/rows", handler: h.handleRowCreate},
+		{method: "PATCH", pattern: "/_/api/tables/{table}/rows/{id}", handler: h.handleRowEdit},
+		{method: "DELETE", pattern: "/_/api/tables/{table}/rows/{id}", handler: h.handleRowDelete},
+		{method: "GET", pattern: "/_/api/endpoints", handler: h.handleEndpoints},
+		{method: "POST", pattern: "/_/api/endpoints/run", handler: h.handleRun},
+		{method: "GET", pattern: "/_/api/tasks", handler: h.handleTasks},
 	}
 }
-
-var _ = http.MethodGet

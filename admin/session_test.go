@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +17,12 @@ import (
 
 	"relaybase"
 	"relaybase/auth"
+	"relaybase/engine/memory"
+	"relaybase/httpapi"
+	"relaybase/realtime"
+	"relaybase/stack"
 	"relaybase/store/sqlite"
+	"relaybase/workspace"
 )
 
 // fastPasswords hashes with the smallest argon2id parameters, so tests log in quickly.
@@ -26,27 +32,103 @@ const testPassword = "correct horse battery"
 
 // console is a console over a real SQLite file, served on a real listener, with one admin.
 type console struct {
-	t     *testing.T
-	h     *Handler
-	srv   *httptest.Server
-	store relaybase.Store
-	admin relaybase.Admin
-	now   func() time.Time
-	mu    sync.Mutex
-	clock time.Time
+	t      *testing.T
+	h      *Handler
+	srv    *httptest.Server
+	store  relaybase.Store
+	tokens *auth.Tokens
+	admin  relaybase.Admin
+	now    func() time.Time
+	mu     sync.Mutex
+	clock  time.Time
 	// bodies records every response body, for the scan that no hash ever leaves.
 	bodies [][]byte
 }
 
+// overlay is added to a copy of examples/chat: a table trigger that audits messages (and
+// refuses "forbidden"), an env secret, and a task that has run.
+var overlay = map[string]string{
+	"table/audit.xs": `table audit {
+  schema {
+    int id
+    int message_id
+    text action
+  }
+}`,
+	"table/trigger/message_audit.xs": `table_trigger message_audit {
+  table = "message"
+  actions = {insert: true, update: true, delete: true}
+  stack {
+    precondition ($input.new.text != "forbidden") {
+      error_type = "inputerror"
+      error = "That text is not allowed."
+    }
+    db.add audit {
+      data = {message_id: ($input.new.id ?? $input.old.id), action: $input.action}
+    }
+  }
+}`,
+	"task/tidy.xs": `task tidy {
+  stack {
+    db.query audit { return = {type: "count"} } as $n
+  }
+  response = {audits: $n}
+  schedule = [{starts_on: 2025-01-01 00:00:00+0000, freq: 3600}]
+}`,
+	"workspace/chat.xs": `workspace chat {
+  env = {STRIPE_KEY: "sk_live_secret_value"}
+  realtime = {canonical: "admintest"}
+}`,
+}
+
 func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ws")
+	if err := os.CopyFS(dir, os.DirFS("../examples/chat")); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range overlay {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, diags, err := workspace.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "relaybase.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	c := &console{t: t, store: st, clock: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
-	cfg := Config{Store: st, Passwords: fastPasswords, LoginRate: -1, Now: c.nowFn}
+	if _, err := st.Migrate(t.Context(), ws.Tables, ws.TableIDs); err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	tokens, err := auth.NewTokens(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := memory.New()
+	t.Cleanup(func() { _ = engine.Close() })
+	channels, err := realtime.NewChannels(realtime.ChannelsConfig{Rules: ws.Channels, Store: st, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, more := stack.Compile(ws, stack.Options{Store: st, Events: channels, Tokens: tokens, Passwords: fastPasswords, Env: ws.Env})
+	diags = append(diags, more...)
+	if workspace.HasErrors(diags) {
+		t.Fatalf("the test workspace has errors: %v", diags)
+	}
+	c := &console{t: t, store: st, tokens: tokens, clock: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	var api http.Handler
+	cfg := Config{Store: st, Passwords: fastPasswords, LoginRate: -1, Now: c.nowFn, Workspace: ws, Program: prog,
+		Diagnostics: diags, Settings: map[string]string{"addr": "127.0.0.1:0", "db": "postgres://u:" + Masked + "@h/db"},
+		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) })}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -54,7 +136,8 @@ func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.srv = httptest.NewServer(c.h)
+	api = httpapi.New(httpapi.Config{Program: prog, Tokens: tokens, Admin: c.h})
+	c.srv = httptest.NewServer(api)
 	t.Cleanup(c.srv.Close)
 	c.admin, err = CreateAccount(t.Context(), st, fastPasswords.Hash, "Root@Example.com", testPassword, c.clock)
 	if err != nil {

@@ -126,3 +126,16 @@ func (r *run) reread(t *relaybase.Table, id any) (*value.Object, error) {
 	r.trackRow(t, row)
 	return row, nil
 }
+
+// TableTriggers names the table triggers that run on table, in workspace order.
+func (p *Program) TableTriggers(table string) []string {
+	t, ok := p.ws.Table(table)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, tt := range p.tableTriggers[t] {
+		names = append(names, tt.name)
+	}
+	return names
+}

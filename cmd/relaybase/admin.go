@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,4 +140,36 @@ func readLine(ctx context.Context, f *os.File) (string, error) {
 		}
 	}
 	return "", errors.New("the line is too long")
+}
+
+// maskedSettings is the configuration in force as the console shows it: the passwords of
+// database and engine URLs and the key given in the environment are masked.
+func maskedSettings(cfg *config) map[string]string {
+	out := make(map[string]string, len(cfg.values))
+	for k, v := range cfg.values {
+		switch {
+		case k == "db" || k == "engine":
+			out[k] = maskURL(v)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// maskURL hides the password (or the lone user, which is often a token) of a URL.
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if strings.Contains(s, "@") { // not parsable, but may hold credentials
+			return admin.Masked
+		}
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	} else {
+		u.User = url.User("xxxxx")
+	}
+	return strings.Replace(u.String(), "xxxxx", admin.Masked, 1)
 }

@@ -161,12 +161,17 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	}
 
 	var console http.Handler
+	var api *httpapi.Server
 	if cfg.bool("admin") {
-		if console, err = admin.New(admin.Config{Store: n.store, Logger: log}); err != nil {
+		// Endpoint runs from the console go through the very handler clients use, which is
+		// built just below, with the console mounted in it.
+		self := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) })
+		if console, err = admin.New(admin.Config{Store: n.store, Workspace: ws, Program: prog, Diagnostics: diags,
+			Settings: maskedSettings(cfg), API: self, Logger: log}); err != nil {
 			return nil, nil, diags, err
 		}
 	}
-	api := httpapi.New(httpapi.Config{
+	api = httpapi.New(httpapi.Config{
 		Admin:          console,
 		Program:        prog,
 		Tokens:         n.tokens,
