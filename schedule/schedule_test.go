@@ -78,6 +78,33 @@ func openNode(t *testing.T, dir, path string, taskTimeout time.Duration) *node {
 	return &node{db: db, prog: prog}
 }
 
+// runNodes runs one scheduler per name, each a node of its own on one database, for d of
+// the bubble's clock (inside synctest.Test), then stops them; their database stays open
+// until the test ends, for the test to read what they did.
+func runNodes(t *testing.T, dir string, d time.Duration, names ...string) []*node {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "db")
+	nodes := make([]*node, len(names))
+	for i := range names {
+		n := openNode(t, dir, path, 0)
+		t.Cleanup(func() { n.db.Close() })
+		nodes[i] = n
+	}
+	scheds := make([]*Scheduler, len(names))
+	for i, name := range names {
+		scheds[i] = New(Options{Program: nodes[i].prog, Ledger: nodes[i].db, Node: name})
+	}
+	for _, s := range scheds {
+		s.Start(context.Background())
+	}
+	time.Sleep(d)
+	synctest.Wait()
+	for _, s := range scheds {
+		s.Stop()
+	}
+	return nodes
+}
+
 func (n *node) ticks(t *testing.T) int {
 	t.Helper()
 	ctx := context.Background()
@@ -147,19 +174,8 @@ func TestRunsOnSchedule(t *testing.T) {
 func TestTwoNodesRunEachSlotOnce(t *testing.T) {
 	dir := writeWorkspace(t, map[string]string{"tick": everyMinute})
 	synctest.Test(t, func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "db")
-		a := openNode(t, dir, path, 0)
-		defer a.db.Close()
-		b := openNode(t, dir, path, 0)
-		defer b.db.Close()
-		sa := New(Options{Program: a.prog, Ledger: a.db, Node: "a"})
-		sb := New(Options{Program: b.prog, Ledger: b.db, Node: "b"})
-		sa.Start(context.Background())
-		sb.Start(context.Background())
-		time.Sleep(10 * time.Minute)
-		synctest.Wait()
-		sa.Stop()
-		sb.Stop()
+		nodes := runNodes(t, dir, 10*time.Minute, "a", "b")
+		a, b := nodes[0], nodes[1]
 		if got := a.ticks(t); got != 5 {
 			t.Errorf("%d runs between the two nodes, want 5", got)
 		}
@@ -186,19 +202,7 @@ func TestOverlappingSlotsAreSkipped(t *testing.T) {
   schedule = [{starts_on: 2000-01-01 00:01:00+0000, freq: 60, ends_on: 2000-01-01 00:05:00+0000}]
 }`})
 	synctest.Test(t, func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "db")
-		a := openNode(t, dir, path, 0)
-		defer a.db.Close()
-		b := openNode(t, dir, path, 0)
-		defer b.db.Close()
-		sa := New(Options{Program: a.prog, Ledger: a.db, Node: "a"})
-		sb := New(Options{Program: b.prog, Ledger: b.db, Node: "b"})
-		sa.Start(context.Background())
-		sb.Start(context.Background())
-		time.Sleep(10 * time.Minute)
-		synctest.Wait()
-		sa.Stop()
-		sb.Stop()
+		a := runNodes(t, dir, 10*time.Minute, "a", "b")[0]
 		runs, err := a.db.TaskRuns(context.Background(), "slow", 0)
 		if err != nil {
 			t.Fatal(err)
@@ -226,13 +230,7 @@ func TestStopStopsARunningTask(t *testing.T) {
   schedule = [{starts_on: 2000-01-01 00:01:00+0000}]
 }`})
 	synctest.Test(t, func(t *testing.T) {
-		n := openNode(t, dir, filepath.Join(t.TempDir(), "db"), 0)
-		defer n.db.Close()
-		s := New(Options{Program: n.prog, Ledger: n.db, Node: "a"})
-		s.Start(context.Background())
-		time.Sleep(2 * time.Minute)
-		synctest.Wait()
-		s.Stop()
+		n := runNodes(t, dir, 2*time.Minute, "a")[0]
 		runs, err := n.db.TaskRuns(context.Background(), "long", 0)
 		if err != nil {
 			t.Fatal(err)
