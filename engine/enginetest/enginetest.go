@@ -271,7 +271,9 @@ func (s *suite) testRetain(t *testing.T) {
 	}
 }
 
-func members(t *testing.T, e relaybase.Engine, channel string) []string {
+// Members lists a channel's presence on e as sorted strings, failing the test when e can't
+// say.
+func Members(t testing.TB, e relaybase.Engine, channel string) []string {
 	t.Helper()
 	list, err := e.Presence(context.Background(), channel)
 	if err != nil {
@@ -289,7 +291,7 @@ func (s *suite) testPresence(t *testing.T) {
 	nodes, _ := s.start(t, 1)
 	e := nodes[0]
 	ctx := context.Background()
-	if got := members(t, e, "room"); len(got) != 0 {
+	if got := Members(t, e, "room"); len(got) != 0 {
 		t.Fatalf("empty channel has members %v", got)
 	}
 	must := func(err error) {
@@ -301,24 +303,24 @@ func (s *suite) testPresence(t *testing.T) {
 	must(e.AddPresence(ctx, "room", "s1", []byte(`{"socketId":"s1"}`)))
 	must(e.AddPresence(ctx, "room", "s2", []byte(`{"socketId":"s2"}`)))
 	must(e.AddPresence(ctx, "other", "s1", []byte(`{"socketId":"s1","other":true}`)))
-	if got, want := members(t, e, "room"), []string{`{"socketId":"s1"}`, `{"socketId":"s2"}`}; !slices.Equal(got, want) {
+	if got, want := Members(t, e, "room"), []string{`{"socketId":"s1"}`, `{"socketId":"s2"}`}; !slices.Equal(got, want) {
 		t.Fatalf("room members %v, want %v", got, want)
 	}
 	// Adding the same socketID again replaces its entry.
 	must(e.AddPresence(ctx, "room", "s1", []byte(`{"socketId":"s1","v":2}`)))
-	if got, want := members(t, e, "room"), []string{`{"socketId":"s1","v":2}`, `{"socketId":"s2"}`}; !slices.Equal(got, want) {
+	if got, want := Members(t, e, "room"), []string{`{"socketId":"s1","v":2}`, `{"socketId":"s2"}`}; !slices.Equal(got, want) {
 		t.Fatalf("room members after re-add %v, want %v", got, want)
 	}
 	must(e.RemovePresence(ctx, "room", "s1"))
 	must(e.RemovePresence(ctx, "room", "absent"))
-	if got, want := members(t, e, "room"), []string{`{"socketId":"s2"}`}; !slices.Equal(got, want) {
+	if got, want := Members(t, e, "room"), []string{`{"socketId":"s2"}`}; !slices.Equal(got, want) {
 		t.Fatalf("room members after remove %v, want %v", got, want)
 	}
-	if got, want := members(t, e, "other"), []string{`{"socketId":"s1","other":true}`}; !slices.Equal(got, want) {
+	if got, want := Members(t, e, "other"), []string{`{"socketId":"s1","other":true}`}; !slices.Equal(got, want) {
 		t.Fatalf("other members %v, want %v", got, want)
 	}
 	must(e.RemovePresence(ctx, "room", "s2"))
-	if got := members(t, e, "room"); len(got) != 0 {
+	if got := Members(t, e, "room"); len(got) != 0 {
 		t.Fatalf("room members after removing all: %v", got)
 	}
 }
@@ -333,14 +335,14 @@ func (s *suite) testPresenceNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, e := range nodes {
-		if got, want := members(t, e, "room"), []string{"A", "B"}; !slices.Equal(got, want) {
+		if got, want := Members(t, e, "room"), []string{"A", "B"}; !slices.Equal(got, want) {
 			t.Fatalf("node %d sees %v, want %v", i, got, want)
 		}
 	}
 	if err := nodes[1].RemovePresence(ctx, "room", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := members(t, nodes[0], "room"), []string{"B"}; !slices.Equal(got, want) {
+	if got, want := Members(t, nodes[0], "room"), []string{"B"}; !slices.Equal(got, want) {
 		t.Fatalf("after node 1 removed a: %v, want %v", got, want)
 	}
 }

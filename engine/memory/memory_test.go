@@ -8,15 +8,18 @@ import (
 	"relaybase/engine/memory"
 )
 
+// newNodes gives the suites n nodes on a network of their own.
+func newNodes(t *testing.T, n int) []relaybase.Engine {
+	net := memory.NewNetwork()
+	nodes := make([]relaybase.Engine, n)
+	for i := range nodes {
+		nodes[i] = net.Node()
+	}
+	return nodes
+}
+
 func TestEngine(t *testing.T) {
-	enginetest.Run(t, func(t *testing.T, n int) []relaybase.Engine {
-		net := memory.NewNetwork()
-		nodes := make([]relaybase.Engine, n)
-		for i := range nodes {
-			nodes[i] = net.Node()
-		}
-		return nodes
-	}, enginetest.Options{Interrupt: func(t *testing.T, e relaybase.Engine) {
+	enginetest.Run(t, newNodes, enginetest.Options{Interrupt: func(t *testing.T, e relaybase.Engine) {
 		node := e.(*memory.Engine)
 		node.Disconnect()
 		node.Reconnect()
@@ -43,12 +46,5 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func TestCache(t *testing.T) {
-	enginetest.RunCache(t, func(t *testing.T, n int) []relaybase.Engine {
-		net := memory.NewNetwork()
-		nodes := make([]relaybase.Engine, n)
-		for i := range nodes {
-			nodes[i] = net.Node()
-		}
-		return nodes
-	}, 0)
+	enginetest.RunCache(t, newNodes, 0)
 }

@@ -23,14 +23,7 @@ import (
 // prefix of their own on the Redis of RELAYBASE_TEST_REDIS_URL.
 func TestEngine(t *testing.T) {
 	url := testenv.RedisURL(t)
-	enginetest.Run(t, func(t *testing.T, n int) []relaybase.Engine {
-		prefix := newPrefix(t, url)
-		nodes := make([]relaybase.Engine, n)
-		for i := range nodes {
-			nodes[i] = newEngine(t, url, redis.WithPrefix(prefix))
-		}
-		return nodes
-	}, enginetest.Options{Wait: wait, Interrupt: func(t *testing.T, e relaybase.Engine) {
+	enginetest.Run(t, nodesOn(url), enginetest.Options{Wait: wait, Interrupt: func(t *testing.T, e relaybase.Engine) {
 		e.(*redis.Engine).DropPubSub()
 	}})
 }
@@ -62,7 +55,7 @@ func TestPresenceExpiry(t *testing.T) {
 	must(t, a.AddPresence(ctx, "room", "a1", []byte(`{"socketId":"a1"}`)))
 	must(t, b.AddPresence(ctx, "room", "b1", []byte(`{"socketId":"b1"}`)))
 	both := []string{`{"socketId":"a1"}`, `{"socketId":"b1"}`}
-	if got := members(t, b, "room"); !slices.Equal(got, both) {
+	if got := enginetest.Members(t, b, "room"); !slices.Equal(got, both) {
 		t.Fatalf("b sees %v, want %v", got, both)
 	}
 
@@ -71,13 +64,13 @@ func TestPresenceExpiry(t *testing.T) {
 	for i := 1; i <= 2; i++ {
 		cb.Advance(10 * time.Second)
 		waitBeat(t, rc, b, t0.Add(time.Duration(i)*10*time.Second))
-		if got := members(t, b, "room"); !slices.Equal(got, both) {
+		if got := enginetest.Members(t, b, "room"); !slices.Equal(got, both) {
 			t.Fatalf("after %ds b sees %v, want %v", 10*i, got, both)
 		}
 	}
 	cb.Advance(10 * time.Second) // a1's last heartbeat is now the expiry old
 	waitBeat(t, rc, b, t0.Add(30*time.Second))
-	if got, want := members(t, b, "room"), []string{`{"socketId":"b1"}`}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, b, "room"), []string{`{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after the expiry b sees %v, want %v", got, want)
 	}
 	// Swept from Redis, not only filtered out, and reported once.
@@ -98,7 +91,7 @@ func TestPresenceExpiry(t *testing.T) {
 	ca.Advance(30 * time.Second)
 	waitBeat(t, rc, a, t0.Add(30*time.Second))
 	waitScore(t, rc, zset, "a1", t0.Add(30*time.Second))
-	if got := members(t, b, "room"); !slices.Equal(got, both) {
+	if got := enginetest.Members(t, b, "room"); !slices.Equal(got, both) {
 		t.Fatalf("after a came back b sees %v, want %v", got, both)
 	}
 
@@ -107,7 +100,7 @@ func TestPresenceExpiry(t *testing.T) {
 	must(t, b.RemovePresence(ctx, "room", "a1"))
 	ca.Advance(10 * time.Second)
 	waitBeat(t, rc, a, t0.Add(40*time.Second))
-	if got, want := members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after b removed a1 and a heartbeat: %v, want %v", got, want)
 	}
 
@@ -117,7 +110,7 @@ func TestPresenceExpiry(t *testing.T) {
 	must(t, rc.HDel(ctx, prefix+"members:{room}", "a2").Err())
 	ca.Advance(10 * time.Second)
 	waitScore(t, rc, zset, "a2", t0.Add(50*time.Second))
-	if got, want := members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after a2 was lost and a heartbeat: %v, want %v", got, want)
 	}
 
@@ -130,7 +123,7 @@ func TestPresenceExpiry(t *testing.T) {
 	cb.Advance(30 * time.Second)
 	waitBeat(t, rc, a, t0.Add(60*time.Second))
 	waitBeat(t, rc, b, t0.Add(60*time.Second))
-	if got, want := members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, b, "room"), []string{`{"socketId":"a2"}`, `{"socketId":"b1"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after Redis lost the keys: %v, want %v", got, want)
 	}
 	if ttl := rc.PTTL(ctx, zset).Val(); ttl <= 0 || ttl > 60*time.Second {
@@ -158,14 +151,14 @@ func TestCloseTakesPresence(t *testing.T) {
 	}
 	nodeKey := a.NodeKey()
 	must(t, a.Close())
-	if got, want := members(t, c, "room"), []string{"B", "C"}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, c, "room"), []string{"B", "C"}; !slices.Equal(got, want) {
 		t.Fatalf("after a closed: %v, want %v", got, want)
 	}
 	if rc.Exists(ctx, nodeKey).Val() != 0 {
 		t.Fatalf("node key %s left after Close", nodeKey)
 	}
 	b.Crash()
-	if got, want := members(t, c, "room"), []string{"B", "C"}; !slices.Equal(got, want) {
+	if got, want := enginetest.Members(t, c, "room"), []string{"B", "C"}; !slices.Equal(got, want) {
 		t.Fatalf("right after b crashed: %v, want %v", got, want)
 	}
 	for _, e := range []*redis.Engine{a, b} {

@@ -18,6 +18,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"relaybase"
 	"relaybase/engine/redis"
 )
 
@@ -146,19 +147,17 @@ func poll(cond func() bool) bool {
 	return true
 }
 
-// members lists a channel's presence as sorted strings.
-func members(t testing.TB, e *redis.Engine, channel string) []string {
-	t.Helper()
-	list, err := e.Presence(context.Background(), channel)
-	if err != nil {
-		t.Fatalf("Presence %q: %v", channel, err)
+// nodesOn returns the suites' newNodes: every call gets nodes sharing a key prefix of
+// their own on the Redis at url.
+func nodesOn(url string) func(t *testing.T, n int) []relaybase.Engine {
+	return func(t *testing.T, n int) []relaybase.Engine {
+		prefix := newPrefix(t, url)
+		nodes := make([]relaybase.Engine, n)
+		for i := range nodes {
+			nodes[i] = newEngine(t, url, redis.WithPrefix(prefix))
+		}
+		return nodes
 	}
-	out := make([]string, len(list))
-	for i, m := range list {
-		out[i] = string(m)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // waitScore waits until a member's presence score is at (the heartbeat that set it ran).
