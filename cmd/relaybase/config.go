@@ -64,6 +64,7 @@ var settings = []setting{
 	{"rt_ping", "25s", "realtime: interval of keep-alive pings", kindDuration},
 	{"rt_idle_timeout", "60s", "realtime: close a connection silent for this long", kindDuration},
 	{"rt_gap_check", "10s", "realtime: how often each node compares its history channels with the database, to deliver frames whose publish was lost", kindDuration},
+	{"rt_presence_expiry", "30s", "realtime with a redis engine: how long after a node's last heartbeat (every third of this) its members leave presence, announced by the other nodes; give every node the same value", kindDuration},
 	{"rt_deflate", "true", "realtime: compress frames (permessage-deflate) for clients that offer it", kindBool},
 	{"rt_flush_delay", "15ms", "realtime: longest a busy server holds a frame back to write it with the next ones for the same client; 0: never", kindDelay},
 	{"task_timeout", "15m", "longest one run of a task may take; past it, it is stopped and rolled back", kindDuration},
@@ -201,6 +202,10 @@ func validate(s setting, v string) error {
 		}
 	}
 	switch s.name {
+	case "rt_presence_expiry":
+		if d, _ := time.ParseDuration(v); d < time.Second {
+			return fmt.Errorf("want at least 1s, got %q", v)
+		}
 	case "max_header_bytes":
 		if n, _ := parseBytes(v); n < 4<<10 || n > 1<<30 {
 			return fmt.Errorf("want a size from 4KiB to 1GiB, got %q", v)

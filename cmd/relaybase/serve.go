@@ -289,7 +289,10 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 	case e == "memory" || e == "":
 		n.engine = memory.New()
 	case strings.HasPrefix(e, "redis://") || strings.HasPrefix(e, "rediss://"):
-		n.engine, err = redis.New(ctx, e, redis.WithLogger(log))
+		// A node that dies is noticed by the others' sweeps: its members leave presence (and
+		// their leaves are announced) within the expiry, a heartbeat being a third of it.
+		expiry := cfg.duration("rt_presence_expiry")
+		n.engine, err = redis.New(ctx, e, redis.WithLogger(log), redis.WithExpiry(expiry), redis.WithHeartbeat(expiry/3))
 		if err != nil {
 			return nil, nil, diags, fmt.Errorf("realtime engine %s: %w", redactURL(e), err)
 		}

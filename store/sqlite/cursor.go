@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"relaybase"
 )
@@ -74,15 +76,26 @@ func (db *DB) SetRealtimeCursors(ctx context.Context, stream string, cursors map
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return db.fail("write cursors", err)
 	}
-	for client, id := range cursors {
-		if id < 0 || id > next-1 {
-			continue
+	// One statement for the whole batch (a flush carries every client that acked in the
+	// last interval): the cursors go in as one JSON object, read back row by row by json_each.
+	// Keys that are not storable text are left out, as PostgreSQL must (json.Marshal would
+	// change them).
+	for client := range cursors {
+		if !relaybase.StorableText(client) {
+			cursors = maps.Clone(cursors)
+			maps.DeleteFunc(cursors, func(c string, _ int64) bool { return !relaybase.StorableText(c) })
+			break
 		}
-		if _, err := tx.c.exec(ctx,
-			`INSERT INTO _relaybase_cursors (stream, client, cursor) VALUES (?, ?, ?)
-			 ON CONFLICT (stream, client) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`, stream, client, id); err != nil {
-			return db.fail("write cursors", err)
-		}
+	}
+	batch, err := json.Marshal(cursors)
+	if err != nil {
+		return fmt.Errorf("sqlite: write cursors: %w", err)
+	}
+	if _, err := tx.c.exec(ctx,
+		`INSERT INTO _relaybase_cursors (stream, client, cursor)
+		 SELECT ?, key, value FROM json_each(?) WHERE value >= 0 AND value <= ?
+		 ON CONFLICT (stream, client) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`, stream, string(batch), next-1); err != nil {
+		return db.fail("write cursors", err)
 	}
 	return tx.Commit()
 }

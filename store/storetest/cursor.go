@@ -69,11 +69,11 @@ var cursorCases = map[string]func(*testing.T, Opener){
 		if _, err := s.SetRealtimeCursor(ctx(t), "st", "c:ahead", 3); err != nil {
 			t.Fatal(err)
 		}
-		err := s.SetRealtimeCursors(ctx(t), "st", map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 1, "c:future": 9})
+		err := s.SetRealtimeCursors(ctx(t), "st", map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 1, "c:future": 9, `c:"é\`: 2, "c:bad\xff": 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for client, want := range map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 3} {
+		for client, want := range map[string]int64{"c:a": 2, "c:b": 3, "c:ahead": 3, `c:"é\`: 2} {
 			if c, ok, _ := s.RealtimeCursor(ctx(t), "st", client); !ok || c != want {
 				t.Errorf("%s = %d %v, want %d", client, c, ok, want)
 			}
