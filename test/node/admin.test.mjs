@@ -27,6 +27,8 @@ const WAIT = 15000;
 const EMAIL = "ops@example.com";
 const PASSWORD = "correct horse battery";
 const ROOM = "marvel_chat_room";
+// Markup in a row is data: the console shows it as text, never runs it.
+const markup = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>`;
 
 /** Runs `relaybase admin create EMAIL DIR --data DATA` with the password on stdin. */
 function createAdmin(bin, dir, data) {
@@ -119,6 +121,10 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     await op.waitForSelector("#rows", { timeout: WAIT });
     await op.waitForSelector("#page-info", { timeout: WAIT });
   };
+  /** The audit table's actions for one message, as the page shows them (newest first). */
+  const auditOf = (id) => op.$$eval("#rows tbody tr", (trs, i) => trs
+    .filter((tr) => tr.querySelector('td[data-field="message_id"]')?.textContent === String(i))
+    .map((tr) => tr.querySelector('td[data-field="action"]').textContent), id);
   const goto = async (hash) => {
     await op.evaluate((h) => { location.hash = h; }, hash);
   };
@@ -145,7 +151,162 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     assert.equal(await op.textContent("#me-email"), EMAIL);
   });
 
-  test("logout ends the session", async () => {
+  test("browse a table: schema, paging, sort, filter; a password is never on the page", async () => {
+    // 30 messages by two authors, and a user with a password.
+    for (let i = 1; i <= 29; i++) await postMessage(server, `seed ${i}`, { author: i % 3 === 0 ? "Carol" : "Dave" });
+    await postMessage(server, markup, { author: "Carol" });
+    const signup = await http("POST", `${server.apiChat}/auth/signup`, { name: "Erin", email: "erin@example.com", password: "erin-secret-42" });
+    assert.equal(signup.status, 200, signup.text);
+
+    await goto("#/tables/message");
+    await rowsShown();
+    assert.match(await op.textContent(".view-tables .schema"), /channel/);
+    assert.match(await op.textContent(".view-tables"), /message_audit/, "the table's trigger is named");
+    assert.deepEqual(await rowIds(), Array.from({ length: 25 }, (_, i) => i + 1), "page 1: ids 1..25 in id order");
+    assert.match(await op.textContent("#page-info"), /Page 1 of 2 · 30 rows/);
+
+    await op.click("text=Next →");
+    await op.waitForFunction(() => /Page 2 of 2/.test(document.getElementById("page-info")?.textContent), null, { timeout: WAIT });
+    assert.deepEqual(await rowIds(), [26, 27, 28, 29, 30]);
+
+    // Sort by id, then click again for descending.
+    await op.click('#rows th a:text-is("id")');
+    await op.waitForSelector('#rows th[aria-sort="ascending"]', { timeout: WAIT });
+    await op.click('#rows th a:has-text("id")');
+    await op.waitForSelector('#rows th[aria-sort="descending"]', { timeout: WAIT });
+    const desc = await rowIds();
+    assert.equal(desc[0], 30, "descending starts at the last id");
+    assert.deepEqual(desc, [...desc].sort((a, b) => b - a));
+
+    // Filter: author = Carol, every third message.
+    await op.selectOption('#filter [name="field"]', "author");
+    await op.fill('#filter [name="value"]', "Carol");
+    await op.click('#filter button[type="submit"]');
+    await op.waitForFunction(() => /10 rows/.test(document.getElementById("page-info")?.textContent), null, { timeout: WAIT });
+    assert.deepEqual([...new Set(await cellTexts("author"))], ["Carol"]);
+    assert.equal((await rowIds()).length, 10);
+    assert.ok((await cellTexts("text")).includes(markup), "the markup row shows its text");
+    assert.equal(await op.$$eval("#rows img, #rows script", (els) => els.length), 0, "no markup became elements");
+    assert.equal(await op.evaluate(() => window.__xss), undefined);
+    await shot(op, "tables");
+
+    // The user table: the password field is in the schema, marked, and in no row.
+    await goto("#/tables/user");
+    await op.waitForFunction(() => document.querySelector('.side a[aria-current="page"]')?.textContent === "user", null, { timeout: WAIT });
+    await rowsShown();
+    await op.waitForSelector('#rows tbody td[data-field="email"]', { timeout: WAIT });
+    assert.match(await op.textContent(".view-tables .schema"), /sensitive: never shown/);
+    assert.equal(await op.$$eval('#rows td[data-field="password"], #rows th', (els) => els.filter((e) => e.matches("td") || e.textContent.trim() === "password").length), 0,
+      "no password column");
+    const html = await op.content();
+    assert.ok(!html.includes("$argon2"), "no password hash in the page");
+    assert.ok(!html.includes("erin-secret-42"));
+  });
+
+  test("add, edit and delete a row through the table trigger, which the audit table shows", async () => {
+    await goto("#/tables/message");
+    await rowsShown();
+
+    // A text the trigger refuses: its message in the form, nothing stored.
+    const before = await http("GET", `${server.apiChat}/messages?channel=console-room`);
+    assert.equal(before.status, 200);
+    await op.click("#new-row");
+    await op.waitForSelector("#row-form", { timeout: WAIT });
+    await op.fill("#field-channel", "console-room");
+    await op.fill("#field-text", "forbidden");
+    await op.fill("#field-author", "Console");
+    await op.click('#row-form button[type="submit"]');
+    await op.waitForFunction(() => {
+      const e = document.querySelector("#row-form .error");
+      return e && !e.hidden && /not allowed/.test(e.textContent);
+    }, null, { timeout: WAIT });
+    const still = await http("GET", `${server.apiChat}/messages?channel=console-room`);
+    assert.equal(still.json.itemsTotal ?? still.json.items.length, before.json.itemsTotal ?? before.json.items.length, "the refused row was not stored");
+
+    await op.fill("#field-text", "added from the console");
+    await op.click('#row-form button[type="submit"]');
+    await op.waitForSelector("#row-form", { state: "detached", timeout: WAIT });
+    // Newest on top to find it.
+    await goto("#/tables/message?sort=id&order=desc");
+    await op.waitForFunction(() => document.querySelector('#rows tbody td[data-field="text"]')?.textContent === "added from the console", null, { timeout: WAIT });
+    const id = (await rowIds())[0];
+    const stored = await http("GET", `${server.apiChat}/messages?channel=console-room`);
+    assert.deepEqual(stored.json.items.map((m) => [m.id, m.text, m.author]), [[id, "added from the console", "Console"]]);
+
+    // Edit it.
+    await op.click(`#rows tr[data-id="${id}"] .edit`);
+    await op.waitForSelector("#row-form", { timeout: WAIT });
+    assert.equal(await op.inputValue("#field-text"), "added from the console");
+    await op.fill("#field-text", "edited in the console");
+    await op.click('#row-form button[type="submit"]');
+    await op.waitForFunction((i) => document.querySelector(`#rows tr[data-id="${i}"] td[data-field="text"]`)?.textContent === "edited in the console", id, { timeout: WAIT });
+    const edited = await http("GET", `${server.apiChat}/messages?channel=console-room`);
+    assert.equal(edited.json.items[0].text, "edited in the console");
+
+    // The trigger's effect: an audit row for the insert and one for the update, none for the refused write.
+    // (Newest first rather than a filter on message_id: the console's int filter refuses "7" today.)
+    await goto("#/tables/audit?sort=id&order=desc");
+    await rowsShown();
+    assert.deepEqual(await auditOf(id), ["update", "insert"]);
+    await shot(op, "trigger");
+
+    // Delete asks once more on the button, then the row is gone and audited.
+    await goto("#/tables/message?sort=id&order=desc");
+    await op.waitForSelector(`#rows tr[data-id="${id}"]`, { timeout: WAIT });
+    await op.click(`#rows tr[data-id="${id}"] .delete`);
+    assert.equal(await op.textContent(`#rows tr[data-id="${id}"] .delete`), "Really delete?");
+    await op.click(`#rows tr[data-id="${id}"] .delete`);
+    await op.waitForSelector(`#rows tr[data-id="${id}"]`, { state: "detached", timeout: WAIT });
+    const gone = await http("GET", `${server.apiChat}/messages?channel=console-room`);
+    assert.deepEqual(gone.json.items, []);
+    await goto("#/tables/audit?sort=id&order=desc");
+    await op.waitForFunction(() => document.querySelector('#rows tbody td[data-field="action"]')?.textContent === "delete", null, { timeout: WAIT });
+    assert.deepEqual(await auditOf(id), ["delete", "update", "insert"]);
+  });
+
+  test("run an endpoint with inputs: status, response and time", async () => {
+    await goto("#/endpoints");
+    const route = '.route[data-method="GET"][data-path="messages"]';
+    await op.waitForSelector(route, { timeout: WAIT });
+    assert.ok(await op.$('.route[data-method="POST"][data-path="messages"]'), "POST messages is listed");
+    await op.click(`${route} .try`);
+    await op.fill(`${route} [name="channel"]`, ROOM);
+    await op.fill(`${route} [name="per_page"]`, "3");
+    await op.click(`${route} .run-form button[type="submit"]`);
+    await op.waitForSelector(`${route} .status`, { timeout: WAIT });
+    assert.equal(await op.getAttribute(`${route} .status`, "data-status"), "200");
+    assert.match(await op.textContent(`${route} .duration`), /^\d+(\.\d)? ms$/);
+    const body = JSON.parse(await op.textContent(`${route} .response`));
+    assert.deepEqual(body.items.map((m) => m.text), [markup, "seed 29", "seed 28"], "newest first, 3 of them");
+
+    // A missing required input: the endpoint's own 400, shown as such.
+    await op.fill(`${route} [name="channel"]`, "");
+    await op.click(`${route} .run-form button[type="submit"]`);
+    await op.waitForSelector(`${route} .status[data-status="400"]`, { timeout: WAIT });
+    assert.match(await op.textContent(`${route} .response`), /ERROR_CODE_INPUT_ERROR/);
+    await op.fill(`${route} [name="channel"]`, ROOM);
+    await op.click(`${route} .run-form button[type="submit"]`);
+    await op.waitForSelector(`${route} .status[data-status="200"]`, { timeout: WAIT });
+    await shot(op, "endpoints");
+  });
+
+  test("the workspace view: objects, diagnostics with file:line:col, the configuration", async () => {
+    await goto("#/workspace");
+    await op.waitForSelector("#objects", { timeout: WAIT });
+    const objects = await op.$$eval("#objects tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const has = (kind, name) => objects.some(([k, n]) => k === kind && n === name);
+    assert.ok(has("table", "message"), "table message listed");
+    assert.ok(has("table_trigger", "message_audit"), "the overlay's trigger listed");
+    assert.ok(has("realtime_channel", ROOM));
+    const file = objects.find(([k, n]) => k === "table_trigger" && n === "message_audit")[2];
+    assert.match(file, /^table\/trigger\/message_audit\.xs(:\d+)?$/);
+    assert.ok(await op.$$eval("#config tbody tr", (trs) => trs.length) > 0, "some configuration shown");
+    await shot(op, "workspace");
+  });
+
+  test("tasks view draws; logout ends the session", async () => {
+    await goto("#/tasks");
+    await op.waitForSelector('.view-tasks .card', { timeout: WAIT });
     await op.click("#logout");
     await op.waitForSelector("#login:not([hidden])", { timeout: WAIT });
     const status = await op.evaluate(async () => (await fetch("api/session")).status);
@@ -156,7 +317,8 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
 
     // Every write the console made carried the session's CSRF token (login has none yet).
     const paths = new Set(writes.map((w) => w.path.replace(/\/\d+$/, "/{id}")));
-    for (const want of ["POST /_/api/login", "POST /_/api/logout"]) {
+    for (const want of ["POST /_/api/login", "POST /_/api/tables/message/rows", "PATCH /_/api/tables/message/rows/{id}",
+      "DELETE /_/api/tables/message/rows/{id}", "POST /_/api/endpoints/run", "POST /_/api/logout"]) {
       assert.ok(paths.has(want), `the console sent ${want}`);
     }
     const tokens = new Set(writes.filter((w) => !w.path.endsWith("/login")).map((w) => w.csrf));
