@@ -42,15 +42,15 @@ func (s *syncBuffer) String() string {
 // server is relaybase started in-process by a test, exactly as `relaybase serve` runs.
 type server struct {
 	t      *testing.T
-	base   string // http://127.0.0.1:PORT
-	ws     string // ws://127.0.0.1:PORT/rt/CANONICAL
+	base   string // http://127.0.0.1:PORT (https:// with --tls-cert)
+	ws     string // ws://127.0.0.1:PORT/rt/CANONICAL (wss://)
 	stdout *syncBuffer
 	stderr *syncBuffer
 	cancel context.CancelFunc
 	done   chan int
 }
 
-var realtimeLine = regexp.MustCompile(`realtime: (ws://[^ ]+)`)
+var realtimeLine = regexp.MustCompile(`realtime: (wss?://[^ ]+)`)
 
 // startServer runs `relaybase serve dir --addr 127.0.0.1:0 --data data` and waits until it
 // prints its URLs.
@@ -70,7 +70,8 @@ func startServer(t *testing.T, dir, data string, extra ...string) *server {
 	case <-s.stdout.ready:
 		m := realtimeLine.FindStringSubmatch(s.stdout.String())
 		s.ws = strings.Replace(m[1], "localhost", "127.0.0.1", 1)
-		s.base = "http://" + strings.SplitN(strings.TrimPrefix(s.ws, "ws://"), "/", 2)[0]
+		scheme, rest, _ := strings.Cut(s.ws, "://")
+		s.base = strings.Replace(scheme, "ws", "http", 1) + "://" + strings.SplitN(rest, "/", 2)[0]
 	case code := <-s.done:
 		t.Fatalf("relaybase exited with %d before serving:\nstdout: %s\nstderr: %s", code, s.stdout, s.stderr)
 	case <-time.After(30 * time.Second):

@@ -14,8 +14,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,6 +64,7 @@ type node struct {
 	store     relaybase.Store
 	engine    relaybase.Engine
 	realtime  *realtime.Server
+	cert      *certificate      // the TLS certificate, reloaded on SIGHUP; nil: plain HTTP
 	proxies   *clientip.Proxies // trusted_proxies: whose forwarding headers name the client
 	servers   *servers.Service  // Xano's current realtime (/ws/)
 	http      *http.Server
@@ -106,13 +109,22 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 	if err != nil {
 		return err
 	}
-	printURLs(stdout, n, ws, prog, cfg.str("tls_cert") != "")
+	// SIGHUP re-reads the TLS certificate and key (a renewal): new handshakes get the new
+	// pair, open connections keep theirs. Caught only when serving TLS; elsewhere it keeps
+	// its default meaning.
+	hup := make(chan os.Signal, 1)
+	if n.cert != nil {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
+	printURLs(stdout, n, ws, prog, n.cert != nil)
 
 	errc := make(chan error, 1)
 	go func() {
 		var err error
-		if cfg.str("tls_cert") != "" {
-			err = n.http.ServeTLS(n.listener, cfg.str("tls_cert"), cfg.str("tls_key"))
+		if n.cert != nil {
+			// The certificate comes from TLSConfig.GetCertificate, so no files here.
+			err = n.http.ServeTLS(n.listener, "", "")
 		} else {
 			// Plain TCP: realtime upgrades skip net/http (httpapi.Server.Listener).
 			err = n.http.Serve(n.api.Listener(n.listener))
@@ -122,12 +134,22 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 		}
 		close(errc)
 	}()
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: finishing in-flight requests")
-	case err := <-errc:
-		if err != nil {
-			log.Error("server failed", "err", err)
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: finishing in-flight requests")
+			running = false
+		case err := <-errc:
+			if err != nil {
+				log.Error("server failed", "err", err)
+			}
+			running = false
+		case <-hup:
+			if err := n.cert.reload(); err != nil {
+				log.Error("TLS reload failed; still serving the certificate loaded before", "err", err)
+			} else {
+				log.Info("TLS certificate reloaded", "cert", cfg.str("tls_cert"), "not_after", n.cert.cur.Load().Leaf.NotAfter)
+			}
 		}
 	}
 	return n.shutdown(cfg.duration("shutdown_timeout"))
@@ -210,6 +232,11 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 			return nil, nil, diags, err
 		}
 	}
+	if cfg.str("tls_cert") != "" || cfg.str("tls_key") != "" {
+		if n.cert, err = loadCertificate(cfg.str("tls_cert"), cfg.str("tls_key")); err != nil {
+			return nil, nil, diags, err
+		}
+	}
 	n.api = api
 	n.http = &http.Server{
 		Handler:           api,
@@ -217,6 +244,9 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		MaxHeaderBytes:    httpapi.NetHTTPMaxHeaderBytes(int(cfg.bytes("max_header_bytes"))),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if n.cert != nil {
+		n.http.TLSConfig = n.cert.tlsConfig()
 	}
 	return n, prog, diags, nil
 }
