@@ -383,6 +383,9 @@ func putBuf(bp *[]byte) {
 
 // handle acts on one client message.
 func (c *conn) handle(op ws.OpCode, data []byte) {
+	if c.srv.watch.counting() {
+		c.srv.watch.in.Add(1)
+	}
 	if !c.admit() {
 		return
 	}

@@ -112,6 +112,10 @@ type hubChannel struct {
 	// (nothing stored yet) holds until a stored frame arrives.
 	epoch  string
 	headOK bool
+
+	// taps are the admin console's tails of this channel (watch.go); nil when none, so
+	// delivery pays one nil check. Guarded by mu.
+	taps []*tap
 }
 
 // member is one connection's membership of one channel.
@@ -205,6 +209,9 @@ func (s *Server) deliver(channel string, msg []byte) {
 		return
 	}
 	ch.mu.Lock()
+	if ch.taps != nil && env.kind == kindBroadcast {
+		sendTaps(ch, env)
+	}
 	if env.kind == kindBroadcast && env.offset > 0 {
 		s.sequence(ch, env)
 	} else {
@@ -328,6 +335,7 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 	switch env.kind {
 	case kindBroadcast:
 		authOnly := env.flags&flagAuthOnly != 0
+		sent := 0
 		for _, m := range ch.members {
 			if authOnly && !m.c.authed {
 				continue
@@ -339,6 +347,10 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 				m.seen = 0
 			}
 			m.send(env, &d, s.lim.OutQueue)
+			sent++
+		}
+		if s.watch.counting() {
+			s.watch.out.Add(int64(sent))
 		}
 	case kindPrivate:
 		c := s.conns.get(env.subject)

@@ -42,6 +42,7 @@ type Server struct {
 	nodeID  string // names this node in the Engine messages it must not act on itself
 	conns   registry
 	members atomic.Int64 // memberships of this node's connections (Stats)
+	watch   watch        // the admin console's frame counts (watch.go)
 	pool    writerPool
 	flush   flushers
 
