@@ -145,7 +145,7 @@ func (c *conn) fill() error {
 func (c *conn) readFD(fd uintptr) bool {
 	bp := readBufs.Get().(*[]byte)
 	for {
-		n, err := sysRead(fd, *bp)
+		n, err := syscall.Read(int(fd), *bp)
 		switch err {
 		case syscall.EINTR:
 			continue

@@ -11,5 +11,3 @@ import (
 func rawConn(net.Conn) syscall.RawConn { return nil }
 
 func writeNow(uintptr, []byte) (int, error) { return 0, errors.New("not supported") }
-
-func sysRead(uintptr, []byte) (int, error) { return 0, errors.New("not supported") }

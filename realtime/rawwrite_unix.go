@@ -35,7 +35,7 @@ func rawConn(nc net.Conn) syscall.RawConn {
 // socket is merely full.
 func writeNow(fd uintptr, p []byte) (int, error) {
 	for {
-		n, err := sysWrite(fd, p)
+		n, err := syscall.Write(int(fd), p)
 		switch err {
 		case nil:
 			return n, nil
