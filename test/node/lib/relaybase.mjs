@@ -71,7 +71,7 @@ export function freePort() {
 /**
  * A running `relaybase serve`.
  * @typedef {object} Relaybase
- * @property {string} base      http://127.0.0.1:PORT
+ * @property {string} base      http://127.0.0.1:PORT (https://HOST:PORT when serving TLS)
  * @property {string} app       the printed app URL (with 127.0.0.1 for localhost)
  * @property {string} apiChat   http://127.0.0.1:PORT/api:chat
  * @property {string} realtime  ws://127.0.0.1:PORT/rt/CANONICAL
@@ -82,13 +82,14 @@ export function freePort() {
  */
 
 /**
- * Starts `relaybase serve DIR --addr 127.0.0.1:PORT --data DATA` and waits for its printed URLs.
- * @param {{bin: string, dir?: string, port?: number, data: string, timeout?: number}} options
+ * Starts `relaybase serve DIR --addr 127.0.0.1:PORT --data DATA ...args` and waits for its
+ * printed URLs. With --tls-cert among args, base is https://localhost:PORT as printed.
+ * @param {{bin: string, dir?: string, port?: number, data: string, timeout?: number, args?: string[]}} options
  * @returns {Promise<Relaybase>}
  */
-export async function startRelaybase({ bin, dir = "examples/chat", port, data, timeout = 30000 }) {
+export async function startRelaybase({ bin, dir = "examples/chat", port, data, timeout = 30000, args: extra = [] }) {
   port ??= await freePort();
-  const args = ["serve", dir, "--addr", `127.0.0.1:${port}`, "--data", data];
+  const args = ["serve", dir, "--addr", `127.0.0.1:${port}`, "--data", data, ...extra];
   const proc = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -114,15 +115,16 @@ export async function startRelaybase({ bin, dir = "examples/chat", port, data, t
 
   // The server listens on 127.0.0.1 only; "localhost" may resolve to ::1 first.
   const local = (u) => u && u.replace("//localhost:", "//127.0.0.1:");
-  const realtime = local(urls.realtime);
-  const base = `http://127.0.0.1:${port}`;
+  const tls = urls.realtime.startsWith("wss:");
+  const realtime = tls ? urls.realtime : local(urls.realtime);
+  const base = tls ? new URL(urls.realtime.replace(/^wss:/, "https:")).origin : `http://127.0.0.1:${port}`;
   let stopped = null;
   return {
     base,
     port,
     data,
-    app: local(urls.app) || `${base}/`,
-    apiChat: local(urls.apiChat) || `${base}/api:chat`,
+    app: (tls ? urls.app : local(urls.app)) || `${base}/`,
+    apiChat: (tls ? urls.apiChat : local(urls.apiChat)) || `${base}/api:chat`,
     realtime,
     proc,
     logs,
