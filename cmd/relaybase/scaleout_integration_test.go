@@ -3,51 +3,15 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
-	"net/url"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"relaybase/internal/testenv"
 )
 
 // freshSchema makes a schema of its own in the test PostgreSQL and returns a URL that
 // selects it; the schema is dropped when the test ends.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "e2e_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", testenv.PostgresVar, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func freshSchema(t *testing.T) string { return testenv.PostgresSchema(t, "e2e") }
 
 // TestTwoNodesShareOnePostgres: two relaybase nodes on one PostgreSQL database share the
 // rows, the generated auth key (a token from one works on the other) and table ids.

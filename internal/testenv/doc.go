@@ -8,8 +8,8 @@
 // scripts/test, or start the services yourself and set the variables.
 //
 // The database is shared by every package's tests, which run in parallel: each test should
-// make its own schema or database, or name what it creates uniquely, and clean up after
-// itself. Chromium runs as root in CI, so launch it with --no-sandbox there.
+// make its own schema or database (PostgresSchema makes one and drops it at the test's
+// end), or name what it creates uniquely, and clean up after itself. Chromium runs as root in CI, so launch it with --no-sandbox there.
 //
 // Only tests import this package; it knows nothing of relaybase itself.
 package testenv

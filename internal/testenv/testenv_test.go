@@ -36,6 +36,41 @@ func TestPostgres(t *testing.T) {
 	}
 }
 
+// TestPostgresSchema: the URL PostgresSchema gives selects a schema of its own, where a
+// table is made in it and not in public, and the schema is gone once the test that made it
+// has ended.
+func TestPostgresSchema(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var schema string
+	t.Run("make", func(t *testing.T) {
+		conn, err := pgx.Connect(ctx, PostgresSchema(t, "testenv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "CREATE TABLE probe (id int)"); err != nil {
+			t.Fatal(err)
+		}
+		err = conn.QueryRow(ctx, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'probe' AND table_schema = current_schema()").Scan(&schema)
+		if err != nil {
+			t.Fatalf("the table is not in the current schema: %v", err)
+		}
+		if !strings.HasPrefix(schema, "testenv_") {
+			t.Errorf("schema %q, want testenv_<hex>", schema)
+		}
+	})
+	conn, err := pgx.Connect(ctx, PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1", schema).Scan(&n); err != nil || n != 0 {
+		t.Errorf("schema %q still exists (%d, %v) after its test ended", schema, n, err)
+	}
+}
+
 func TestRedis(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -4,17 +4,12 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"relaybase"
 	"relaybase/internal/testenv"
@@ -25,42 +20,7 @@ import (
 
 // freshSchema makes a schema of its own for t in the test database (dropped when t ends) and
 // returns a URL whose search_path selects it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "rbtest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(context.Background(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", testenv.PostgresVar, err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme == "" {
-		t.Fatalf("%s must be a postgres:// URL", testenv.PostgresVar)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func freshSchema(t testing.TB) string { return testenv.PostgresSchema(t, "rbtest") }
 
 // opener gives each test a schema of its own and reopens it on later calls.
 func opener() storetest.Opener {
