@@ -354,6 +354,8 @@ func (c *conn) readControl(h ws.Header) error {
 		switch {
 		case len(p) == 0:
 			code = 1000
+		case len(p) > 1 && !utf8.ValidString(reason):
+			code = 1007 // the reason is text, so this is RFC 6455 §8.1's failure too
 		case len(p) == 1 || ws.CheckCloseFrameData(code, reason) != nil:
 			code = ws.StatusProtocolError
 		}

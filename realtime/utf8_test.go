@@ -50,6 +50,14 @@ func TestTextMustBeUTF8(t *testing.T) {
 			t.Fatalf("closed with %d, want 1007", code)
 		}
 	})
+	t.Run("close reason", func(t *testing.T) {
+		// A close frame's reason is UTF-8 text too: the close is answered with 1007.
+		c := e.dial("")
+		c.writeFrame(ws.NewCloseFrame(append(ws.NewCloseFrameBody(1000, ""), 0xff, 0xfe)))
+		if code, _ := c.waitClose(); code != 1007 {
+			t.Fatalf("closed with %d, want 1007", code)
+		}
+	})
 	t.Run("binary is not text", func(t *testing.T) {
 		// Binary messages carry no promise of UTF-8: refused as not JSON, the connection stays.
 		c := e.dial("")
