@@ -41,9 +41,9 @@ func TestLayering(t *testing.T) {
 		"relaybase/xs":       {},
 		"relaybase":          {"relaybase/value"},
 		"relaybase/auth":     {"relaybase", "relaybase/value"},
-		"relaybase/realtime": {"relaybase", "relaybase/value", "relaybase/internal/clientip"},
+		"relaybase/realtime": {"relaybase", "relaybase/value", "relaybase/internal/clientip", "relaybase/metrics"},
 		// Xano's current realtime speaks over realtime's connections; no XanoScript either.
-		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime", "relaybase/internal/clientip"},
+		"relaybase/realtime/servers": {"relaybase", "relaybase/value", "relaybase/realtime", "relaybase/internal/clientip", "relaybase/metrics"},
 		"relaybase/workspace":        {"relaybase", "relaybase/value", "relaybase/xs"},
 		"relaybase/stack/filter":     {"relaybase/value"},
 		"relaybase/stack/twig":       {"relaybase/value"},
@@ -68,7 +68,7 @@ func TestLayering(t *testing.T) {
 		// does, plus the realtime servers and the scheduler whose state it shows.
 		"relaybase/admin": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime",
-			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth", "relaybase/internal/clientip"},
+			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth", "relaybase/internal/clientip", "relaybase/metrics"},
 		// The metric families: a leaf every layer may count through (it imports nothing of
 		// the module), so that one package names them all.
 		"relaybase/metrics": {},

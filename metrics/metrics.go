@@ -37,6 +37,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m.reg.MustRegister(m.HTTP.collectors()...)
+	m.reg.MustRegister(m.Realtime.collectors()...)
 	return m
 }
 

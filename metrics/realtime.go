@@ -30,13 +30,30 @@ func (p Protocol) String() string {
 var Actions = []string{
 	"join", "leave", "message", "event", "history", "broadcast", "ack", "ping", "pong",
 	"presence", "presence_full", "presence_update", "presence_join", "presence_leave",
-	"error", "other", "invalid",
+	"conversation_start", "conversation_end", "error", "other", "invalid",
+}
+
+var actionNames = func() map[string]string {
+	m := make(map[string]string, len(Actions))
+	for _, a := range Actions {
+		m[a] = a
+	}
+	return m
+}()
+
+// ActionOf is the action label of an action's bytes: one of Actions, "other" for any else.
+// It does not allocate.
+func ActionOf(b []byte) string {
+	if a, ok := actionNames[string(b)]; ok {
+		return a
+	}
+	return "other"
 }
 
 // Reasons are the reason label values of relaybase_realtime_joins_refused_total: the error
 // code the refusal was answered with. Any other counts as "other".
 var Reasons = []string{
-	"channel_not_found", "unauthorized", "forbidden", "too_many_channels", "invalid_channel",
+	"channel_not_found", "unauthorized", "forbidden", "too_many_channels", "input_error",
 	"rate_limited", "internal", "other",
 }
 
@@ -209,14 +226,16 @@ func (r *Realtime) HistoryRead(p Protocol) {
 	}
 }
 
-// Wrote counts one socket write of frames frames, bytes long.
-func (r *Realtime) Wrote(frames, bytes int) {
+// Wrote counts socket writes: writes of them, coalesced of which carried more than one
+// frame, bytes in all. A writer adds up its writes and reports them now and then, so that
+// counting is not a shared atomic add per write.
+func (r *Realtime) Wrote(writes, coalesced, bytes int) {
 	if r == nil {
 		return
 	}
-	r.writes.Inc()
-	if frames > 1 {
-		r.coalesced.Inc()
+	r.writes.Add(float64(writes))
+	if coalesced > 0 {
+		r.coalesced.Add(float64(coalesced))
 	}
 	r.bytes.Add(float64(bytes))
 }

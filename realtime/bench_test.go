@@ -17,6 +17,7 @@ import (
 	"relaybase"
 	"relaybase/engine/memory"
 	"relaybase/httpapi"
+	"relaybase/metrics"
 	"relaybase/value"
 )
 
@@ -179,7 +180,7 @@ func fanoutMemory(b *testing.B, channel string, store relaybase.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(Config{Canonical: canonical, Channels: ch, Triggers: NoTriggers})
+	srv, err := New(Config{Canonical: canonical, Channels: ch, Triggers: NoTriggers, Metrics: metrics.New().Realtime})
 	if err != nil {
 		b.Fatal(err)
 	}

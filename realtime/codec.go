@@ -640,3 +640,30 @@ func appendError(b []byte, channel, code, message string) []byte {
 	b = appendString(b, message)
 	return append(b, `}}`...)
 }
+
+// frameAction is the action of a wire frame this package or a Protocol built (an unmasked,
+// uncompressed text frame whose JSON starts {"action":"...") for the metrics; nil when it
+// is not one. It reads the frame's first bytes only.
+func frameAction(frame []byte) []byte {
+	if len(frame) < 2 || frame[0]&0x40 != 0 { // compressed: its bytes say nothing
+		return nil
+	}
+	off := 2
+	switch frame[1] & 0x7f {
+	case 126:
+		off = 4
+	case 127:
+		off = 10
+	}
+	const head = `{"action":"`
+	if len(frame) < off+len(head) || string(frame[off:off+len(head)]) != head {
+		return nil
+	}
+	rest := frame[off+len(head):]
+	for i := 0; i < len(rest) && i < 32; i++ {
+		if rest[i] == '"' {
+			return rest[:i]
+		}
+	}
+	return nil
+}

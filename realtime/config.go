@@ -6,6 +6,7 @@ import (
 
 	"relaybase"
 	"relaybase/internal/clientip"
+	"relaybase/metrics"
 )
 
 // Config is what a Server needs. Zero fields take the defaults noted.
@@ -30,6 +31,14 @@ type Config struct {
 	// client of a connection (package clientip), through net/http or straight from the
 	// listener alike. Nil: every client is its TCP peer.
 	TrustedProxies *clientip.Proxies
+	// AccessLog gets one line per connection closed (AccessLevel, "realtime connection
+	// closed"), for both protocols: duration, frames in and out, close code and reason. Nil:
+	// none.
+	AccessLog   *slog.Logger
+	AccessLevel slog.Level
+	// Metrics counts frames, deliveries, writes, refusals, closes, history reads and gap
+	// repairs of both protocols (Metrics() hands it to a Protocol). Nil: not counted.
+	Metrics *metrics.Realtime
 	// Limits of protocol.md §5.
 	Limits Limits
 }

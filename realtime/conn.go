@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"relaybase"
+	"relaybase/metrics"
 	"relaybase/value"
 )
 
@@ -40,13 +43,16 @@ type conn struct {
 	authed    bool
 	badToken  bool
 	deflate   bool // permessage-deflate negotiated (deflate.go); set before the reader starts
-	queued    int  // bytes in queue
-	inflight  int  // bytes being written
+	peerClose bool // the client sent the close frame first
+	closeCode uint16
+	framesOut uint32 // data frames queued (saturates), for the access log
+	queued    int    // bytes in queue
+	inflight  int    // bytes being written
 	queue     [][]byte
 	spare     [][]byte
 	closeWire []byte
 	drained   chan struct{}
-	closeCode int
+	opened    int64 // unix ns the connection was accepted, for the access log
 	members   []*member
 	lastFlush int64 // monoNow of the flushers' last write (0: none), for pacing (coalesce.go)
 	due       int64 // on the flushers' later list: when to write; guarded by flushers.mu
@@ -65,8 +71,9 @@ type conn struct {
 	hdr      [16]byte // frame header scratch
 	tokens   float64  // rate limiter bucket
 	tokensAt int64    // unix ns of the last refill
-	refusals int
-	refuseAt int64 // unix ns the refusal window began
+	refusals int32
+	framesIn uint32 // data messages read (saturates), for the access log
+	refuseAt int64  // unix ns the refusal window began
 }
 
 // newConn makes a connection over tr; pre is what was read from it past the handshake.
@@ -75,6 +82,7 @@ func (s *Server) newConn(tr transport, pre []byte) *conn {
 		srv:      s,
 		tr:       tr,
 		id:       newSocketID(),
+		opened:   time.Now().UnixNano(),
 		pre:      pre,
 		tokens:   float64(s.lim.Burst),
 		tokensAt: time.Now().UnixNano(),
@@ -187,6 +195,9 @@ func (c *conn) serve() {
 				c.startClose(1001, "idle timeout", false)
 			}
 			return
+		}
+		if c.framesIn != math.MaxUint32 {
+			c.framesIn++
 		}
 		if c.proto != nil {
 			c.handleProto(op, *buf)
@@ -359,7 +370,7 @@ func (c *conn) readControl(h ws.Header) error {
 		case len(p) == 1 || ws.CheckCloseFrameData(code, reason) != nil:
 			code = ws.StatusProtocolError
 		}
-		c.startClose(int(code), "", false)
+		c.closeWith(int(code), "", false, true)
 		return errClosed
 	}
 	return nil
@@ -391,15 +402,19 @@ func (c *conn) handle(op ws.OpCode, data []byte) {
 	if !c.admit() {
 		return
 	}
+	met := c.srv.met
 	if op != ws.OpText {
+		met.FrameIn(metrics.RT, "invalid")
 		c.refuse("", codeBadFrame, "Frames must be text (JSON), not binary.")
 		return
 	}
 	f, ferr := decodeFrame(data)
 	if ferr != nil {
+		met.FrameIn(metrics.RT, "invalid")
 		c.refuse(ferr.Channel, ferr.Code, ferr.Message)
 		return
 	}
+	met.FrameIn(metrics.RT, f.Action)
 	switch f.Action {
 	case actJoin:
 		c.join(&f)
@@ -439,7 +454,7 @@ func (c *conn) countRefusal() {
 		c.refusals = 0
 	}
 	c.refusals++
-	if c.refusals > c.srv.lim.RefusalsToClose {
+	if int(c.refusals) > c.srv.lim.RefusalsToClose {
 		c.startClose(1008, "too many refused frames", false)
 	}
 }
@@ -643,6 +658,7 @@ func (c *conn) history(f *clientFrame) {
 	rule := m.ch.rule
 	var page relaybase.HistoryPage
 	if s.keepsHistory(rule) {
+		s.met.HistoryRead(metrics.RT)
 		var err error
 		if page, err = s.store.History(s.ctx, name, 0, 0); err != nil {
 			c.internal(name, "read the channel's history", err)
@@ -655,9 +671,14 @@ func (c *conn) history(f *clientFrame) {
 // trigger runs the realtime_trigger stacks for a join or message. A refusal is answered
 // with forbidden (the trigger's message); any other failure with internal.
 func (c *conn) trigger(action string, f *clientFrame) bool {
+	return c.triggerCode(action, f) == ""
+}
+
+// triggerCode is trigger, with the code of the answer to a refusal ("" when allowed).
+func (c *conn) triggerCode(action string, f *clientFrame) string {
 	t := c.srv.cfg.Triggers
 	if m, ok := t.(relaybase.TriggerMatcher); ok && !m.HasRealtimeTrigger(f.Channel, action) {
-		return true // no stack to run: don't decode its input
+		return "" // no stack to run: don't decode its input
 	}
 	opts, _ := value.DecodeJSON(f.Options)
 	payload, _ := value.DecodeJSON(f.Payload)
@@ -670,7 +691,7 @@ func (c *conn) trigger(action string, f *clientFrame) bool {
 		Auth:    c.ident,
 	})
 	if err == nil {
-		return true
+		return ""
 	}
 	var e *relaybase.Error
 	if errors.As(err, &e) && e.Code == relaybase.CodeAccessDenied {
@@ -679,10 +700,10 @@ func (c *conn) trigger(action string, f *clientFrame) bool {
 			msg = "A realtime trigger refused this."
 		}
 		c.refuse(f.Channel, codeForbidden, msg)
-		return false
+		return codeForbidden
 	}
 	c.internal(f.Channel, "run the channel's realtime trigger", err)
-	return false
+	return codeInternal
 }
 
 // clientValue is the client object C as a value, for triggers.
@@ -719,7 +740,51 @@ func (c *conn) cleanup() {
 	c.releaseReadBuf()
 	c.waitWriter(s.lim.CloseTimeout)
 	c.tr.Close()
+	c.logClose()
 	s.wg.Done()
+}
+
+// protocol is the connection's protocol, as the metrics label it.
+func (c *conn) protocol() metrics.Protocol {
+	if c.proto != nil {
+		return metrics.WS
+	}
+	return metrics.RT
+}
+
+// logClose counts the connection's end by its close code and writes its access log line:
+// how long it was open, the data frames it read and was sent, the close code (1006 when it
+// ended without a close frame) and why.
+func (c *conn) logClose() {
+	s := c.srv
+	c.mu.Lock()
+	code, peer, cw := int(c.closeCode), c.peerClose, c.closeWire
+	in, out := c.framesIn, c.framesOut
+	c.mu.Unlock()
+	var reason string
+	switch {
+	case code == 0:
+		code, reason = 1006, "connection lost"
+	case peer:
+		reason = "closed by the client"
+	case len(cw) > 4:
+		reason = string(cw[4:]) // the close frame's reason: after the 2-byte header and the code
+	}
+	p := c.protocol()
+	s.met.Closed(p, code)
+	if s.cfg.AccessLog == nil {
+		return
+	}
+	s.cfg.AccessLog.LogAttrs(context.Background(), s.cfg.AccessLevel, "realtime connection closed",
+		slog.String("protocol", p.String()),
+		slog.String("socket", c.id),
+		slog.String("client", c.clientAddr()),
+		slog.Duration("duration", time.Duration(time.Now().UnixNano()-c.opened)),
+		slog.Uint64("frames_in", uint64(in)),
+		slog.Uint64("frames_out", uint64(out)),
+		slog.Int("close_code", code),
+		slog.String("reason", reason),
+	)
 }
 
 // waitWriter waits, at most d, for the writer to finish what is queued.

@@ -63,6 +63,16 @@
 // decompressed from pooled inflaters, and the size limits apply to what they decompress
 // to. No connection holds a compressor or a window of its own.
 //
+// # Metrics and the access log
+//
+// Config.Metrics (package metrics) counts frames in and out by action, fan-out copies,
+// writes, refusals, closes, history reads and gap repairs, for both protocols: a Protocol
+// counts its own frames and fan-outs through Conn.Received, Conn.JoinRefused and
+// Server.Metrics. Nothing is looked up per delivery: a fan-out adds its count once, the
+// flushers add their writes once per round. Config.AccessLog gets one line per connection
+// closed (duration, frames in and out, close code, reason), from the counts each conn keeps
+// in spare bytes of its struct (TestConnLayout).
+//
 // It must not know about HTTP routing beyond its own handler, SQL, XanoScript, or which
 // Engine or Store it runs on.
 //

@@ -22,6 +22,7 @@ import (
 
 	"relaybase"
 	"relaybase/engine/memory"
+	"relaybase/metrics"
 	"relaybase/store/sqlite"
 	"relaybase/value"
 )
@@ -108,6 +109,10 @@ func newEnv(t testing.TB, opts ...option) *env {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.server.Metrics == nil {
+		// Count as relaybase serve does: tests and benchmarks run the counting paths too.
+		cfg.server.Metrics = metrics.New().Realtime
 	}
 	if cfg.server.Limits.GapCheck == 0 {
 		// No periodic store reads unless a test asks: some count reads, or hook the next.

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"relaybase"
+	"relaybase/metrics"
 )
 
 // hub maps channel names to this node's members, in shards so that different channels
@@ -330,12 +331,14 @@ func (s *Server) reorderTimeout(ch *hubChannel, gen uint64) {
 }
 
 // deliverLocked hands a frame to the members that may receive it. Caller holds ch.mu.
+//
+// The copies are counted once per fan-out (one atomic add), never per member.
 func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 	d := deflated{plain: env.wire} // compressed at most once, for the members that want it
+	n := 0
 	switch env.kind {
 	case kindBroadcast:
 		authOnly := env.flags&flagAuthOnly != 0
-		sent := 0
 		for _, m := range ch.members {
 			if authOnly && !m.c.authed {
 				continue
@@ -347,10 +350,10 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 				m.seen = 0
 			}
 			m.send(env, &d, s.lim.OutQueue)
-			sent++
+			n++
 		}
 		if s.watch.counting() {
-			s.watch.out.Add(int64(sent))
+			s.watch.out.Add(int64(n))
 		}
 	case kindPrivate:
 		c := s.conns.get(env.subject)
@@ -359,18 +362,24 @@ func (s *Server) deliverLocked(ch *hubChannel, env envelope) {
 		}
 		if m := c.memberOf(ch.name); m != nil && m.ch == ch {
 			m.send(env, &d, s.lim.OutQueue)
+			n++
 		}
 	case kindGap:
 		for _, m := range ch.members {
 			m.send(env, &d, s.lim.OutQueue)
 		}
+		n = len(ch.members)
 	case kindPresenceJoin, kindPresenceLeave:
 		for _, m := range ch.members {
 			if !m.presence || m.c.id == string(env.subject) {
 				continue
 			}
 			m.send(env, &d, s.lim.OutQueue)
+			n++
 		}
+	}
+	if n > 0 {
+		s.met.Delivered(metrics.RT, metrics.ActionOf(frameAction(env.wire)), n)
 	}
 }
 

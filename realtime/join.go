@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"relaybase"
+	"relaybase/metrics"
 )
 
 // joining is one join in progress: what each step decides, for the next.
@@ -49,10 +50,12 @@ func (c *conn) admitJoin(j *joining) bool {
 	s := c.srv
 	rule, ok := s.Match(j.name)
 	if !ok {
+		s.met.JoinRefused(metrics.RT, codeChannelNotFound)
 		c.refuse(j.name, codeChannelNotFound, "No realtime channel matches "+strconv.Quote(j.name)+".")
 		return false
 	}
 	if !c.authed && !rule.AnonymousClients {
+		s.met.JoinRefused(metrics.RT, codeUnauthorized)
 		c.refuse(j.name, codeUnauthorized, "This channel needs an authenticated client.")
 		return false
 	}
@@ -68,10 +71,12 @@ func (c *conn) admitJoin(j *joining) bool {
 	n := len(c.members)
 	c.mu.Unlock()
 	if n >= s.lim.MaxChannels {
+		s.met.JoinRefused(metrics.RT, codeTooManyChannels)
 		c.refuse(j.name, codeTooManyChannels, "A connection may join at most "+strconv.Itoa(s.lim.MaxChannels)+" channels.")
 		return false
 	}
-	if !c.trigger(actJoin, j.f) {
+	if code := c.triggerCode(actJoin, j.f); code != "" {
+		s.met.JoinRefused(metrics.RT, code)
 		return false
 	}
 	j.ch = s.hub.acquire(j.name, rule)
@@ -94,6 +99,7 @@ func (c *conn) enterChannel(j *joining) bool {
 				s.release(ch)
 			}
 			ch.opMu.Unlock()
+			s.met.JoinRefused(metrics.RT, codeInternal)
 			c.internal(j.name, "join the channel", err) // not under opMu: it may wait for room
 			return false
 		}
@@ -155,6 +161,9 @@ func (c *conn) readStored(j *joining) {
 		return
 	}
 	s := c.srv
+	if j.f.Join.HasSince || j.f.Join.History {
+		s.met.HistoryRead(metrics.RT)
+	}
 	switch {
 	case j.f.Join.HasSince:
 		j.page, j.histErr = s.store.History(s.ctx, j.name, j.f.Join.Since, 0)

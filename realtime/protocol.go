@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+
+	"relaybase/metrics"
 )
 
 // Protocol is another wire protocol spoken over this server's connections: package
@@ -79,6 +81,16 @@ func (c *Conn) Allow() bool { return c.c.allow() }
 func (c *Conn) Refused() {
 	c.c.countRefusal()
 }
+
+// Received counts a frame the Protocol read, by its action ("invalid": it did not decode).
+func (c *Conn) Received(action string) { c.c.srv.met.FrameIn(metrics.WS, action) }
+
+// JoinRefused counts a join the Protocol refused, by the error code it answered.
+func (c *Conn) JoinRefused(code string) { c.c.srv.met.JoinRefused(metrics.WS, code) }
+
+// FrameAction is the action of a wire frame built as TextFrame builds them ({"action":"..."),
+// as the metrics label it ("other" when it has none): for counting a fan-out once.
+func FrameAction(frame []byte) string { return metrics.ActionOf(frameAction(frame)) }
 
 // MaxChannels is how many channels one connection may join (Limits.MaxChannels).
 func (c *Conn) MaxChannels() int { return c.c.srv.lim.MaxChannels }

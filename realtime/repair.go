@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/metrics"
 )
 
 // Gap repair. The store is the source of truth for stored frames; the Engine is only the
@@ -197,6 +198,7 @@ func (s *Server) applyRepair(ch *hubChannel, seeded bool, after int64, page rela
 		return false
 	}
 	progress := false
+	repaired := 0
 	for _, e := range page.Entries {
 		if e.Offset <= ch.last {
 			continue
@@ -208,7 +210,9 @@ func (s *Server) applyRepair(ch *hubChannel, seeded bool, after int64, page rela
 		s.deliverLocked(ch, storedEnvelope(ch.rule, e))
 		ch.last = e.Offset
 		progress = true
+		repaired++
 	}
+	s.met.Repaired(repaired)
 	s.drainPending(ch)
 	if len(page.Entries) == repairBatch {
 		return true
@@ -296,6 +300,8 @@ func (s *Server) signalGap(ch *hubChannel, msg string) {
 	for _, m := range ch.members {
 		m.send(env, &d, s.lim.OutQueue)
 	}
+	s.met.Gap()
+	s.met.Delivered(metrics.RT, "error", len(ch.members))
 }
 
 // lostOnChannelsWithoutHistory is the history_gap sent when frames of a channel that

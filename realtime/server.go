@@ -19,6 +19,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"relaybase"
+	"relaybase/metrics"
 )
 
 // Server is one node's realtime side: it accepts WebSocket connections at
@@ -43,6 +44,7 @@ type Server struct {
 	conns   registry
 	members atomic.Int64 // memberships of this node's connections (Stats)
 	watch   watch        // the admin console's frame counts (watch.go)
+	met     *metrics.Realtime
 	pool    writerPool
 	flush   flushers
 
@@ -94,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 		nodeID:    newSocketID(),
 		owed:      make(map[string]*owedPublish),
 		owedWake:  make(chan struct{}, 1),
+		met:       cfg.Metrics,
 	}
 	if !cfg.Channels.srv.CompareAndSwap(nil, s) {
 		return nil, errors.New("realtime: another Server serves these Channels already")
@@ -232,6 +235,7 @@ func (s *Server) accept(c *conn) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.met.Opened(c.protocol())
 	s.conns.add(c)
 	go c.serve()
 }
@@ -295,6 +299,10 @@ func newSocketID() string {
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// Metrics is where the server counts (nil: nowhere): a Protocol counts its own frames and
+// fan-outs there too.
+func (s *Server) Metrics() *metrics.Realtime { return s.met }
 
 // Stats are counts of this node's realtime side, for metrics.
 type Stats struct {

@@ -1,8 +1,11 @@
 package realtime
 
 import (
+	"math"
 	"sync"
 	"time"
+
+	"relaybase/metrics"
 )
 
 // writerPool runs connections' flushes on pooled goroutines: a connection with nothing
@@ -68,6 +71,7 @@ func (c *conn) enqueue(frame []byte) {
 // the connection it waits (the reader goroutine, so the client's own requests) until the
 // queue has room. It reports false when the connection is closing.
 func (c *conn) reply(frame []byte) bool {
+	c.srv.met.FramesOut(c.protocol(), metrics.ActionOf(frameAction(frame)), 1)
 	if c.deflate && len(frame) >= deflateReplyMin {
 		if z := deflateFrame(frame); z != nil {
 			frame = z
@@ -110,6 +114,9 @@ func (c *conn) reply(frame []byte) bool {
 func (c *conn) push(frame []byte) {
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	if frame[0]&0x08 == 0 && c.framesOut != math.MaxUint32 { // a data frame, not a ping or pong
+		c.framesOut++
+	}
 	if !c.writing {
 		c.writing = true
 		if c.raw != nil {
@@ -151,6 +158,13 @@ func (c *conn) flush() {
 		c.mu.Unlock()
 
 		n, err := c.tr.Write(batch)
+		if n > 0 {
+			coalesced := 0
+			if len(batch) > 1 {
+				coalesced = 1
+			}
+			c.srv.met.Wrote(1, coalesced, n)
+		}
 
 		c.mu.Lock()
 		c.inflight = 0
@@ -261,14 +275,21 @@ func (c *conn) writeClose(frame []byte) {
 // the writer then writes the rest of its frame and the close frame within CloseTimeout, or
 // gives up and closes. A TLS write can't be cut and resumed: it gets CloseTimeout to finish.
 func (c *conn) startClose(code int, reason string, drop bool) {
+	c.closeWith(code, reason, drop, false)
+}
+
+// closeWith is startClose; peer says the client's close frame started it.
+func (c *conn) closeWith(code int, reason string, drop, peer bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return
 	}
 	c.closing = true
-	c.closeCode = code
+	c.closeCode = uint16(code)
+	c.peerClose = peer
 	if drop {
+		c.srv.met.SlowConsumer(c.protocol())
 		c.discard = true
 		keep := 0
 		if c.headRest && len(c.queue) > 0 {
@@ -488,6 +509,9 @@ type flusher struct {
 	// start of the next write, close enough for pacing and for the coalescer's account,
 	// for one clock read per write instead of two.
 	clock int64
+	// Writes, writes of more than one frame, and bytes since the last report to the
+	// metrics: added to the shared counters once per round of connections, not per write.
+	writes, coalesced, bytes int
 }
 
 func (w *flusher) run() {
@@ -513,9 +537,15 @@ func (w *flusher) run() {
 				}
 				break
 			}
+			var srv *Server
 			for i, c := range w.local {
+				srv = c.srv
 				w.flushConn(c)
 				w.local[i] = nil
+			}
+			if w.writes > 0 {
+				srv.met.Wrote(w.writes, w.coalesced, w.bytes)
+				w.writes, w.coalesced, w.bytes = 0, 0, 0
 			}
 		}
 	}
@@ -562,6 +592,13 @@ func (w *flusher) flushConn(c *conn) {
 		}
 		short := w.n < len(w.out)
 		w.out = nil
+		if w.n > 0 {
+			w.writes++
+			w.bytes += w.n
+			if len(batch) > 1 {
+				w.coalesced++
+			}
+		}
 		if k.max != 0 {
 			w.clock = monoNow()
 			k.note(len(batch), w.clock-t0, w.clock)

@@ -3,12 +3,18 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 // metricsURL is the /metrics address the server logged for --metrics-addr.
@@ -174,5 +180,208 @@ func TestAccessLogHTTP(t *testing.T) {
 	off.stop()
 	if l := logLines(t, off.stderr.String(), "request"); len(l) != 0 {
 		t.Errorf("access_log=off wrote %v", l)
+	}
+}
+
+// sample is the value of one sample of a Prometheus text exposition (labels in any
+// order), and whether it is there.
+func sample(body, name string, labels map[string]string) (float64, bool) {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + `="` + labels[k] + `"`
+	}
+	prefix := name
+	if len(parts) > 0 {
+		prefix += "{" + strings.Join(parts, ",") + "}"
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// closeClient sends a close frame with code 1000 and waits for the server's.
+func (c *rtClient) closeClient() {
+	c.t.Helper()
+	if err := wsutil.WriteClientMessage(c.conn, ws.OpClose, ws.NewCloseFrameBody(1000, "bye")); err != nil {
+		c.t.Fatalf("send close: %v", err)
+	}
+	if code := c.closeCode(); code != 1000 {
+		c.t.Fatalf("close answered with %d, want 1000", code)
+	}
+}
+
+// TestMetricsSession runs a scripted session against a real server — endpoint calls, one of
+// them an error, legacy and current realtime clients that join, are refused, send junk, ask
+// for history, receive events, and one too slow for its queue — and checks that every
+// family counts exactly what the session did, and that every connection closed left its
+// access log line.
+func TestMetricsSession(t *testing.T) {
+	s := startServer(t, "../../examples/chat", t.TempDir(), "--metrics-addr", "127.0.0.1:0",
+		"--rt-out-queue", "1500B", "--access-log-format", "json")
+	wsURL := strings.Replace(s.ws, "/rt/", "/ws/", 1)
+	wsURL = wsURL[:strings.LastIndex(wsURL, "/")+1] + "chatv2"
+
+	// HTTP: a read, an input error, and two posts whose events fan out.
+	wantStatus(t, s.do("GET", "/api:chat/messages?channel=marvel_chat_room", nil), http.StatusOK, "")
+	wantStatus(t, s.do("POST", "/api:chat/messages", map[string]any{"channel": "marvel_chat_room"}), http.StatusBadRequest, "ERROR_CODE_INPUT_ERROR")
+
+	// /rt/: a joins and reads the history; b is refused a join and sends junk; c joins a
+	// room whose next event is bigger than its whole outbound queue.
+	a := dialRealtime(t, s.ws, "")
+	a.send(map[string]any{"action": "join", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{}})
+	a.next("join")
+	a.send(map[string]any{"action": "history", "options": map[string]any{"channel": "marvel_chat_room"}, "payload": map[string]any{}})
+	a.next("history")
+	b := dialRealtime(t, s.ws, "")
+	b.send(map[string]any{"action": "join", "options": map[string]any{"channel": "no_such_channel"}, "payload": map[string]any{}})
+	if e := b.next("error"); field(e, "payload", "code") != "channel_not_found" {
+		t.Fatalf("join of no_such_channel answered %v", e)
+	}
+	if err := wsutil.WriteClientText(b.conn, []byte("junk")); err != nil {
+		t.Fatal(err)
+	}
+	b.next("error")
+	c := dialRealtime(t, s.ws, "")
+	c.send(map[string]any{"action": "join", "options": map[string]any{"channel": "room/big"}, "payload": map[string]any{}})
+	c.next("join")
+
+	wantStatus(t, s.do("POST", "/api:chat/messages", map[string]any{"channel": "marvel_chat_room", "text": "hi", "author": "Ops"}), http.StatusOK, "")
+	a.next("event")
+	wantStatus(t, s.do("POST", "/api:chat/messages", map[string]any{"channel": "room/big", "text": strings.Repeat("x", 2000), "author": "Ops"}), http.StatusOK, "")
+	if code := c.closeCode(); code != 1013 {
+		t.Fatalf("the slow consumer was closed with %d, want 1013", code)
+	}
+
+	// /ws/: d joins a room, is refused another, sends junk, and leaves.
+	d := dialRealtime(t, wsURL, "")
+	d.send(map[string]any{"action": "join", "channel": "rooms/ops"})
+	d.next("conversation_end")
+	d.send(map[string]any{"action": "join", "channel": "nowhere/at/all"})
+	if e := d.next("error"); field(e, "payload", "code") != "channel_not_found" {
+		t.Fatalf("ws join of nowhere/at/all answered %v", e)
+	}
+	if err := wsutil.WriteClientText(d.conn, []byte("junk")); err != nil {
+		t.Fatal(err)
+	}
+	d.next("error")
+
+	a.closeClient()
+	b.closeClient()
+	d.closeClient()
+
+	type want struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}
+	l := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	wants := []want{
+		{"relaybase_http_requests_total", l("route", "/api:chat/messages", "method", "GET", "status", "2xx"), 1},
+		{"relaybase_http_requests_total", l("route", "/api:chat/messages", "method", "POST", "status", "4xx"), 1},
+		{"relaybase_http_requests_total", l("route", "/api:chat/messages", "method", "POST", "status", "2xx"), 2},
+		{"relaybase_http_requests_total", l("route", "/ws/", "method", "GET", "status", "1xx"), 1},
+		{"relaybase_http_request_duration_seconds_count", l("route", "/api:chat/messages", "method", "POST", "status", "2xx"), 2},
+		{"relaybase_endpoint_errors_total", l("code", "ERROR_CODE_INPUT_ERROR"), 1},
+
+		{"relaybase_realtime_connections_opened_total", l("protocol", "rt"), 3},
+		{"relaybase_realtime_connections_opened_total", l("protocol", "ws"), 1},
+		{"relaybase_realtime_frames_in_total", l("protocol", "rt", "action", "join"), 3},
+		{"relaybase_realtime_frames_in_total", l("protocol", "rt", "action", "history"), 1},
+		{"relaybase_realtime_frames_in_total", l("protocol", "rt", "action", "invalid"), 1},
+		{"relaybase_realtime_frames_in_total", l("protocol", "ws", "action", "join"), 2},
+		{"relaybase_realtime_frames_in_total", l("protocol", "ws", "action", "invalid"), 1},
+		{"relaybase_realtime_frames_out_total", l("protocol", "rt", "action", "join"), 2},
+		{"relaybase_realtime_frames_out_total", l("protocol", "rt", "action", "history"), 1},
+		{"relaybase_realtime_frames_out_total", l("protocol", "rt", "action", "error"), 2},
+		{"relaybase_realtime_frames_out_total", l("protocol", "rt", "action", "event"), 2},
+		{"relaybase_realtime_frames_out_total", l("protocol", "ws", "action", "join"), 1},
+		{"relaybase_realtime_frames_out_total", l("protocol", "ws", "action", "presence_full"), 1},
+		{"relaybase_realtime_frames_out_total", l("protocol", "ws", "action", "conversation_end"), 1},
+		{"relaybase_realtime_frames_out_total", l("protocol", "ws", "action", "error"), 2},
+		{"relaybase_realtime_deliveries_total", l("protocol", "rt"), 2},
+		{"relaybase_realtime_joins_refused_total", l("protocol", "rt", "reason", "channel_not_found"), 1},
+		{"relaybase_realtime_joins_refused_total", l("protocol", "ws", "reason", "channel_not_found"), 1},
+		{"relaybase_realtime_history_reads_total", l("protocol", "rt"), 1},
+		{"relaybase_realtime_history_reads_total", l("protocol", "ws"), 1},
+		{"relaybase_realtime_slow_consumer_closes_total", l("protocol", "rt"), 1},
+		{"relaybase_realtime_slow_consumer_closes_total", l("protocol", "ws"), 0},
+		{"relaybase_realtime_closes_total", l("protocol", "rt", "code", "1000"), 2},
+		{"relaybase_realtime_closes_total", l("protocol", "rt", "code", "1013"), 1},
+		{"relaybase_realtime_closes_total", l("protocol", "ws", "code", "1000"), 1},
+		{"relaybase_realtime_gap_repairs_total", nil, 0},
+		{"relaybase_realtime_history_gaps_total", nil, 0},
+	}
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, body = scrape(t, s.metricsURL(), "")
+		v1, _ := sample(body, "relaybase_realtime_closes_total", l("protocol", "rt", "code", "1000"))
+		v2, _ := sample(body, "relaybase_realtime_closes_total", l("protocol", "ws", "code", "1000"))
+		if v1 == 2 && v2 == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, w := range wants {
+		got, ok := sample(body, w.name, w.labels)
+		if !ok || got != w.value {
+			t.Errorf("%s%v = %v (present %v), want %v", w.name, w.labels, got, ok, w.value)
+		}
+	}
+	for _, name := range []string{"relaybase_realtime_writes_total", "relaybase_realtime_written_bytes_total"} {
+		if v, _ := sample(body, name, nil); v <= 0 {
+			t.Errorf("%s = %v, want > 0", name, v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+
+	// One access log line per connection closed, with what it did.
+	var lines []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); len(lines) < 4 && time.Now().Before(deadline); {
+		lines = logLines(t, s.stderr.String(), "realtime connection closed")
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d realtime access log lines, want 4 (a, b, c, d):\n%s", len(lines), s.stderr)
+	}
+	type closed struct {
+		protocol      string
+		in, out, code float64
+		reason        string
+	}
+	var got []closed
+	for _, l := range lines {
+		if d, _ := l["duration"].(float64); d <= 0 || l["client"] == "" || l["socket"] == "" {
+			t.Errorf("access log line %v lacks its duration, client or socket", l)
+		}
+		got = append(got, closed{l["protocol"].(string), l["frames_in"].(float64), l["frames_out"].(float64), l["close_code"].(float64), l["reason"].(string)})
+	}
+	sort.Slice(got, func(i, j int) bool { return fmt.Sprint(got[i]) < fmt.Sprint(got[j]) })
+	wantClosed := []closed{
+		{"rt", 1, 1, 1013, "too slow: outbound queue full"}, // c: its join and the reply; the event overflowed
+		{"rt", 2, 2, 1000, "closed by the client"},          // b: join, junk; two errors
+		{"rt", 2, 3, 1000, "closed by the client"},          // a: join, history; their replies and an event
+	}
+	for i, w := range wantClosed {
+		if got[i] != w {
+			t.Errorf("access log %d = %+v, want %+v", i, got[i], w)
+		}
+	}
+	if w := got[3]; w.protocol != "ws" || w.in != 3 || w.code != 1000 || w.reason != "closed by the client" {
+		t.Errorf("ws access log = %+v, want 3 frames in, closed by the client with 1000", w)
 	}
 }

@@ -93,9 +93,9 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 	}
 	log := newLogger(stderr, cfg)
 	raiseProcs(getenv)
-	accessLog, accessLevel := newAccessLogger(stderr, cfg)
+	access := newAccessLog(stderr, cfg)
 
-	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log, accessLog, accessLevel)
+	n, prog, diags, err := start(ctx, ws, diags, cfg, getenv, log, access)
 	for _, d := range diags {
 		switch d.Severity {
 		case xs.Error:
@@ -157,8 +157,8 @@ func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(stri
 
 // start opens the data, compiles the workspace, starts the task scheduler and listens. On
 // error it closes what it opened.
-func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log, accessLog *slog.Logger, accessLevel slog.Level) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
-	n, prog, diags, err = open(ctx, ws, diags, cfg, getenv, log)
+func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger, access accessLog) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
+	n, prog, diags, err = open(ctx, ws, diags, cfg, getenv, log, access)
 	if err != nil {
 		return nil, nil, diags, err
 	}
@@ -205,8 +205,8 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		Metrics:        n.metrics.Handler(),
 		MetricsToken:   cfg.str("metrics_token"),
 		HTTPMetrics:    n.metrics.HTTP,
-		AccessLog:      accessLog,
-		AccessLevel:    accessLevel,
+		AccessLog:      access.log,
+		AccessLevel:    access.level,
 		MaxHeaderBytes: int(cfg.bytes("max_header_bytes")),
 		MaxBody:        cfg.bytes("max_body"),
 		BodyTimeout:    cfg.duration("body_timeout"),
@@ -254,7 +254,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 // open opens the data (database, keys, realtime engine and server) and compiles the
 // workspace: everything a node needs before it serves, and all that relaybase task run,
 // test and run need. On error it closes what it opened.
-func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
+func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, cfg *config, getenv func(string) string, log *slog.Logger, access accessLog) (n *node, prog *stack.Program, _ []xs.Diagnostic, err error) {
 	if workspace.HasErrors(diags) {
 		return nil, nil, diags, errors.New("the workspace has errors; run `relaybase check` for the list")
 	}
@@ -394,6 +394,9 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		Tokens:         tokens,
 		Triggers:       prog,
 		Logger:         log,
+		Metrics:        n.metrics.Realtime,
+		AccessLog:      access.log,
+		AccessLevel:    access.level,
 		Deflate:        cfg.bool("rt_deflate"),
 		Limits: realtime.Limits{
 			SoftFrame:   int(cfg.bytes("rt_soft_frame")),
@@ -632,13 +635,19 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newAccessLogger is the access log's logger and the level of its lines: the server log's
-// writer and level threshold, in access_log_format (default log_format); nil when
+// accessLog is where the access log's lines go (nil: nowhere) and at which level.
+type accessLog struct {
+	log   *slog.Logger
+	level slog.Level
+}
+
+// newAccessLog is the access log of access_log and access_log_format: the server log's
+// writer and level threshold, in access_log_format (default log_format); none when
 // access_log is off.
-func newAccessLogger(w io.Writer, cfg *config) (*slog.Logger, slog.Level) {
+func newAccessLog(w io.Writer, cfg *config) accessLog {
 	lv := cfg.str("access_log")
 	if lv == "off" {
-		return nil, 0
+		return accessLog{}
 	}
 	var level, threshold slog.Level
 	_ = level.UnmarshalText([]byte(lv))
@@ -649,9 +658,9 @@ func newAccessLogger(w io.Writer, cfg *config) (*slog.Logger, slog.Level) {
 		format = cfg.str("log_format")
 	}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), level
+		return accessLog{slog.New(slog.NewJSONHandler(w, opts)), level}
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), level
+	return accessLog{slog.New(slog.NewTextHandler(w, opts)), level}
 }
 
 func printURLs(w io.Writer, n *node, ws *workspace.Workspace, prog *stack.Program, tls bool) {

@@ -81,7 +81,7 @@ func withNode(cmd *cobra.Command, args []string, getenv func(string) string, std
 	}
 	log := newLogger(stderr, cfg)
 	ctx := cmd.Context()
-	n, prog, diags, err := open(ctx, ws, diags, cfg, getenv, log)
+	n, prog, diags, err := open(ctx, ws, diags, cfg, getenv, log, accessLog{})
 	if err != nil {
 		for _, d := range diags {
 			fmt.Fprintln(stderr, d.String())

@@ -41,7 +41,7 @@ func openScratch(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagno
 			return "" // a key of the scratch data's own
 		}
 		return getenv(k)
-	}, newLogger(log, cfg))
+	}, newLogger(log, cfg), accessLog{})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, diags, nil, err

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"relaybase"
+	"relaybase/metrics"
+	"relaybase/realtime"
 	"relaybase/value"
 )
 
@@ -123,15 +125,20 @@ func (s *Service) deliver(k string, msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.newest = max(c.newest, env.id)
+	n := 0
 	for _, m := range c.members {
 		if !audience(env, m) {
 			continue
 		}
+		n++
 		if m.hold != nil {
 			*m.hold = append(*m.hold, env)
 			continue
 		}
 		m.sess.conn.Send(env.wire)
+	}
+	if n > 0 { // counted once per fan-out, never per member
+		s.metrics().Delivered(metrics.WS, realtime.FrameAction(env.wire), n)
 	}
 }
 

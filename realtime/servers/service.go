@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/metrics"
 	"relaybase/realtime"
 	"relaybase/value"
 )
@@ -128,6 +129,15 @@ func (s *Service) Serve(ctx context.Context, rt *realtime.Server, tokens relayba
 		}
 		s.acks.start(every)
 	}
+}
+
+// metrics is where the realtime server this Service is attached to counts (nil before
+// Serve, or when it counts nowhere).
+func (s *Service) metrics() *metrics.Realtime {
+	if a := s.attached.Load(); a != nil {
+		return a.rt.Metrics()
+	}
+	return nil
 }
 
 // Close writes the acknowledged cursors not yet written and stops the Service's

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/metrics"
 	"relaybase/realtime"
 	"relaybase/value"
 )
@@ -44,6 +45,12 @@ func (p *protocol) refuse(c *realtime.Conn, channel, typ, code, msg string, extr
 }
 
 // fail ends a handshake: one error frame, then close 4401.
+// refuseJoin refuses a join, counted by its code (relaybase_realtime_joins_refused_total).
+func (p *protocol) refuseJoin(c *realtime.Conn, channel, code, msg string) {
+	c.JoinRefused(code)
+	p.refuse(c, channel, "", code, msg)
+}
+
 func (p *protocol) fail(c *realtime.Conn, code, msg string) {
 	p.reply(c, errorFrame("", "", code, msg))
 	c.Close(4401, code)
@@ -140,11 +147,13 @@ func (p *protocol) Frame(c *realtime.Conn, text bool, data []byte) {
 	}
 	f, err := decodeFrame(data)
 	if err != nil {
+		c.Received("invalid")
 		var fe *frameError
 		errors.As(err, &fe)
 		p.refuse(c, f.Channel, "", fe.code, fe.msg)
 		return
 	}
+	c.Received(f.Action)
 	switch f.Action {
 	case actPing:
 		p.reply(c, []byte(`{"action":"pong"}`))
@@ -182,16 +191,16 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 	path := f.Channel
 	def, vals, ok := p.sv.match(path)
 	if !ok {
-		p.refuse(c, path, "", codeChannelNotFound, "No active channel matches "+strconv.Quote(realtime.Truncate(path, 200))+".")
+		p.refuseJoin(c, path, codeChannelNotFound, "No active channel matches "+strconv.Quote(realtime.Truncate(path, 200))+".")
 		return
 	}
 	if !sess.id.Authenticated() && !def.Anonymous {
-		p.refuse(c, path, "", codeUnauthorized, "This channel needs an authenticated client.")
+		p.refuseJoin(c, path, codeUnauthorized, "This channel needs an authenticated client.")
 		return
 	}
 	text, typed, err := bindParams(def, vals)
 	if err != nil {
-		p.refuse(c, path, "", codeInputError, err.Error()+".")
+		p.refuseJoin(c, path, codeInputError, err.Error()+".")
 		return
 	}
 	if m := sess.members[path]; m != nil {
@@ -199,7 +208,7 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 		return
 	}
 	if len(sess.members) >= c.MaxChannels() {
-		p.refuse(c, path, "", codeTooManyChannels, "A connection may join at most "+strconv.Itoa(c.MaxChannels())+" channels.")
+		p.refuseJoin(c, path, codeTooManyChannels, "A connection may join at most "+strconv.Itoa(c.MaxChannels())+" channels.")
 		return
 	}
 	k := key(p.sv, path)
@@ -209,7 +218,7 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 	}
 	tmp := &member{sess: sess, params: text, ch: &channel{def: def}}
 	if err := p.lifecycle(sess, path, "join", tmp); err != nil {
-		p.refuse(c, path, "", lifecycleCode(err), lifecycleMessage(err, "join"))
+		p.refuseJoin(c, path, lifecycleCode(err), lifecycleMessage(err, "join"))
 		return
 	}
 	var cursor int64
@@ -218,7 +227,7 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 		cursor, resumed, err = s.store.RealtimeCursor(s.ctx(), k, m.client)
 		if err != nil {
 			s.log.Error("realtime servers: read cursor failed", "channel", path, "err", err)
-			p.refuse(c, path, "", codeInternal, "The server could not join the channel right now. Try again.")
+			p.refuseJoin(c, path, codeInternal, "The server could not join the channel right now. Try again.")
 			return
 		}
 		if pend := s.acks.pending(k, m.client); pend > cursor {
@@ -236,7 +245,7 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 			s.release(ch)
 			ch.opMu.Unlock()
 			s.log.Error("realtime servers: engine subscribe failed", "channel", path, "err", err)
-			p.refuse(c, path, "", codeInternal, "The server could not join the channel right now. Try again.")
+			p.refuseJoin(c, path, codeInternal, "The server could not join the channel right now. Try again.")
 			return
 		}
 		ch.subscribed = true
@@ -297,6 +306,7 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 // the replay carried.
 func (p *protocol) history(sess *session, m *member, def *relaybase.RealtimeChannel, k, path string, cursor int64) int64 {
 	s, c := p.s, sess.conn
+	s.metrics().HistoryRead(metrics.WS)
 	page, err := s.store.History(s.ctx(), k, 0, 0)
 	if err != nil {
 		s.log.Error("realtime servers: read stream failed", "channel", path, "err", err)
