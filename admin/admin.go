@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"io/fs"
@@ -11,6 +12,8 @@ import (
 
 	"relaybase"
 	"relaybase/auth"
+	"relaybase/realtime"
+	"relaybase/realtime/servers"
 	"relaybase/stack"
 	"relaybase/workspace"
 	"relaybase/xs"
@@ -33,6 +36,13 @@ type Config struct {
 	Settings map[string]string
 	// API is the node's HTTP handler, which endpoint runs go through.
 	API http.Handler
+	// Realtime is the legacy realtime server (/rt/): its counts, channels, taps, and the
+	// events side publish goes through. nil when realtime is off.
+	Realtime *realtime.Server
+	// Servers is Xano's current realtime (/ws/), whose channels are listed; may be nil.
+	Servers *servers.Service
+	// Engine answers presence across nodes.
+	Engine relaybase.Engine
 	// SessionTTL is how long a session lives unused (DefaultSessionTTL when 0); use
 	// extends it.
 	SessionTTL time.Duration
@@ -51,6 +61,11 @@ type Handler struct {
 	logins *limiter
 	ui     http.Handler
 	mux    *http.ServeMux
+	rates  rates
+
+	// ctx ends at Close: open event streams end, the rates sampler stops.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New builds the console's handler. The store must keep admin accounts
@@ -81,6 +96,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, admins: admins, logins: newLimiter(cfg.LoginRate, cfg.Now),
 		ui: http.StripPrefix("/_/", http.FileServerFS(ui))}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.mux = http.NewServeMux()
 	for _, rt := range h.routes() {
 		handler := rt.handler
@@ -93,6 +109,19 @@ func New(cfg Config) (*Handler, error) {
 	// 401 like every other, so the API's shape is not there to probe.
 	h.mux.HandleFunc("/_/api/", h.requireSession(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound) }))
 	return h, nil
+}
+
+// Close ends the console's event streams and its sampler (they would otherwise hold a
+// graceful shutdown until its timeout) and waits for the sampler. Requests after it get
+// no streams.
+func (h *Handler) Close() {
+	h.cancel()
+	h.rates.mu.Lock()
+	done := h.rates.done
+	h.rates.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,12 @@ func (h *Handler) routes() []route {
 		{method: "DELETE", pattern: "/_/api/tables/{table}/rows/{id}", handler: h.handleRowDelete},
 		{method: "GET", pattern: "/_/api/endpoints", handler: h.handleEndpoints},
 		{method: "POST", pattern: "/_/api/endpoints/run", handler: h.handleRun},
+		{method: "GET", pattern: "/_/api/realtime", handler: h.handleRealtime},
+		{method: "GET", pattern: "/_/api/realtime/presence", handler: h.handlePresence},
+		{method: "GET", pattern: "/_/api/realtime/history", handler: h.handleHistory},
+		{method: "GET", pattern: "/_/api/realtime/tail", handler: h.handleTail},
+		{method: "GET", pattern: "/_/api/realtime/stats", handler: h.handleStatsStream},
+		{method: "POST", pattern: "/_/api/realtime/publish", handler: h.handlePublish},
 		{method: "GET", pattern: "/_/api/tasks", handler: h.handleTasks},
 	}
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -37,6 +38,7 @@ type console struct {
 	srv    *httptest.Server
 	store  relaybase.Store
 	tokens *auth.Tokens
+	engine relaybase.Engine
 	admin  relaybase.Admin
 	now    func() time.Time
 	mu     sync.Mutex
@@ -124,11 +126,17 @@ func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	if workspace.HasErrors(diags) {
 		t.Fatalf("the test workspace has errors: %v", diags)
 	}
-	c := &console{t: t, store: st, tokens: tokens, clock: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	rt, err := realtime.New(realtime.Config{Canonical: ws.Canonical, Channels: channels, Tokens: tokens, Triggers: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Shutdown(context.Background()) })
+	c := &console{t: t, store: st, tokens: tokens, engine: engine, clock: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
 	var api http.Handler
 	cfg := Config{Store: st, Passwords: fastPasswords, LoginRate: -1, Now: c.nowFn, Workspace: ws, Program: prog,
 		Diagnostics: diags, Settings: map[string]string{"addr": "127.0.0.1:0", "db": "postgres://u:" + Masked + "@h/db"},
-		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) })}
+		API:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) }),
+		Realtime: rt, Engine: engine}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -136,9 +144,10 @@ func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api = httpapi.New(httpapi.Config{Program: prog, Tokens: tokens, Admin: c.h})
+	api = httpapi.New(httpapi.Config{Program: prog, Tokens: tokens, Admin: c.h, Realtime: rt})
 	c.srv = httptest.NewServer(api)
 	t.Cleanup(c.srv.Close)
+	t.Cleanup(c.h.Close) // first: open event streams end, so the server can close
 	c.admin, err = CreateAccount(t.Context(), st, fastPasswords.Hash, "Root@Example.com", testPassword, c.clock)
 	if err != nil {
 		t.Fatal(err)

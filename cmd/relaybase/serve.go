@@ -80,6 +80,7 @@ type node struct {
 	files     *filestore.Store
 	name      string              // this node's name in task leases and run records
 	sched     *schedule.Scheduler // runs the workspace's tasks; nil when off or none
+	console   *admin.Handler      // the admin console at /_/; nil when off
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -188,10 +189,12 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		// Endpoint runs from the console go through the very handler clients use, which is
 		// built just below, with the console mounted in it.
 		self := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) })
-		if console, err = admin.New(admin.Config{Store: n.store, Workspace: ws, Program: prog, Diagnostics: diags,
-			Settings: maskedSettings(cfg), API: self, Logger: log}); err != nil {
+		if n.console, err = admin.New(admin.Config{Store: n.store, Workspace: ws, Program: prog, Diagnostics: diags,
+			Settings: maskedSettings(cfg), API: self, Realtime: n.realtime, Servers: n.servers, Engine: n.engine,
+			Logger: log}); err != nil {
 			return nil, nil, diags, err
 		}
+		console = n.console
 	}
 	api = httpapi.New(httpapi.Config{
 		Admin:          console,
@@ -244,6 +247,10 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 		MaxHeaderBytes:    httpapi.NetHTTPMaxHeaderBytes(int(cfg.bytes("max_header_bytes"))),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if n.console != nil {
+		// The console's event streams end when shutdown begins, not at its timeout.
+		n.http.RegisterOnShutdown(n.console.Close)
 	}
 	if n.cert != nil {
 		n.http.TLSConfig = n.cert.tlsConfig()
@@ -454,6 +461,9 @@ func (n *node) close(ctx context.Context) error {
 	var errs []error
 	if n.listener != nil && n.http == nil {
 		_ = n.listener.Close()
+	}
+	if n.console != nil {
+		n.console.Close()
 	}
 	if n.sched != nil {
 		// A task still running is stopped and rolled back before the data closes.
