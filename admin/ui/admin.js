@@ -644,7 +644,7 @@ async function realtimeView(root, channel, params, scope) {
   drawChannels(first.channels ?? []);
 
   root.append(h("div", { class: "card" }, h("div", { class: "toolbar" }, h("h2", {}, "Realtime"), h("span", { class: "grow" }), live), stats),
-    section("Channels", open, h("div", { class: "scroll" }, table(["channel", "protocol", "members", "history"], channelsBody, { id: "channels" }))));
+    section("Channels", open, h("div", { class: "scroll" }, table(["channel", "protocol", "members", "history"], channelsBody, { id: "channels", class: "channels" }))));
 
   scope.stream("realtime/stats", showStats, (s) => { live.textContent = s === "open" ? "live" : s; live.dataset.state = s; });
   // The stats stream leaves the channel list out; read it again while the view is shown.
@@ -659,12 +659,14 @@ async function realtimeView(root, channel, params, scope) {
 }
 
 function channelPanel(channel, info, scope) {
-  const presence = h("ul", { id: "presence", class: "members" });
+  const presence = h("ul", { id: "presence", class: "presence" });
   const loadPresence = async () => {
     try {
       const list = await api("GET", `realtime/presence${query({ channel })}`);
       if (scope.closed) return;
-      presence.replaceChildren(...list.map((m) => h("li", {}, h("code", {}, JSON.stringify(m)))));
+      // A member's name (extras.name, as the chat example sets it) first, then all it has.
+      presence.replaceChildren(...list.map((m) => h("li", {},
+        m?.extras?.name ? h("strong", {}, String(m.extras.name), " ") : "", h("code", { class: "muted" }, JSON.stringify(m)))));
       if (!list.length) presence.append(h("li", { class: "muted" }, "nobody"));
     } catch (err) {
       presence.replaceChildren(h("li", { class: "error" }, err.message));

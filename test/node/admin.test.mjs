@@ -293,6 +293,71 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     await shot(op, "endpoints");
   });
 
+  test("the live tail shows a chat message a guest posts; the console's publish reaches the chat page", async () => {
+    await guest.goto(server.app);
+    await guest.waitForSelector('body[data-connection="connected"]', { timeout: WAIT });
+    await guest.fill("#guest-name", "Grace");
+    await guest.click('#guest-form button[type="submit"]');
+    await guest.waitForSelector("#composer:not([hidden])", { timeout: WAIT });
+    await guest.waitForSelector('body[data-connection="connected"]', { timeout: WAIT });
+
+    await goto("#/realtime");
+    await op.waitForSelector(`#channels tr[data-channel="${ROOM}"]`, { timeout: WAIT });
+    await op.waitForFunction((c) => Number(document.querySelector(`#channels tr[data-channel="${c}"] .members`)?.textContent) >= 1, ROOM, { timeout: WAIT });
+    await op.waitForFunction(() => Number(document.querySelector('[data-stat="connections"] strong')?.textContent) >= 1, null, { timeout: WAIT });
+    await op.click(`#channels tr[data-channel="${ROOM}"] a`);
+    await op.waitForSelector(`.channel[data-channel="${ROOM}"]`, { timeout: WAIT });
+    await op.waitForFunction(() => [...document.querySelectorAll(".channel .live")].every((e) => e.dataset.state === "open"), null, { timeout: WAIT });
+    await op.waitForFunction(() => /Grace/.test(document.getElementById("presence")?.textContent), null, { timeout: WAIT });
+    await op.waitForFunction(() => /seed 29/.test(document.getElementById("history")?.textContent), null, { timeout: WAIT });
+
+    const text = `from the chat page ${Date.now()}`;
+    await guest.fill("#text", text);
+    await guest.press("#text", "Enter");
+    await op.waitForFunction((t) => [...document.querySelectorAll("#tail .frame")].some((e) => e.textContent.includes(t)), text, { timeout: WAIT });
+    const frame = JSON.parse(await op.$$eval("#tail .frame", (els, t) => els.find((e) => e.textContent.includes(t)).textContent, text));
+    assert.equal(frame.payload.text, text);
+    assert.equal(frame.payload.author, "Grace");
+
+    // Publish from the console: a message-shaped payload the chat page shows.
+    const published = { id: 900000 + (Date.now() % 100000), channel: ROOM, text: `announced from the console ${Date.now()}`, author: "Console", created_at: Date.now() };
+    await op.fill("#publish-payload", JSON.stringify(published));
+    await op.click('#publish button[type="submit"]');
+    await op.waitForFunction(() => /^sent/.test(document.getElementById("publish-result")?.textContent), null, { timeout: WAIT });
+    await guest.waitForFunction((t) => [...document.querySelectorAll("#messages .text")].some((e) => e.textContent === t), published.text, { timeout: WAIT });
+    await op.waitForFunction((t) => [...document.querySelectorAll("#tail .frame")].some((e) => e.textContent.includes(t)), published.text, { timeout: WAIT });
+    await shot(op, "realtime");
+    await shot(guest, "chat-page");
+  });
+
+  test("leaving the realtime view, or hiding the tab, closes its streams", async () => {
+    const open = () => op.evaluate(() => window.__openStreams.size);
+    await goto("#/realtime/" + ROOM);
+    await op.waitForFunction(() => [...document.querySelectorAll(".live")].every((e) => e.dataset.state === "open"), null, { timeout: WAIT });
+    assert.deepEqual(await op.evaluate(() => [...window.__openStreams].map((u) => new URL(u).pathname).sort()),
+      ["/_/api/realtime/stats", "/_/api/realtime/tail"], "the stats stream and the channel's tail");
+    // The tab goes to the background: its streams close; back in front, they open again.
+    const setHidden = (hidden) => op.evaluate((h) => {
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+    await setHidden(true);
+    assert.equal(await open(), 0, "a hidden tab holds no stream");
+    await setHidden(false);
+    await op.waitForFunction(() => window.__openStreams.size === 2, null, { timeout: WAIT });
+    await op.waitForFunction(() => [...document.querySelectorAll(".live")].every((e) => e.dataset.state === "open"), null, { timeout: WAIT });
+
+    await goto("#/workspace");
+    await op.waitForSelector("#config", { timeout: WAIT });
+    assert.equal(await open(), 0, "no stream open outside the realtime view");
+    await goto("#/realtime");
+    await op.waitForSelector('.live[data-state="open"]', { timeout: WAIT });
+    assert.equal(await open(), 1, "the stats stream only: no channel chosen");
+    await goto("#/tables");
+    await op.waitForSelector("#rows", { timeout: WAIT });
+    assert.equal(await open(), 0);
+  });
+
   test("the workspace view: objects, diagnostics with file:line:col, the configuration", async () => {
     await goto("#/workspace");
     await op.waitForSelector("#objects", { timeout: WAIT });
@@ -321,7 +386,7 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     // Every write the console made carried the session's CSRF token (login has none yet).
     const paths = new Set(writes.map((w) => w.path.replace(/\/\d+$/, "/{id}")));
     for (const want of ["POST /_/api/login", "POST /_/api/tables/message/rows", "PATCH /_/api/tables/message/rows/{id}",
-      "DELETE /_/api/tables/message/rows/{id}", "POST /_/api/endpoints/run", "POST /_/api/logout"]) {
+      "DELETE /_/api/tables/message/rows/{id}", "POST /_/api/endpoints/run", "POST /_/api/realtime/publish", "POST /_/api/logout"]) {
       assert.ok(paths.has(want), `the console sent ${want}`);
     }
     const tokens = new Set(writes.filter((w) => !w.path.endsWith("/login")).map((w) => w.csrf));
