@@ -3,7 +3,6 @@ package schedule
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/internal/testenv"
 	"relaybase/stack"
 	"relaybase/store/sqlite"
 	"relaybase/workspace"
@@ -30,23 +30,13 @@ type node struct {
 // writeWorkspace writes a workspace with one table and the given task files.
 func writeWorkspace(t *testing.T, tasks map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
 	files := map[string]string{
 		"table/tick.xs": "table tick {\n  schema {\n    int id\n    text note?\n    timestamp at?=now\n  }\n}\n",
 	}
 	for k, v := range tasks {
 		files["task/"+k+".xs"] = v
 	}
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testenv.TempFiles(t, files)
 }
 
 // openNode opens the database file at path for one node and compiles the workspace on it.

@@ -2,12 +2,12 @@ package stack_test
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"relaybase/internal/testenv"
 	"relaybase/stack"
 	"relaybase/stack/filter"
 	"relaybase/workspace"
@@ -171,15 +171,7 @@ func TestNamedNotRun(t *testing.T) {
 		}
 	}
 	files["other/run_service.xs"] = "run.service \"s\" {\n  pre = {name: \"all\", input: {}}\n}\n"
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 	ws, diags, err := workspace.Load(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"relaybase/auth"
 	"relaybase/engine/memory"
 	"relaybase/filestore"
+	"relaybase/internal/testenv"
 	"relaybase/store/sqlite"
 	"relaybase/value"
 	"relaybase/workspace"
@@ -108,16 +108,10 @@ func loadEnv(t testing.TB, files map[string]string) *tenv {
 	}
 	for name, src := range all {
 		if src == "" {
-			continue
-		}
-		path := filepath.Join(dir, "ws", filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
+			delete(all, name) // an empty source takes a base file away
 		}
 	}
+	testenv.WriteFiles(t, filepath.Join(dir, "ws"), all)
 	return envFromDir(t, filepath.Join(dir, "ws"), dir)
 }
 

@@ -1,12 +1,11 @@
 package workspace
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"relaybase"
+	"relaybase/internal/testenv"
 	"relaybase/xs"
 )
 
@@ -166,7 +165,7 @@ func TestLoadXanoExport(t *testing.T) {
 // TestXdoIndexOverADeclaredField: a table that declares a field named xdo keeps its index.
 func TestXdoIndexOverADeclaredField(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"table/t.xs": `table t {
+	testenv.WriteFiles(t, dir, map[string]string{"table/t.xs": `table t {
   schema {
     int id
     json xdo
@@ -179,18 +178,5 @@ func TestXdoIndexOverADeclaredField(t *testing.T) {
 	}
 	if tb, _ := ws.Table("t"); len(tb.Index) != 1 {
 		t.Errorf("index %+v", tb.Index)
-	}
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, src := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

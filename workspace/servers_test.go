@@ -1,31 +1,14 @@
 package workspace
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"relaybase"
+	"relaybase/internal/testenv"
 	"relaybase/xs"
 )
-
-// writeWorkspace writes files (path → text) under a temp dir and returns it.
-func writeWorkspace(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, text := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 var serverFiles = map[string]string{
 	"table/user.xs": `table user {
@@ -84,7 +67,7 @@ var serverFiles = map[string]string{
 }
 
 func TestLoadRealtimeServers(t *testing.T) {
-	ws, diags, err := Load(writeWorkspace(t, serverFiles))
+	ws, diags, err := Load(testenv.TempFiles(t, serverFiles))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +162,7 @@ func TestRealtimeServerDiagnostics(t *testing.T) {
 				files[k] = v
 			}
 			files[tc.file] = tc.text
-			_, diags, err := Load(writeWorkspace(t, files))
+			_, diags, err := Load(testenv.TempFiles(t, files))
 			if err != nil {
 				t.Fatal(err)
 			}

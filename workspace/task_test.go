@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"relaybase/internal/testenv"
 	"relaybase/xs"
 )
 
@@ -18,7 +19,7 @@ func utc(s string) time.Time {
 }
 
 func TestTaskSchedules(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"task/daily.xs": `task "daily_cleanup" {
   description = "every day at 03:00 UTC"
   stack {
@@ -92,7 +93,7 @@ func TestTaskSchedules(t *testing.T) {
 }
 
 func TestTaskScheduleMistakes(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"task/a.xs": `task a {
   stack {}
   schedule = [{freq: 60}]
@@ -128,7 +129,7 @@ func TestTaskScheduleMistakes(t *testing.T) {
 }
 
 func TestLoadFileBundle(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"bundle.xs": `run "Average" {
   type = "job"
   main = {name: "avg", input: {left: 1, right: 2}}
@@ -202,7 +203,7 @@ run.service "proxy" {
 }
 
 func TestTableItems(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"table/a.xs": "table a {\n  schema {\n    int id\n    text name\n  }\n  items = [\n    {\"id\": 1, \"name\": \"Ann\"}\n    {\"name\": \"Bob\"}\n  ]\n}\n",
 		"table/b.xs": "table b {\n  schema {\n    int id\n  }\n  items = [{\"nope\": 1}]\n}\n",
 	})

@@ -5,11 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"relaybase/internal/testenv"
 )
 
 // TestStackTimeoutOverHTTP: --stack-timeout stops an endpoint that runs past it (slow
@@ -55,27 +55,11 @@ func TestHostileRequestsOverHTTP(t *testing.T) {
 	}
 }
 
-// writeWorkspace writes files (path → content) into a new directory and returns it.
-func writeWorkspace(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // TestOversizeResponseOverHTTP: a value that shares itself ([$s, $s], forty times) costs
 // nothing to build but has 2^40 leaves (here texts of 1 MiB): its response is refused at
 // 64 MiB with a 500 that says so, instead of encoding until the server runs out of memory.
 func TestOversizeResponseOverHTTP(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
 		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",
 		"api/w/dag_get.xs": `query dag verb=GET {
@@ -115,7 +99,7 @@ func TestOversizeResponseOverHTTP(t *testing.T) {
 // 400 after --body-timeout instead of holding the connection forever; a body that arrives in
 // time is not cut short by the deadline while its stack runs on past it.
 func TestBodyTimeoutOverHTTP(t *testing.T) {
-	dir := writeWorkspace(t, map[string]string{
+	dir := testenv.TempFiles(t, map[string]string{
 		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
 		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",
 		"api/w/nap_post.xs": `query nap verb=POST {

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"relaybase/internal/testenv"
 )
 
 // proxyWorkspace has an endpoint that answers $env.$remote_ip and a per-IP rate limit of 3
 // requests a minute.
 func proxyWorkspace(t *testing.T) string {
-	return writeWorkspace(t, map[string]string{
+	return testenv.TempFiles(t, map[string]string{
 		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
 		"relaybase.yaml":     "rate_limit: {ip: 3}\n",
 		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",

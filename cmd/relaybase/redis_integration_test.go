@@ -37,8 +37,7 @@ var counterWorkspace = map[string]string{
 // With --engine redis://, redis.* statements share Redis: two nodes count together and
 // rate-limit together. With the in-process engine each node has its own.
 func TestRedisStatementsShareRedis(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, counterWorkspace)
+	dir := testenv.TempFiles(t, counterWorkspace)
 	rdb := testenv.RedisURL(t)
 	var b [6]byte
 	rand.Read(b[:])

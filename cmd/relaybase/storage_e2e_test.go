@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relaybase/internal/testenv"
 )
 
 var storageWorkspace = map[string]string{
@@ -107,8 +109,7 @@ func fetch(t *testing.T, url string) (*http.Response, string) {
 }
 
 func TestStoredFilesAreServed(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, storageWorkspace)
+	dir := testenv.TempFiles(t, storageWorkspace)
 	data := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, dir, data)
 

@@ -4,26 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// writeFiles writes a workspace (path → source) into dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"relaybase/internal/testenv"
+)
 
 var taskWorkspace = map[string]string{
 	"table/tick.xs": "table tick {\n  schema {\n    int id\n    text note?\n  }\n}\n",
@@ -76,8 +63,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestTaskRunAndList(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, taskWorkspace)
+	dir := testenv.TempFiles(t, taskWorkspace)
 	data := filepath.Join(t.TempDir(), "data")
 	for i, want := range []string{`{"ticks":1}`, `{"ticks":2}`} {
 		code, out, errOut := runCLI(t, "task", "run", "count_ticks", dir, "--data", data)
@@ -111,8 +97,7 @@ func TestTaskRunAndList(t *testing.T) {
 
 // serve runs the workspace's tasks on their schedules; --tasks=false keeps a node out.
 func TestServeRunsScheduledTasks(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, taskWorkspace)
+	dir := testenv.TempFiles(t, taskWorkspace)
 	off := startServer(t, dir, filepath.Join(t.TempDir(), "off"), "--tasks=false")
 	s := startServer(t, dir, filepath.Join(t.TempDir(), "on"))
 	deadline := time.Now().Add(10 * time.Second)

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relaybase/internal/testenv"
 )
 
 var testedWorkspace = map[string]string{
@@ -53,8 +55,7 @@ var testedWorkspace = map[string]string{
 }
 
 func TestTestCommand(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, testedWorkspace)
+	dir := testenv.TempFiles(t, testedWorkspace)
 	code, out, errOut := runCLI(t, "test", dir, "-v")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
@@ -70,7 +71,7 @@ func TestTestCommand(t *testing.T) {
 		t.Errorf("relaybase test wrote %v", m)
 	}
 
-	writeFiles(t, dir, map[string]string{"workflow_test/bad.xs": `workflow_test "wrong" {
+	testenv.WriteFiles(t, dir, map[string]string{"workflow_test/bad.xs": `workflow_test "wrong" {
   stack {
     function.call add {
       input = {a: 1, b: 1}
@@ -131,8 +132,7 @@ function avg {
 `
 
 func TestRunCommand(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"bundle.xs": bundle})
+	dir := testenv.TempFiles(t, map[string]string{"bundle.xs": bundle})
 	file := filepath.Join(dir, "bundle.xs")
 	code, out, errOut := runCLI(t, "run", file)
 	if code != 1 || !strings.Contains(errOut, `job "Average" needs env unit`) {
@@ -143,19 +143,19 @@ func TestRunCommand(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 
-	writeFiles(t, dir, map[string]string{"broken.xs": strings.Replace(bundle, `{left: 1, right: 4}`, `{left: "x", right: 4}`, 1)})
+	testenv.WriteFiles(t, dir, map[string]string{"broken.xs": strings.Replace(bundle, `{left: 1, right: 4}`, `{left: "x", right: 4}`, 1)})
 	code, _, errOut = runCLI(t, "run", filepath.Join(dir, "broken.xs"), "--env", "unit=cm")
 	if code != 1 || !strings.Contains(errOut, "job Average failed") || !strings.Contains(errOut, "left") {
 		t.Errorf("bad input: exit %d, %s", code, errOut)
 	}
-	writeFiles(t, dir, map[string]string{"nojob.xs": "function f {\n  stack {}\n}\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"nojob.xs": "function f {\n  stack {}\n}\n"})
 	if code, _, errOut = runCLI(t, "run", filepath.Join(dir, "nojob.xs")); code != 1 || !strings.Contains(errOut, "no run.job") {
 		t.Errorf("no job: exit %d, %s", code, errOut)
 	}
 	// A folder with run.xs is a bundle too.
 	folder := filepath.Join(t.TempDir(), "job")
 	parts := strings.Split(bundle, "---\n")
-	writeFiles(t, folder, map[string]string{"run.xs": parts[0], "tables/result.xs": parts[1], "functions/avg.xs": parts[2]})
+	testenv.WriteFiles(t, folder, map[string]string{"run.xs": parts[0], "tables/result.xs": parts[1], "functions/avg.xs": parts[2]})
 	code, out, errOut = runCLI(t, "run", folder, "--env", "unit=m")
 	if code != 0 || strings.TrimSpace(out) != `{"avg":2.5,"unit":"m","ids":[10,11,12]}` {
 		t.Errorf("folder bundle: exit %d, %q %s", code, out, errOut)

@@ -11,5 +11,7 @@
 // make its own schema or database (PostgresSchema makes one and drops it at the test's
 // end), or name what it creates uniquely, and clean up after itself. Chromium runs as root in CI, so launch it with --no-sandbox there.
 //
+// WriteFiles and TempFiles put a tree of files (a workspace, say) on disk for a test.
+//
 // Only tests import this package; it knows nothing of relaybase itself.
 package testenv
