@@ -58,7 +58,7 @@ type RealtimeChannel struct {
 	ConversationTTL   int  // conversation.ttl, seconds: idle expiry of the transcript (0: none)
 
 	AtLeastOnce  bool // delivery.guarantee = "at_least_once"
-	PerRecipient bool // delivery.per_recipient (not run by relaybase)
+	PerRecipient bool // delivery.per_recipient: deliver triggers run once per recipient
 
 	RateLimit int // rate_limit.messages_per_minute (0: unlimited)
 
@@ -170,8 +170,24 @@ type RealtimeHandlers interface {
 	// action. nil admits; an *Error with CodeAccessDenied refuses with its Message (the
 	// trigger's reason); any other error refuses and is logged.
 	RunRealtimeLifecycle(ctx context.Context, call *RealtimeLifecycleCall) error
-	// HasRealtimeLifecycle reports whether RunRealtimeLifecycle would run any stack.
+	// HasRealtimeLifecycle reports whether RunRealtimeLifecycle would run any stack
+	// (RunRealtimeDeliver for the action "deliver").
 	HasRealtimeLifecycle(server, channel, action string) bool
+	// RunRealtimeDeliver runs the deliver triggers of call's channel for one recipient of
+	// one message (delivery.per_recipient), in workspace order, each seeing the payload the
+	// one before gave. It returns what the recipient gets, and deliver false when it gets
+	// nothing. An error means the recipient gets nothing; it is to be logged.
+	RunRealtimeDeliver(ctx context.Context, call *RealtimeDeliverCall) (payload any, deliver bool, err error)
+}
+
+// RealtimeDeliverCall is one recipient of one message on a channel with
+// delivery.per_recipient: Session is the recipient's.
+type RealtimeDeliverCall struct {
+	Server  string // the server's name
+	Channel string // the channel's template path
+	Type    string // the message's type
+	Payload any
+	Session RealtimeSession
 }
 
 // Publication is what realtime.publish sends: Data as a message of Type to a filled-in

@@ -154,39 +154,44 @@ func (t *lifecycleTrigger) matches(server, channel, action string) bool {
 	return t.server == server && t.channel == channel && t.actions[action]
 }
 
-func (p *Program) runLifecycle(ctx context.Context, t *lifecycleTrigger, call *relaybase.RealtimeLifecycleCall) error {
-	tctx, cancel := p.limit(ctx)
-	defer cancel()
-	sess := call.Session
-	r := p.newRun(tctx, nil, sess.Identity)
-	r.session = &sess
-	extras := sess.Identity.Extras
-	if extras == nil {
-		extras = value.NewObject(0)
-	}
-	rowID := ""
-	if sess.Identity.Authenticated() {
-		rowID = strconv.FormatInt(sess.Identity.RowID, 10)
-	}
-	client := value.ObjectOf("extras", extras, "permissions", value.ObjectOf("dbo_id", sess.Identity.TableID, "row_id", rowID))
-	var in *value.Object
-	if t.channel != "" {
-		in = value.ObjectOf("action", call.Action, "channel", sess.Channel, "payload", nil, "client", client)
-	} else {
-		in = value.ObjectOf("action", call.Action, "realtime_server", call.Server, "client", client)
-	}
-	out, err := r.transact(t.u.writes, func() (any, error) {
-		return r.exec(t.u, in, sess.Identity)
-	})
-	err = p.timedOut(tctx, err)
-	if err != nil {
-		err = r.redactError(err)
-		var re *relaybase.Error
-		if errors.As(err, &re) && (errors.Is(err, errPrecondition) || re.Code == relaybase.CodeAccessDenied ||
-			re.Code == relaybase.CodeInputError || re.Code == relaybase.CodeNotFound || re.Code == relaybase.CodeUnauthorized) {
-			return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: re.Message, Err: err}
+// RunRealtimeDeliver implements relaybase.RealtimeHandlers: the channel's deliver triggers
+// run in workspace order, each with the payload the one before gave, for one recipient
+// (docs/realtime.md, "Per-recipient delivery"). A response whose allowed is not true (or a
+// precondition) withholds the message from the recipient; a response with a payload
+// member changes what it gets.
+func (p *Program) RunRealtimeDeliver(ctx context.Context, call *relaybase.RealtimeDeliverCall) (any, bool, error) {
+	payload := call.Payload
+	lc := &relaybase.RealtimeLifecycleCall{Server: call.Server, Channel: call.Channel, Action: "deliver", Session: call.Session}
+	for _, t := range p.lifecycle {
+		if !t.matches(call.Server, call.Channel, "deliver") {
+			continue
 		}
-		return p.finalError(ctx, err, t.file, "")
+		if t.u.unsupported != nil {
+			return nil, false, t.u.unsupported
+		}
+		out, err := p.runTrigger(ctx, t, lc, payload)
+		if err != nil {
+			var re *relaybase.Error
+			if errors.As(err, &re) && re.Code == relaybase.CodeAccessDenied {
+				return nil, false, nil // the trigger's refusal, not a failure
+			}
+			return nil, false, err
+		}
+		o, _ := out.(*value.Object)
+		if allowed, _ := o.Get("allowed"); allowed != true {
+			return nil, false, nil
+		}
+		if v, ok := o.Get("payload"); ok {
+			payload = v
+		}
+	}
+	return payload, true, nil
+}
+
+func (p *Program) runLifecycle(ctx context.Context, t *lifecycleTrigger, call *relaybase.RealtimeLifecycleCall) error {
+	out, err := p.runTrigger(ctx, t, call, nil)
+	if err != nil {
+		return err
 	}
 	if call.Action != "join" && call.Action != "connect" {
 		return nil
@@ -203,6 +208,48 @@ func (p *Program) runLifecycle(ctx context.Context, t *lifecycleTrigger, call *r
 		msg = fmt.Sprintf("%s %s refused this %s.", "trigger", t.name, call.Action)
 	}
 	return &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: msg}
+}
+
+// runTrigger runs one channel or server trigger with its input ({action, channel, payload,
+// client} or {action, realtime_server, client}) and returns its response, secrets
+// stripped. A precondition (or an access, input, not-found or auth error) comes back as
+// CodeAccessDenied with its message.
+func (p *Program) runTrigger(ctx context.Context, t *lifecycleTrigger, call *relaybase.RealtimeLifecycleCall, payload any) (any, error) {
+	tctx, cancel := p.limit(ctx)
+	defer cancel()
+	sess := call.Session
+	r := p.newRun(tctx, nil, sess.Identity)
+	r.session = &sess
+	extras := sess.Identity.Extras
+	if extras == nil {
+		extras = value.NewObject(0)
+	}
+	rowID := ""
+	if sess.Identity.Authenticated() {
+		rowID = strconv.FormatInt(sess.Identity.RowID, 10)
+	}
+	client := value.ObjectOf("extras", extras, "permissions", value.ObjectOf("dbo_id", sess.Identity.TableID, "row_id", rowID))
+	var in *value.Object
+	if t.channel != "" {
+		in = value.ObjectOf("action", call.Action, "channel", sess.Channel, "payload", payload, "client", client)
+	} else {
+		in = value.ObjectOf("action", call.Action, "realtime_server", call.Server, "client", client)
+	}
+	out, err := r.transact(t.u.writes, func() (any, error) {
+		out, err := r.exec(t.u, in, sess.Identity)
+		return r.strip(out, false), err
+	})
+	err = p.timedOut(tctx, err)
+	if err != nil {
+		err = r.redactError(err)
+		var re *relaybase.Error
+		if errors.As(err, &re) && (errors.Is(err, errPrecondition) || re.Code == relaybase.CodeAccessDenied ||
+			re.Code == relaybase.CodeInputError || re.Code == relaybase.CodeNotFound || re.Code == relaybase.CodeUnauthorized) {
+			return nil, &relaybase.Error{Code: relaybase.CodeAccessDenied, Message: re.Message, Err: err}
+		}
+		return nil, p.finalError(ctx, err, t.file, "")
+	}
+	return out, nil
 }
 
 // authSender compiles a statement's auth_table and auth_id (the attributed sender of

@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"fmt"
 	"strings"
 
 	"relaybase"
@@ -35,8 +34,9 @@ type RealtimeTrigger struct {
 }
 
 type pendingChannel struct {
-	ch        *relaybase.RealtimeChannel
-	serverPos xs.Pos
+	ch              *relaybase.RealtimeChannel
+	serverPos       xs.Pos
+	perRecipientPos xs.Pos
 }
 
 type pendingMessage struct {
@@ -149,15 +149,15 @@ func (l *loader) realtimeChannel(file string, n *xs.Node) {
 		}
 	}
 	c.PerRecipient = boolMember(del, "per_recipient")
-	if c.PerRecipient {
-		l.diags = append(l.diags, xs.Diagnostic{Pos: n.Body.Attr("delivery").Pos, Severity: xs.Unsupported,
-			Message: fmt.Sprintf("channel %q: delivery.per_recipient (a deliver trigger per recipient) is not run by relaybase; messages reach every recipient unchanged", c.Path)})
-	}
 	c.RateLimit = l.intMember(n, l.objectAttr(n.Body, "rate_limit"), "rate_limit", "messages_per_minute", 0, 1<<31-1)
 	if !pathOK {
 		return
 	}
-	l.rt.channels = append(l.rt.channels, pendingChannel{ch: c, serverPos: spos})
+	pc := pendingChannel{ch: c, serverPos: spos}
+	if c.PerRecipient {
+		pc.perRecipientPos = n.Body.Attr("delivery").Pos
+	}
+	l.rt.channels = append(l.rt.channels, pc)
 }
 
 // intMember reads an integer member of a settings object, within [lo, hi].
@@ -330,11 +330,6 @@ func (l *loader) realtimeTrigger(file string, n *xs.Node, onChannel bool) {
 	} else {
 		t.Actions[known[0]] = true
 	}
-	if t.Actions["deliver"] {
-		l.diags = append(l.diags, xs.Diagnostic{Pos: n.Body.Attr("actions").Pos, Severity: xs.Unsupported,
-			Message: fmt.Sprintf("channel_trigger %s: the deliver action (a stack per recipient) is not run by relaybase", n.Name)})
-		delete(t.Actions, "deliver")
-	}
 	if n.Body.Node("stack") == nil {
 		l.errorf(n.Pos, "%s %s needs a stack { ... }", n.Keyword, n.Name)
 		return
@@ -436,5 +431,21 @@ func (l *loader) resolveRealtime() {
 			t.Channel = c
 		}
 		l.ws.LifecycleTriggers = append(l.ws.LifecycleTriggers, t)
+	}
+	// Per-recipient delivery needs both halves, as in Xano: the channel's flag and an active
+	// deliver trigger; either alone delivers every payload unchanged, so say so.
+	delivers := map[*relaybase.RealtimeChannel]bool{}
+	for _, t := range l.ws.LifecycleTriggers {
+		if t.Channel != nil && t.Actions["deliver"] {
+			delivers[t.Channel] = true
+			if !t.Channel.PerRecipient {
+				l.warnf(t.Node.Pos, "channel_trigger %s: its deliver action runs only on a channel with delivery.per_recipient, which %q does not set; payloads reach every recipient unchanged", t.Name, t.Channel.Path)
+			}
+		}
+	}
+	for _, pc := range l.rt.channels {
+		if pc.ch.PerRecipient && !delivers[pc.ch] {
+			l.warnf(pc.perRecipientPos, "channel %q: delivery.per_recipient does nothing without an active channel_trigger with actions = {deliver: true}; payloads reach every recipient unchanged", pc.ch.Path)
+		}
 	}
 }

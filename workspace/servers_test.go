@@ -145,14 +145,14 @@ func TestRealtimeServerDiagnostics(t *testing.T) {
 		{"bad who", "channel/c.xs", "channel a {\n  realtime_server = \"chat_rt\"\n  publish = {who: \"everyone\"}\n}", xs.Error, "publish.who", 3},
 		{"limit too big", "channel/c.xs", "channel a {\n  realtime_server = \"chat_rt\"\n  conversation = {enabled: true, limit: 5000}\n}", xs.Error, "conversation.limit", 3},
 		{"limit zero", "channel/c.xs", "channel a {\n  realtime_server = \"chat_rt\"\n  conversation = {enabled: true}\n}", xs.Warning, "limit 0", 1},
-		{"per recipient", "channel/c.xs", "channel a {\n  realtime_server = \"chat_rt\"\n  delivery = {per_recipient: true}\n}", xs.Unsupported, "per_recipient", 3},
+		{"per recipient", "channel/c.xs", "channel a {\n  realtime_server = \"chat_rt\"\n  delivery = {per_recipient: true}\n}", xs.Warning, "per_recipient does nothing without an active channel_trigger", 3},
 		{"duplicate path", "channel/z.xs", "channel lobby {\n  realtime_server = \"chat_rt\"\n}", xs.Error, "also defined", 2},
 		{"message on a filled path", "message/m.xs", "message m {\n  realtime_server = \"chat_rt\"\n  channel = \"rooms/42\"\n  stack {}\n  response = 1\n}", xs.Error, "has no channel \"rooms/42\"", 3},
 		{"message without response", "message/m.xs", "message m {\n  realtime_server = \"chat_rt\"\n  channel = \"lobby\"\n  stack {}\n}", xs.Error, "needs response", 1},
 		{"message auth not an auth table", "message/m.xs", "message m {\n  realtime_server = \"chat_rt\"\n  channel = \"lobby\"\n  auth = \"nope\"\n  stack {}\n  response = 1\n}", xs.Error, "no such table", 4},
 		{"message explicit", "message/m.xs", "message m {\n  realtime_server = \"chat_rt\"\n  channel = \"lobby\"\n  deliver_to = \"explicit\"\n  stack {}\n  response = 1\n}", xs.Warning, "delivers to nobody", 4},
 		{"message name twice", "message/z.xs", "message send {\n  realtime_server = \"chat_rt\"\n  channel = \"rooms/{room_id}\"\n  stack {}\n  response = 1\n}", xs.Error, "also defined", 1},
-		{"deliver trigger", "channel_trigger/d.xs", "channel_trigger d {\n  realtime_server = \"chat_rt\"\n  channel = \"lobby\"\n  actions = {deliver: true}\n  stack {}\n}", xs.Unsupported, "deliver action", 4},
+		{"deliver trigger", "channel_trigger/d.xs", "channel_trigger d {\n  realtime_server = \"chat_rt\"\n  channel = \"lobby\"\n  actions = {deliver: true}\n  stack {}\n}", xs.Warning, "runs only on a channel with delivery.per_recipient", 1},
 		{"trigger bad action", "realtime_server_trigger/d.xs", "realtime_server_trigger d {\n  realtime_server = \"chat_rt\"\n  actions = {join: true}\n  stack {}\n}", xs.Error, "actions takes connect, disconnect", 3},
 	}
 	for _, tc := range cases {

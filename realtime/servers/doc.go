@@ -2,7 +2,8 @@
 // realtime"): a workspace's realtime servers at /ws/<canonical> (and /ws/<tenant>:<canonical>),
 // their channels of path templates ("rooms/{room_id}"), the message handlers clients invoke
 // with broadcast frames, presence with one member per identity, the conversation transcript,
-// at-least-once delivery with acks, cursors and replay, and realtime.publish.
+// at-least-once delivery with acks, cursors and replay, per-recipient delivery through
+// deliver triggers, and realtime.publish.
 //
 // It owns the protocol only. The connections are package realtime's (realtime.Protocol):
 // the same bounded queues, flushers, keep-alive, limits and shutdown as the legacy protocol,
@@ -23,6 +24,10 @@
 //     the replay carried.
 //   - Frames published by one publisher reach each member in that order. Frames of
 //     concurrent publishers may reach members out of id order; replay is in id order.
+//   - On a per-recipient channel (delivery.per_recipient with a deliver trigger) messages
+//     wait in the channel's queue for its drainer, one goroutine per channel while the
+//     queue is not empty (started by the Engine handler, waited for by Close), which runs
+//     the triggers for each recipient with no lock held and keeps publish order.
 //   - Lock order: channel.opMu → channel.mu → (realtime's conn locks, through Conn.Send).
 //     opMu is held across the Engine calls of a join or a leave; no lock is held across a
 //     Store call or a stack run.

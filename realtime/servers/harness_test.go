@@ -104,6 +104,43 @@ var files = map[string]string{
     text n
   }
 }`,
+	"channel/desk.xs": `channel "desk/{n}" {
+  realtime_server = "chat_rt"
+  access = {anonymous: true}
+  publish = {who: "anyone"}
+  conversation = {enabled: true, limit: 5}
+  delivery = {guarantee: "at_least_once", per_recipient: true}
+  input {
+    int n
+  }
+}`,
+	"message/desk_say.xs": `message say {
+  realtime_server = "chat_rt"
+  channel = "desk/{n}"
+  input {
+    text body
+    bool secret?
+  }
+  stack {}
+  response = {body: $input.body, secret: $input.secret}
+}`,
+	"channel_trigger/redact.xs": `channel_trigger redact {
+  realtime_server = "chat_rt"
+  channel = "desk/{n}"
+  actions = {deliver: true}
+  stack {
+    realtime.get_session as $s
+    precondition ($input.payload.body != "boom") {
+      error = "withheld by precondition"
+    }
+    conditional {
+      if ($input.payload.body == "crash") {
+        var $x { value = 1 / 0 }
+      }
+    }
+  }
+  response = $s.authenticated ? {allowed: true} : ($input.payload.secret ? {allowed: false} : {allowed: true, payload: {body: $input.payload.body, redacted: true, to: $s.socket_id}})
+}`,
 	"channel/old.xs": `channel old {
   realtime_server = "chat_rt"
   active = false

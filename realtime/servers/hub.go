@@ -37,13 +37,13 @@ func (h *hub) shard(k string) *hubShard {
 
 // acquire returns the channel of k, created if needed, with one more reference. Every
 // acquire is paired with a release under the channel's opMu.
-func (h *hub) acquire(k, path string, sv *server, def *relaybase.RealtimeChannel) *channel {
+func (h *hub) acquire(k, path string, sv *server, def *relaybase.RealtimeChannel, perRecipient bool) *channel {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	c := sh.m[k]
 	if c == nil {
-		c = &channel{key: k, path: path, sv: sv, def: def, shard: sh}
+		c = &channel{key: k, path: path, sv: sv, def: def, shard: sh, perRecipient: perRecipient}
 		sh.m[k] = c
 	}
 	c.refs++
@@ -72,9 +72,16 @@ type channel struct {
 	subscribed bool // guarded by opMu
 	refs       int  // guarded by shard.mu
 
-	mu      sync.Mutex // guards members, their delivery state, and newest
+	mu      sync.Mutex // guards members, their delivery state, newest and the per-recipient queue
 	members []*member
 	newest  int64 // the newest stream id this node has seen: acks above it were never issued
+
+	// perRecipient: delivery.per_recipient with an active deliver trigger. Messages then
+	// wait in prq for the channel's drainer (drainPerRecipient), which runs the triggers
+	// for each recipient in turn, off the Engine's goroutine; prBusy while it runs.
+	perRecipient bool
+	prq          []envelope
+	prBusy       bool
 }
 
 // member is one socket's membership of one channel.
@@ -90,6 +97,7 @@ type member struct {
 
 	// Guarded by ch.mu.
 	hold *[]envelope // non-nil while the join replies go out: live frames wait here
+	left bool        // the membership ended
 }
 
 // release drops one reference; the last one unsubscribes and removes the channel. The
@@ -125,6 +133,10 @@ func (s *Service) deliver(k string, msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.newest = max(c.newest, env.id)
+	if c.perRecipient && isMessage(env.kind) {
+		s.queuePerRecipient(c, env)
+		return
+	}
 	n := 0
 	for _, m := range c.members {
 		if !audience(env, m) {

@@ -2,6 +2,7 @@ package servers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -493,4 +494,90 @@ func TestShutdownCloses1012(t *testing.T) {
 	if code := a.closed(); code != 1012 {
 		t.Errorf("closed with %d, want 1012", code)
 	}
+}
+
+// TestPerRecipient: on a channel with delivery.per_recipient and a deliver trigger, each
+// recipient gets what the trigger returns for it — live, in the conversation and in the
+// replay: a token holder the message unchanged, an anonymous member a redacted payload
+// naming its own socket, and nothing of a secret; a trigger that fails or refuses
+// withholds the message.
+func TestPerRecipient(t *testing.T) {
+	n := newNode(t, "", memory.New())
+	user := n.dial("/ws/chatrt01", n.token(1))
+	anon := n.dial("/ws/chatrt01", "")
+	for _, c := range []*client{user, anon} {
+		c.join("desk/1", map[string]any{"client_id": "desk-" + fmt.Sprint(c == anon)})
+		c.expect("conversation_start")
+		c.expect("conversation_end")
+		c.send(map[string]any{"action": "ping"})
+		c.expect("pong")
+	}
+	// say broadcasts as the token holder and returns the message it gets back: its receipt
+	// may come first, as the message waits for the deliver triggers.
+	say := func(body string, secret bool) frame {
+		user.send(map[string]any{"action": "broadcast", "channel": "desk/1", "type": "say", "payload": map[string]any{"body": body, "secret": secret}})
+		var msg frame
+		for range 2 {
+			switch f := user.next(); f.str("action") {
+			case "message":
+				msg = f
+			case "broadcast":
+			default:
+				t.Fatalf("got %s, want the message and the receipt", f)
+			}
+		}
+		if msg == nil {
+			t.Fatal("no message")
+		}
+		return msg
+	}
+	if f := say("hello", false); f.str("payload.body") != "hello" || f.get("payload.redacted") != nil || f.get("payload.secret") != false {
+		t.Errorf("the token holder got %s, want the message unchanged", f)
+	}
+	f := anon.expect("message")
+	socket := f.get("payload.to")
+	if f.str("payload.body") != "hello" || f.get("payload.redacted") != true || f.get("payload.secret") != nil || socket == nil || f.str("id") != "1" {
+		t.Errorf("the anonymous member got %s, want the redacted payload", f)
+	}
+	if f := say("psst", true); f.str("payload.body") != "psst" {
+		t.Errorf("the token holder got %s, want the secret", f)
+	}
+	// A trigger that refuses (a precondition) or fails withholds the message from every
+	// recipient it does so for: here, everyone.
+	for _, body := range []string{"boom", "crash"} {
+		user.send(map[string]any{"action": "broadcast", "channel": "desk/1", "type": "say", "payload": map[string]any{"body": body}})
+		user.expect("broadcast")
+		user.quiet()
+	}
+	say("bye", false)
+	if f := anon.expect("message"); f.str("payload.body") != "bye" || f.str("id") != "5" {
+		t.Errorf("the anonymous member got %s after the withheld ones, want bye (id 5)", f)
+	}
+	if !strings.Contains(n.logs.String(), "deliver trigger failed") {
+		t.Error("no log line for the trigger that failed")
+	}
+
+	// A later anonymous joiner: the conversation and the replay are filtered for it too.
+	late := n.dial("/ws/chatrt01", "")
+	late.join("desk/1", map[string]any{"client_id": "late"})
+	if f := late.expect("conversation_start"); f.get("payload.count") != float64(2) {
+		t.Errorf("conversation_start %s, want 2 of the 5 messages", f)
+	}
+	for _, want := range []string{"hello", "bye"} {
+		f := late.expect("message")
+		if f.str("payload.body") != want || f.get("payload.redacted") != true || f.get("conversation") != true {
+			t.Errorf("conversation %s, want %q redacted", f, want)
+		}
+		if to := f.get("payload.to"); to == nil || to == socket {
+			t.Errorf("conversation %s: the trigger ran with socket %v, want the late joiner's own, not %v", f, to, socket)
+		}
+	}
+	late.expect("conversation_end")
+	for _, want := range []string{"hello", "bye"} {
+		if f := late.expect("replay"); f.str("payload.body") != want || f.get("payload.redacted") != true {
+			t.Errorf("replay %s, want %q redacted", f, want)
+		}
+	}
+	late.send(map[string]any{"action": "ping"})
+	late.expect("pong")
 }

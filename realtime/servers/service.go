@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,11 +58,12 @@ type Service struct {
 	byName  map[string]*server
 	byCanon map[string]*server
 
-	hub     hub
-	limits  limiter
-	acks    acks
-	started bool
-	sockets atomic.Int64 // the last socket_id handed out on this node, under its random base
+	hub      hub
+	limits   limiter
+	acks     acks
+	drainers sync.WaitGroup // the per-recipient drainers (perrecipient.go)
+	started  bool
+	sockets  atomic.Int64 // the last socket_id handed out on this node, under its random base
 
 	attached atomic.Pointer[attachment]
 }
@@ -140,10 +142,12 @@ func (s *Service) metrics() *metrics.Realtime {
 	return nil
 }
 
-// Close writes the acknowledged cursors not yet written and stops the Service's
-// goroutine. Call it after the realtime.Server's Shutdown (its connections' last acks)
+// Close waits for the per-recipient drainers, writes the acknowledged cursors not yet
+// written and stops the Service's goroutine. Call it after the realtime.Server's Shutdown
+// (its connections' last acks)
 // and before closing the Store.
 func (s *Service) Close() {
+	s.drainers.Wait()
 	if s.started {
 		s.acks.close()
 		<-s.acks.done

@@ -236,7 +236,8 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 		m.cursor = cursor
 	}
 
-	ch := s.hub.acquire(k, path, p.sv, def)
+	perRecipient := def.PerRecipient && p.at.handlers != nil && p.at.handlers.HasRealtimeLifecycle(p.sv.def.Name, def.Path, "deliver")
+	ch := s.hub.acquire(k, path, p.sv, def, perRecipient)
 	m.ch = ch
 	held := []envelope{}
 	ch.opMu.Lock()
@@ -302,6 +303,15 @@ func (p *protocol) join(sess *session, f *clientFrame) {
 	ch.mu.Unlock()
 }
 
+// personal is a stored message's frame as m gets it: through the deliver triggers on a
+// per-recipient channel (false: withheld), as it is elsewhere.
+func (p *protocol) personal(m *member, js []byte) ([]byte, bool) {
+	if !m.ch.perRecipient {
+		return js, true
+	}
+	return p.s.personal(m, js)
+}
+
 // history sends a joiner the conversation and the replay; it returns the newest stream id
 // the replay carried.
 func (p *protocol) history(sess *session, m *member, def *relaybase.RealtimeChannel, k, path string, cursor int64) int64 {
@@ -326,10 +336,16 @@ func (p *protocol) history(sess *session, m *member, def *relaybase.RealtimeChan
 		if len(entries) > def.ConversationLimit {
 			entries = entries[len(entries)-def.ConversationLimit:]
 		}
-		count := strconv.Itoa(len(entries))
-		p.reply(c, append(appendHead(nil, "conversation_start", path), `,"payload":{"count":`+count+`}}`...))
+		frames := make([][]byte, 0, len(entries))
 		for _, e := range entries {
-			p.reply(c, messageFrame("message", e.Frame, idIf(def, e.Offset), e.CreatedAt, true))
+			if f, ok := p.personal(m, messageFrame("message", e.Frame, idIf(def, e.Offset), e.CreatedAt, true)); ok {
+				frames = append(frames, f)
+			}
+		}
+		count := strconv.Itoa(len(frames))
+		p.reply(c, append(appendHead(nil, "conversation_start", path), `,"payload":{"count":`+count+`}}`...))
+		for _, f := range frames {
+			p.reply(c, f)
 		}
 		p.reply(c, append(appendHead(nil, "conversation_end", path), `,"payload":{"count":`+count+`}}`...))
 	}
@@ -342,7 +358,9 @@ func (p *protocol) history(sess *session, m *member, def *relaybase.RealtimeChan
 		if e.Offset <= cursor {
 			continue
 		}
-		p.reply(c, messageFrame("replay", e.Frame, e.Offset, e.CreatedAt, false))
+		if f, ok := p.personal(m, messageFrame("replay", e.Frame, e.Offset, e.CreatedAt, false)); ok {
+			p.reply(c, f)
+		}
 		seen = e.Offset
 	}
 	if seen == 0 {
@@ -467,6 +485,7 @@ func (p *protocol) leaveMember(sess *session, m *member) {
 			break
 		}
 	}
+	m.left = true
 	ch.mu.Unlock()
 	if err := s.engine.RemovePresence(ctx, ch.key, c.SocketID()); err != nil {
 		s.log.Warn("realtime servers: engine remove presence failed", "channel", ch.path, "err", err)
