@@ -782,10 +782,13 @@ async function tasksView(root) {
       h("td", {}, h("code", {}, typeof t.schedule === "string" ? t.schedule : JSON.stringify(t.schedule))),
       h("td", {}, t.active ? h("span", { class: "yes" }, "yes") : h("span", { class: "no" }, "no")),
       h("td", {}, when(t.next_run)),
-      h("td", {}, t.runs?.length ? h("ul", { class: "runs" }, t.runs.slice(0, 5).map((r) => h("li", {},
-        h("span", { class: r.ok ? "yes" : "no" }, r.ok ? "ok" : "failed"), " ", when(r.started_at),
+      h("td", {}, t.runs?.length ? h("ul", { class: "runs" }, t.runs.slice(0, 5).map((r) => h("li", { class: "run-item" },
+        h("span", { class: `result ${r.ok ? "yes" : "no"}` }, r.ok ? "ok" : "failed"), " ", when(r.started_at),
         r.finished_at && r.started_at ? h("span", { class: "muted" }, ` (${new Date(r.finished_at) - new Date(r.started_at)} ms)`) : "",
-        r.error ? h("div", { class: "error small" }, r.error) : ""))) : h("span", { class: "muted" }, "not run yet")))),
+        r.trigger ? h("span", { class: "tag" }, r.trigger) : "",
+        r.node ? h("span", { class: "muted small", title: "node" }, ` ${r.node}`) : "",
+        r.error ? h("div", { class: "error small" }, r.error) : "",
+        r.result !== undefined && r.result !== null ? h("div", {}, h("code", { class: "small" }, JSON.stringify(r.result))) : ""))) : h("span", { class: "muted" }, "not run yet")))),
     { id: "tasks" }))));
 }
 

@@ -30,16 +30,16 @@ const ROOM = "marvel_chat_room";
 // Markup in a row is data: the console shows it as text, never runs it.
 const markup = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>`;
 
-/** Runs `relaybase admin create EMAIL DIR --data DATA` with the password on stdin. */
-function createAdmin(bin, dir, data) {
+/** Runs the relaybase binary with args and stdin; resolves to its output, rejects unless it exits 0. */
+function runRelaybase(bin, args, stdin = "") {
   return new Promise((resolve, reject) => {
-    const proc = spawn(bin, ["admin", "create", EMAIL, dir, "--data", data], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const proc = spawn(bin, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     proc.stdout.on("data", (s) => { out += s; });
     proc.stderr.on("data", (s) => { out += s; });
     proc.on("error", reject);
-    proc.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`relaybase admin create exited ${code}:\n${out}`))));
-    proc.stdin.end(`${PASSWORD}\n`);
+    proc.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`relaybase ${args.join(" ")} exited ${code}:\n${out}`))));
+    proc.stdin.end(stdin);
   });
 }
 
@@ -65,7 +65,7 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     bin = await buildRelaybase();
     ws = overlayWorkspace("admin");
     data = tempDir();
-    await createAdmin(bin, ws.dir, data);
+    await runRelaybase(bin, ["admin", "create", EMAIL, ws.dir, "--data", data], `${PASSWORD}\n`);
     server = await startRelaybase({ bin, dir: ws.dir, data });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -112,8 +112,9 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
   });
 
   const consoleURL = () => `${server.base}/_/`;
+  const runCLI = (args) => runRelaybase(bin, args);
   // The views docs/admin.md shows; the other screenshots only go to test-artifacts/.
-  const DOCUMENTED = ["tables", "endpoints", "realtime", "workspace"];
+  const DOCUMENTED = ["tables", "endpoints", "realtime", "workspace", "tasks"];
   const shot = (page, name) => page.screenshot({
     path: TO_DOCS && DOCUMENTED.includes(name) ? join(ROOT, "docs/admin", `${name}.png`) : join(ARTIFACTS, `admin-${name}.png`),
   });
@@ -372,9 +373,24 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
     await shot(op, "workspace");
   });
 
-  test("tasks view draws; logout ends the session", async () => {
+  test("the tasks view: schedule, next run, and a run made with relaybase task run", async () => {
     await goto("#/tasks");
-    await op.waitForSelector('.view-tasks .card', { timeout: WAIT });
+    const row = '#tasks tr[data-task="prune_audit"]';
+    await op.waitForSelector(row, { timeout: WAIT });
+    assert.match(await op.textContent(`${row} td:nth-child(2)`), /every 24h/);
+    assert.equal(await op.textContent(`${row} td:nth-child(3)`), "yes");
+    assert.match(await op.textContent(`${row} td:nth-child(5)`), /not run yet/);
+
+    const out = await runCLI(["task", "run", "prune_audit", ws.dir, "--data", data]);
+    assert.match(out, /"deleted"\s*:\s*0/);
+    await op.reload();
+    await op.waitForSelector(`${row} .run-item`, { timeout: WAIT });
+    assert.equal(await op.textContent(`${row} .run-item .result`), "ok");
+    assert.match(await op.textContent(`${row} .run-item`), /manual/);
+    await shot(op, "tasks");
+  });
+
+  test("logout ends the session", async () => {
     await op.click("#logout");
     await op.waitForSelector("#login:not([hidden])", { timeout: WAIT });
     const status = await op.evaluate(async () => (await fetch("api/session")).status);
