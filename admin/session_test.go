@@ -83,6 +83,18 @@ var overlay = map[string]string{
 }`,
 }
 
+// openStore opens the database a test console runs on: a SQLite file here; the
+// integration tests run the same cases on PostgreSQL (postgres_integration_test.go).
+var openStore = func(t *testing.T) relaybase.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "relaybase.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ws")
@@ -102,11 +114,7 @@ func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "relaybase.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t)
 	if _, err := st.Migrate(t.Context(), ws.Tables, ws.TableIDs); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +156,7 @@ func newConsole(t *testing.T, mutate ...func(*Config)) *console {
 	c.srv = httptest.NewServer(api)
 	t.Cleanup(c.srv.Close)
 	t.Cleanup(c.h.Close) // first: open event streams end, so the server can close
-	c.admin, err = CreateAccount(t.Context(), st, fastPasswords.Hash, "Root@Example.com", testPassword, c.clock)
+	c.admin, err = CreateAccount(t.Context(), st.(relaybase.Admins), fastPasswords.Hash, "Root@Example.com", testPassword, c.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
