@@ -342,3 +342,73 @@ func BenchmarkValidText(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRequestDuringFanout: how long a request arriving on another socket waits while
+// the flushers write a fan-out to 1,000 loopback members: the time from writing one byte to
+// a probe connection to its reader goroutine having it ("µs/wake"). Run it on one CPU with
+// one P and with two (taskset -c 0 go test -bench RequestDuringFanout -cpu 1, then -cpu 2:
+// 56 ms against 11 ms per wake on the loaded machine of issue 13's session): with one P
+// the runtime polls the network only when that P idles or when sysmon gets to it, so the
+// probe waits for the rest of the fan-out; `relaybase serve` runs with at least two Ps for
+// this reason (cmd/relaybase/procs.go).
+func BenchmarkRequestDuringFanout(b *testing.B) {
+	e := newEnv(b, withStore(nil), withLimits(Limits{FlushDelay: -1}))
+	var delivered, target atomic.Int64
+	done := make(chan struct{}, 1)
+	for range fanout {
+		c, err := dialURL(e.url, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.nc.Close() })
+		if err := ws.WriteFrame(c.nc, ws.MaskFrameInPlace(ws.NewTextFrame([]byte(`{"action":"join","options":{"channel":"public"},"payload":null}`)))); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := readFrame(c.r); err != nil {
+			b.Fatal(err)
+		}
+		go countFrames(c.nc, func() {
+			if delivered.Add(1) == target.Load() {
+				done <- struct{}{}
+			}
+		})
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	probe, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer probe.Close()
+	served, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer served.Close()
+	woke := make(chan time.Time, 1)
+	go func() {
+		var one [1]byte
+		for {
+			if _, err := served.Read(one[:]); err != nil {
+				return
+			}
+			woke <- time.Now()
+		}
+	}()
+	var waited time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		target.Store(int64(i+1) * fanout)
+		publishEvent(b, e.srv, benchFrame)
+		sent := time.Now()
+		if _, err := probe.Write([]byte{1}); err != nil {
+			b.Fatal(err)
+		}
+		waited += (<-woke).Sub(sent)
+		<-done
+	}
+	b.ReportMetric(float64(waited.Microseconds())/float64(b.N), "µs/wake")
+}
