@@ -223,6 +223,7 @@ async function render() {
   if (!session.admin) return;
   current?.close();
   const scope = (current = new Scope());
+  const hash = location.hash;
   const { name, arg, params } = route();
   document.body.dataset.view = name;
   for (const a of document.querySelectorAll("#nav a")) {
@@ -236,6 +237,9 @@ async function render() {
     await views[name](root, arg, params, scope);
   } catch (err) {
     if (!scope.closed && err.status !== 401) root.replaceChildren(h("p", { class: "error" }, err.message));
+  } finally {
+    // Which address the view on screen was drawn for: tests wait on it, people never see it.
+    if (current === scope) document.body.dataset.ready = hash;
   }
 }
 

@@ -129,8 +129,10 @@ describe("admin console in Chromium", { timeout: 300000 }, () => {
   const auditOf = (id) => op.$$eval("#rows tbody tr", (trs, i) => trs
     .filter((tr) => tr.querySelector('td[data-field="message_id"]')?.textContent === String(i))
     .map((tr) => tr.querySelector('td[data-field="action"]').textContent), id);
+  /** Goes to a view and waits until the page has drawn it (not the view it came from). */
   const goto = async (hash) => {
     await op.evaluate((h) => { location.hash = h; }, hash);
+    await op.waitForFunction((h) => document.body.dataset.ready === h, hash, { timeout: WAIT });
   };
 
   test("the login form refuses a wrong password, then lets the admin in", async () => {
