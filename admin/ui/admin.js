@@ -292,10 +292,13 @@ function empty(text) {
 async function tablesView(root, name, params) {
   const tables = await api("GET", "tables");
   if (!tables.length) return root.append(empty("This workspace has no tables."));
-  const t = tables.find((x) => x.name === name);
+  let t = tables.find((x) => x.name === name);
   if (!t) {
-    location.replace(link("tables", tables[0].name));
-    return;
+    // No table named (or one that is gone): show the first, and say so in the address
+    // without another hashchange.
+    t = tables[0];
+    params = {};
+    history.replaceState(null, "", link("tables", t.name));
   }
   const side = h("nav", { class: "side", "aria-label": "Tables" },
     tables.map((x) => h("a", { href: link("tables", x.name), "aria-current": x.name === t.name ? "page" : null }, x.name)));
