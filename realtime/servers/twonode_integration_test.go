@@ -6,12 +6,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"relaybase/engine/redis"
 	"relaybase/internal/testenv"
@@ -22,40 +19,7 @@ import (
 
 // freshSchema makes a PostgreSQL schema of the test's own (dropped at its end) and returns
 // a URL whose search_path selects it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	name := "rbws_" + randomHex(6)
-	admin, err := pgx.Connect(context.Background(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func freshSchema(t *testing.T) string { return testenv.PostgresSchema(t, "rbws") }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
