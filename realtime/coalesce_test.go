@@ -184,3 +184,32 @@ func BenchmarkCoalescedFanout(b *testing.B) {
 		})
 	}
 }
+
+// TestCoalescerDueAt: a connection is held only while its last write is less than the delay
+// ago; the latest time a flusher saw settles it without the clock when it is well past, and
+// never holds one that the clock says is due.
+func TestCoalescerDueAt(t *testing.T) {
+	var k coalescer
+	k.max = int64(time.Second)
+	const delay = int64(50 * time.Millisecond)
+	now := monoNow()
+	if got := k.dueAt(now); got != 0 {
+		t.Fatalf("delay zero: due %d, want 0 (at once)", got)
+	}
+	k.delay.Store(delay)
+	if got := k.dueAt(0); got != 0 {
+		t.Fatalf("never written: due %d, want 0", got)
+	}
+	if got := k.dueAt(now); got != now+delay {
+		t.Fatalf("written just now: due %d, want %d", got, now+delay)
+	}
+	k.seen.Store(now + 2*delay) // a flusher's clock read after that due
+	if got := k.dueAt(now); got != 0 {
+		t.Fatalf("due before what a flusher saw: due %d, want 0", got)
+	}
+	k.seen.Store(1) // stale: only the clock can tell
+	old := monoNow() - 2*delay
+	if got := k.dueAt(old); got != 0 {
+		t.Fatalf("written two delays ago, stale seen: due %d, want 0", got)
+	}
+}

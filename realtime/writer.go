@@ -601,6 +601,7 @@ func (w *flusher) flushConn(c *conn) {
 		}
 		if k.max != 0 {
 			w.clock = monoNow()
+			k.seen.Store(w.clock)
 			k.note(len(batch), w.clock-t0, w.clock)
 		}
 
