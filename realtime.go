@@ -120,6 +120,9 @@ type TriggerCall struct {
 	Options any
 	Payload any
 	Auth    Identity
+	// ClientIP is the connection's client address (behind trusted proxies, the client they
+	// name): $env.$remote_ip in the trigger's stack.
+	ClientIP string
 }
 
 // Triggers runs the realtime_trigger stacks whose channel matches a call. It returns nil to

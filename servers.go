@@ -133,6 +133,9 @@ type RealtimeSession struct {
 	Channel  string        // the filled-in path; "" in a server trigger
 	Params   *value.Object // the path parameters as text; nil means {}
 	OpenedAt time.Time
+	// ClientIP is the socket's client address (behind trusted proxies, the client they
+	// name): $env.$remote_ip in the handler's or trigger's stack.
+	ClientIP string
 }
 
 // RealtimeMessageCall is one broadcast frame to run through a message handler.

@@ -689,6 +689,8 @@ func (c *conn) triggerCode(action string, f *clientFrame) string {
 		Options: opts,
 		Payload: payload,
 		Auth:    c.ident,
+
+		ClientIP: c.clientAddr(),
 	})
 	if err == nil {
 		return ""

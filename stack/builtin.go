@@ -398,8 +398,13 @@ func (r *run) envBuiltin(name string) any {
 		return "v1"
 	}
 	if req == nil {
-		if name == "$http_headers" {
+		switch {
+		case name == "$http_headers":
 			return value.NewObject(0)
+		case name == "$remote_ip" && r.clientIP != "":
+			return r.clientIP // a legacy realtime trigger's connection
+		case name == "$remote_ip" && r.session != nil && r.session.ClientIP != "":
+			return r.session.ClientIP // a /ws/ handler's or trigger's socket
 		}
 		return nil
 	}

@@ -246,6 +246,7 @@ func (p *Program) RunRealtimeTrigger(ctx context.Context, call *relaybase.Trigge
 		}
 		tctx, cancel := p.limit(ctx)
 		r := p.newRun(tctx, nil, call.Auth)
+		r.clientIP = call.ClientIP
 		in := value.ObjectOf(
 			"action", call.Action,
 			"channel", call.Channel,

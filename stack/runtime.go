@@ -63,6 +63,8 @@ type run struct {
 	// session is the realtime socket a message handler or trigger runs for
 	// (realtime.get_session); nil elsewhere.
 	session *relaybase.RealtimeSession
+	// clientIP is $env.$remote_ip of a legacy realtime trigger, which has no request.
+	clientIP string
 	// mock is the name of the test being run: statements with mock = {"<name>": v} give v.
 	mock string
 	// testErr is how the call of a test block failed (nil: it succeeded).

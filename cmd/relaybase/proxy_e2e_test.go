@@ -2,24 +2,30 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 
 	"relaybase/internal/testenv"
 )
 
-// proxyWorkspace has an endpoint that answers $env.$remote_ip and a per-IP rate limit of 3
-// requests a minute.
+// proxyWorkspace has an endpoint that answers $env.$remote_ip, a per-IP rate limit of 3
+// requests a minute, and a realtime channel ip/* whose trigger lets in only the client
+// 198.51.100.40 ($env.$remote_ip).
 func proxyWorkspace(t *testing.T) string {
 	return testenv.TempFiles(t, map[string]string{
-		"workspace/w.xs":     "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
-		"relaybase.yaml":     "rate_limit: {ip: 3}\n",
-		"api/w/api_group.xs": "api_group w {\n  canonical = \"w\"\n}\n",
-		"api/w/ip_get.xs":    "query ip verb=GET {\n  stack {\n  }\n  response = $env.$remote_ip\n}\n",
+		"realtime/channel/ip.xs":      "realtime_channel \"ip/*\" {\n  settings = {anonymous_clients: true, nested_channels: true, message_history: 0, presence: false}\n}\n",
+		"realtime/trigger/ip_gate.xs": "realtime_trigger ip_gate {\n  channel = \"ip/*\"\n  actions = {join: true}\n  stack {\n  }\n  response = $env.$remote_ip == \"198.51.100.40\"\n}\n",
+		"workspace/w.xs":              "workspace w {\n  realtime = {canonical: \"w-rt\"}\n}\n",
+		"relaybase.yaml":              "rate_limit: {ip: 3}\n",
+		"api/w/api_group.xs":          "api_group w {\n  canonical = \"w\"\n}\n",
+		"api/w/ip_get.xs":             "query ip verb=GET {\n  stack {\n  }\n  response = $env.$remote_ip\n}\n",
 	})
 }
 
@@ -41,6 +47,42 @@ func rtDial(t *testing.T, s *server, pad int, kv ...string) {
 		t.Fatalf("dial: %v", err)
 	}
 	nc.Close()
+}
+
+// joinIP joins ip/room over a connection opened with the given headers and returns the
+// reply's action: "join", or "error" when the trigger refused.
+func joinIP(t *testing.T, s *server, kv ...string) string {
+	t.Helper()
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Add(kv[i], kv[i+1])
+	}
+	conn, br, _, err := ws.Dialer{Header: ws.HandshakeHeaderHTTP(h), Timeout: 5 * time.Second}.Dial(context.Background(), s.ws)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var r io.Reader = conn
+	if br != nil {
+		r = io.MultiReader(br, conn)
+	}
+	if err := wsutil.WriteClientText(conn, []byte(`{"action":"join","options":{"channel":"ip/room"},"payload":{}}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		data, op, err := wsutil.ReadServerData(struct {
+			io.Reader
+			io.Writer
+		}{r, conn})
+		if err != nil {
+			t.Fatalf("waiting for the join's answer: %v", err)
+		}
+		var f map[string]any
+		if op == ws.OpText && json.Unmarshal(data, &f) == nil && (f["action"] == "join" || f["action"] == "error") {
+			return f["action"].(string)
+		}
+	}
 }
 
 // waitLog waits for a line of the server's log that contains every one of parts.
@@ -82,6 +124,9 @@ func TestForwardedHeadersIgnoredFromUntrustedPeers(t *testing.T) {
 	wantStatus(t, s.do("GET", "/api:w/ip", nil, "X-Forwarded-For", "198.51.100.8"), http.StatusTooManyRequests, "ERROR_CODE_TOO_MANY_REQUESTS")
 	rtDial(t, s, 0, "X-Forwarded-For", "198.51.100.9")
 	waitLog(t, s, "token refused", "client=127.0.0.1")
+	if got := joinIP(t, s, "X-Forwarded-For", "198.51.100.40"); got != "error" {
+		t.Fatalf("a realtime trigger saw the spoofed address: the join got %q", got)
+	}
 	if strings.Contains(s.stderr.String(), "198.51.100.9") {
 		t.Fatalf("a spoofed address reached the log:\n%s", s.stderr)
 	}
@@ -122,4 +167,12 @@ func TestClientBehindTrustedProxy(t *testing.T) {
 	waitLog(t, s, "token refused", "client=198.51.100.20")
 	rtDial(t, s, 5000, "X-Forwarded-For", "198.51.100.21") // through net/http
 	waitLog(t, s, "token refused", "client=198.51.100.21")
+
+	// A realtime trigger's $env.$remote_ip is the client too.
+	if got := joinIP(t, s, "X-Forwarded-For", "198.51.100.40"); got != "join" {
+		t.Fatalf("the trigger refused the client it allows: %q", got)
+	}
+	if got := joinIP(t, s, "X-Forwarded-For", "198.51.100.41"); got != "error" {
+		t.Fatalf("the trigger allowed another client: %q", got)
+	}
 }

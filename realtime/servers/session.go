@@ -123,7 +123,7 @@ func lifecycleMessage(err error, action string) string {
 
 // session is the RealtimeSession of a frame on channel (m's params), for stacks.
 func (sess *session) session(channel string, m *member) relaybase.RealtimeSession {
-	rs := relaybase.RealtimeSession{Identity: sess.id, SocketID: sess.socket, Channel: channel, OpenedAt: sess.opened}
+	rs := relaybase.RealtimeSession{Identity: sess.id, SocketID: sess.socket, Channel: channel, OpenedAt: sess.opened, ClientIP: sess.conn.ClientAddr()}
 	if m != nil {
 		rs.Params = m.params
 	}
