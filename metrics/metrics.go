@@ -38,6 +38,9 @@ func New() *Metrics {
 	)
 	m.reg.MustRegister(m.HTTP.collectors()...)
 	m.reg.MustRegister(m.Realtime.collectors()...)
+	m.reg.MustRegister(m.Engine.collectors()...)
+	m.reg.MustRegister(m.Store.collectors()...)
+	m.reg.MustRegister(m.Tasks.collectors()...)
 	return m
 }
 
@@ -139,4 +142,39 @@ func knownMethod(m string) string {
 		return m
 	}
 	return "other"
+}
+
+// Sample is the value of the sample of family name whose labels are labels (all of them,
+// in any order): a counter's or a gauge's value, a histogram's count. It reports false when
+// there is none. For tests and tools that read a number without scraping.
+func (m *Metrics) Sample(name string, labels map[string]string) (float64, bool) {
+	fams, err := m.reg.Gather()
+	if err != nil {
+		return 0, false
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, s := range f.GetMetric() {
+			if len(s.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, lp := range s.GetLabel() {
+				if v, ok := labels[lp.GetName()]; !ok || v != lp.GetValue() {
+					continue next
+				}
+			}
+			switch {
+			case s.GetCounter() != nil:
+				return s.GetCounter().GetValue(), true
+			case s.GetGauge() != nil:
+				return s.GetGauge().GetValue(), true
+			case s.GetHistogram() != nil:
+				return float64(s.GetHistogram().GetSampleCount()), true
+			}
+		}
+	}
+	return 0, false
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"relaybase"
+	"relaybase/metrics"
 	"relaybase/stack"
 	"relaybase/value"
 )
@@ -38,6 +39,7 @@ type Options struct {
 	Node    string // this node's name in leases and run records; "" for NodeName()
 	Clock   Clock  // nil: SystemClock
 	Logger  *slog.Logger
+	Metrics *metrics.Tasks // counts the scheduled runs; nil: not counted
 }
 
 // Scheduler runs the program's active tasks on their schedules until Stop.
@@ -148,7 +150,8 @@ func (s *Scheduler) runSlot(ctx context.Context, t *stack.Task, slot time.Time) 
 		s.log.Debug("task: another node has this run", "task", t.Name, "slot", slot.UTC().Format(time.RFC3339))
 		return
 	}
-	run(ctx, s.opts.Program, s.opts.Ledger, t, s.opts.Node, "schedule", slot.UnixMilli(), s.opts.Clock, s.log)
+	rec := run(ctx, s.opts.Program, s.opts.Ledger, t, s.opts.Node, "schedule", slot.UnixMilli(), s.opts.Clock, s.log)
+	s.opts.Metrics.Run(t.Name, rec.OK, time.Duration(rec.EndedAt-rec.StartedAt)*time.Millisecond)
 }
 
 // ErrBusy is Run's error when another node holds the task's lease.

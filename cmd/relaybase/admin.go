@@ -82,7 +82,7 @@ func openWorkspaceStore(cmd *cobra.Command, dir string, getenv func(string) stri
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	return openStore(cmd.Context(), cfg.str("db"), dataDir)
+	return openStore(cmd.Context(), cfg.str("db"), dataDir, nil)
 }
 
 // readPassword asks for the password twice without echo when in is a terminal, and reads

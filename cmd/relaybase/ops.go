@@ -12,7 +12,8 @@ import (
 )
 
 // registerGauges adds the numbers the node's parts keep themselves to its metrics, read at
-// every scrape: the realtime server's connections and memberships. The idle-connection
+// every scrape: the realtime server's connections and memberships, and the database pool's
+// connections (both stores report them: Conns). The idle-connection
 // benchmark reads the Go runtime's figures next to them.
 func (n *node) registerGauges(m *metrics.Metrics) {
 	m.Gauge("relaybase_realtime_connections",
@@ -21,6 +22,18 @@ func (n *node) registerGauges(m *metrics.Metrics) {
 	m.Gauge("relaybase_realtime_members",
 		"Channel memberships of this node's legacy (/rt/) realtime connections (one per connection and channel joined).",
 		func() float64 { return float64(n.realtime.Stats().Members) })
+	if pool, ok := n.store.(interface{ Conns() (inUse, idle, max int) }); ok {
+		m.GaugeVec("relaybase_db_connections",
+			"Database connections by state: in_use (a transaction or a read holds it) or idle.",
+			[]string{"state"}, func(emit func(float64, ...string)) {
+				inUse, idle, _ := pool.Conns()
+				emit(float64(inUse), "in_use")
+				emit(float64(idle), "idle")
+			})
+		m.Gauge("relaybase_db_connections_max",
+			"The most database connections this node opens (SQLite: the writer and the read connections).",
+			func() float64 { _, _, max := pool.Conns(); return float64(max) })
+	}
 }
 
 // serveMetrics serves /metrics on a listener of its own (metrics_addr), which is where a

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"relaybase/internal/testenv"
 )
 
 // metricsURL is the /metrics address the server logged for --metrics-addr.
@@ -383,5 +385,52 @@ func TestMetricsSession(t *testing.T) {
 	}
 	if w := got[3]; w.protocol != "ws" || w.in != 3 || w.code != 1000 || w.reason != "closed by the client" {
 		t.Errorf("ws access log = %+v, want 3 frames in, closed by the client with 1000", w)
+	}
+}
+
+// TestMetricsTasksAndDatabase: a node's scheduled task runs are counted as they happen (the
+// rows they add are the runs), and the database's transactions and pool are reported.
+func TestMetricsTasksAndDatabase(t *testing.T) {
+	dir := testenv.TempFiles(t, taskWorkspace)
+	s := startServer(t, dir, t.TempDir(), "--metrics-addr", "127.0.0.1:0")
+	url := s.metricsURL()
+	ok := map[string]string{"task": "every_second", "result": "ok"}
+	var runs float64
+	for deadline := time.Now().Add(15 * time.Second); runs < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the every-second task was not counted twice in 15s")
+		}
+		_, body := scrape(t, url, "")
+		runs, _ = sample(body, "relaybase_task_runs_total", ok)
+	}
+	// Each run adds one row: the count read between two scrapes lies between them.
+	_, before := scrape(t, url, "")
+	r := s.do("GET", "/api:app/ticks", nil)
+	wantStatus(t, r, http.StatusOK, "")
+	_, after := scrape(t, url, "")
+	lo, _ := sample(before, "relaybase_task_runs_total", ok)
+	hi, _ := sample(after, "relaybase_task_runs_total", ok)
+	if n, _ := r.json.(float64); n < lo || n > hi {
+		t.Errorf("%v scheduled rows, but %v then %v runs counted", n, lo, hi)
+	}
+	if d, _ := sample(after, "relaybase_task_run_duration_seconds_count", map[string]string{"task": "every_second"}); d < hi {
+		t.Errorf("%v run durations for %v runs", d, hi)
+	}
+	// The read endpoint's transaction, and the tasks' writes.
+	reads, _ := sample(after, "relaybase_db_transaction_duration_seconds_count", map[string]string{"mode": "read", "outcome": "rollback"})
+	readsBefore, _ := sample(before, "relaybase_db_transaction_duration_seconds_count", map[string]string{"mode": "read", "outcome": "rollback"})
+	reads2, _ := sample(after, "relaybase_db_transaction_duration_seconds_count", map[string]string{"mode": "read", "outcome": "commit"})
+	readsBefore2, _ := sample(before, "relaybase_db_transaction_duration_seconds_count", map[string]string{"mode": "read", "outcome": "commit"})
+	if got := reads + reads2 - readsBefore - readsBefore2; got < 1 {
+		t.Errorf("the GET's read transaction was not counted (%v more)", got)
+	}
+	if w, _ := sample(after, "relaybase_db_transaction_duration_seconds_count", map[string]string{"mode": "write", "outcome": "commit"}); w < hi {
+		t.Errorf("%v write commits for %v task runs that each added a row", w, hi)
+	}
+	if max, ok := sample(after, "relaybase_db_connections_max", nil); !ok || max < 2 {
+		t.Errorf("relaybase_db_connections_max = %v (present %v)", max, ok)
+	}
+	if idle, ok := sample(after, "relaybase_db_connections", map[string]string{"state": "idle"}); !ok || idle < 1 {
+		t.Errorf("relaybase_db_connections{state=idle} = %v (present %v)", idle, ok)
 	}
 }

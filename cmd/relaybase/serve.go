@@ -178,7 +178,7 @@ func start(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, 
 	}
 	if cfg.bool("tasks") {
 		if ledger, ok := n.store.(relaybase.TaskLedger); ok && len(prog.Tasks()) > 0 {
-			n.sched = schedule.New(schedule.Options{Program: prog, Ledger: ledger, Node: n.name, Logger: log})
+			n.sched = schedule.New(schedule.Options{Program: prog, Ledger: ledger, Node: n.name, Logger: log, Metrics: n.metrics.Tasks})
 			n.sched.Start(context.WithoutCancel(ctx))
 		}
 	}
@@ -280,7 +280,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, nil, diags, fmt.Errorf("data directory: %w", err)
 	}
-	n.store, err = openStore(ctx, cfg.str("db"), dataDir)
+	n.store, err = openStore(ctx, cfg.str("db"), dataDir, n.metrics.Store)
 	if err != nil {
 		return nil, nil, diags, err
 	}
@@ -329,7 +329,7 @@ func open(ctx context.Context, ws *workspace.Workspace, diags []xs.Diagnostic, c
 		// A node that dies is noticed by the others' sweeps: its members leave presence (and
 		// their leaves are announced) within the expiry, a heartbeat being a third of it.
 		expiry := cfg.duration("rt_presence_expiry")
-		n.engine, err = redis.New(ctx, e, redis.WithLogger(log), redis.WithExpiry(expiry), redis.WithHeartbeat(expiry/3))
+		n.engine, err = redis.New(ctx, e, redis.WithLogger(log), redis.WithExpiry(expiry), redis.WithHeartbeat(expiry/3), redis.WithMetrics(n.metrics.Engine))
 		if err != nil {
 			return nil, nil, diags, fmt.Errorf("realtime engine %s: %w", redactURL(e), err)
 		}
@@ -554,16 +554,16 @@ func authKey(ctx context.Context, cfg *config, getenv func(string) string, dataD
 
 // openStore opens the database a setting names: SQLite in the data directory by default,
 // PostgreSQL for a postgres:// URL.
-func openStore(ctx context.Context, db, dataDir string) (relaybase.Store, error) {
+func openStore(ctx context.Context, db, dataDir string, met *metrics.Store) (relaybase.Store, error) {
 	var (
 		store relaybase.Store
 		err   error
 	)
 	switch {
 	case db == "" || db == "sqlite":
-		store, err = sqlite.Open(ctx, filepath.Join(dataDir, "relaybase.db"))
+		store, err = sqlite.Open(ctx, filepath.Join(dataDir, "relaybase.db"), sqlite.WithMetrics(met))
 	case isPostgres(db):
-		store, err = postgres.Open(ctx, db)
+		store, err = postgres.Open(ctx, db, postgres.WithMetrics(met))
 	default:
 		return nil, fmt.Errorf("db %q: want empty (SQLite in the data directory) or a postgres:// URL", redactURL(db))
 	}

@@ -17,6 +17,7 @@ import (
 	"relaybase/engine/enginetest"
 	"relaybase/engine/redis"
 	"relaybase/internal/testenv"
+	"relaybase/metrics"
 )
 
 // TestEngine runs the conformance suite: every call of newNodes gets nodes sharing a key
@@ -180,8 +181,9 @@ func TestReconnect(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock(t0)
 	opts := []redis.Option{redis.WithClock(clock), redis.WithHealthCheck(200 * time.Millisecond), redis.WithTimeout(2 * time.Second)}
-	pub := newEngine(t, srv.url(), opts...)
-	sub := newEngine(t, srv.url(), opts...)
+	pubMet, subMet := metrics.New(), metrics.New()
+	pub := newEngine(t, srv.url(), append(opts, redis.WithMetrics(pubMet.Engine))...)
+	sub := newEngine(t, srv.url(), append(opts, redis.WithMetrics(subMet.Engine))...)
 	rec := &recorder{}
 	must(t, pub.Start(ctx, func(string, []byte) {}))
 	must(t, sub.Start(ctx, rec.handle))
@@ -190,7 +192,11 @@ func TestReconnect(t *testing.T) {
 	must(t, pub.Publish(ctx, "room", []byte("before")))
 	eventually(t, "delivery before the restart", func() bool { return len(rec.snapshot()) == 1 })
 
+	if v, _ := pubMet.Sample("relaybase_engine_publish_errors_total", nil); v != 0 {
+		t.Fatalf("publish errors before the restart: %v", v)
+	}
 	srv.kill()
+	publishErrors := 1.0
 	if err := pub.Publish(ctx, "room", []byte("while down")); !errors.Is(err, relaybase.ErrUnavailable) {
 		t.Fatalf("Publish with Redis down: %v, want ErrUnavailable", err)
 	}
@@ -211,9 +217,18 @@ func TestReconnect(t *testing.T) {
 	i := 0
 	eventually(t, "delivery after the restart", func() bool {
 		i++
-		_ = pub.Publish(ctx, "room", fmt.Appendf(nil, "probe %d", i))
+		if pub.Publish(ctx, "room", fmt.Appendf(nil, "probe %d", i)) != nil {
+			publishErrors++
+		}
 		return len(rec.snapshot()) > 1
 	})
+	// Every failed publish was counted, and the subscriber's lost connection too.
+	if v, _ := pubMet.Sample("relaybase_engine_publish_errors_total", nil); v != publishErrors {
+		t.Errorf("relaybase_engine_publish_errors_total = %v, want %v", v, publishErrors)
+	}
+	if v, _ := subMet.Sample("relaybase_engine_reconnects_total", nil); v < 1 {
+		t.Errorf("relaybase_engine_reconnects_total = %v after Redis restarted, want at least 1", v)
+	}
 	n := len(rec.snapshot())
 	for j := range 200 {
 		must(t, pub.Publish(ctx, "room", fmt.Appendf(nil, "after %03d", j)))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"relaybase/metrics"
 )
 
 // Defaults of the options.
@@ -26,6 +28,7 @@ type config struct {
 	health    time.Duration
 	clock     Clock
 	log       *slog.Logger
+	met       *metrics.Engine
 }
 
 func defaultConfig() config {
@@ -92,6 +95,9 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
+
+// WithMetrics counts failed publishes and pub/sub reconnections there (default: nowhere).
+func WithMetrics(m *metrics.Engine) Option { return func(c *config) { c.met = m } }
 
 // Clock is where the engine reads time for presence: the heartbeat score of a member, the
 // cutoff below which members are expired, and the heartbeat ticker. Network timing (dial

@@ -175,6 +175,7 @@ func (e *Engine) Publish(ctx context.Context, channel string, msg []byte) error 
 	ctx, cancel := e.opContext(ctx)
 	defer cancel()
 	if err := e.client.Publish(ctx, e.keys.channel(channel), msg).Err(); err != nil {
+		e.cfg.met.PublishError()
 		return unavailable("publish to "+strconv.Quote(channel), err)
 	}
 	return nil
@@ -396,6 +397,7 @@ func (e *Engine) receive() {
 				e.cfg.log.Warn("redis engine: pub/sub connection lost; reconnecting", "err", err)
 			}
 			backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
+			e.cfg.met.Reconnect()
 			e.reconnect(ps)
 			continue
 		}

@@ -24,6 +24,7 @@ import (
 
 	"relaybase"
 	"relaybase/internal/sqlbuild"
+	"relaybase/metrics"
 )
 
 // DB is a relaybase.Store on one PostgreSQL schema. It is safe for concurrent use, and
@@ -37,6 +38,7 @@ type DB struct {
 	dialect sqlbuild.Dialect // with the collation whose lower() folds Unicode (for includes)
 	now     func() time.Time
 	schema  atomic.Pointer[schema]
+	met     *metrics.Store
 
 	// writers holds a token for each write Tx that may still begin: at most half the
 	// pool's connections write at once, so that reads always find one.
@@ -57,7 +59,12 @@ type options struct {
 	now          func() time.Time
 	maxConns     int32
 	closeTimeout time.Duration
+	met          *metrics.Store
 }
+
+// WithMetrics counts transactions (their time to commit or rollback) and the begins and
+// commits that fail there (default: nowhere).
+func WithMetrics(m *metrics.Store) Option { return func(o *options) { o.met = m } }
 
 // WithClock sets the clock that fills `now` defaults (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -171,6 +178,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, url string, o options) (_ *D
 		writers:      make(chan struct{}, slots),
 		done:         make(chan struct{}),
 		closeTimeout: o.closeTimeout,
+		met:          o.met,
 	}
 	db.schema.Store(&schema{tables: map[string]*table{}})
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
@@ -408,11 +416,13 @@ func (db *DB) begin(ctx context.Context, mode txMode) (*Tx, error) {
 		return nil, db.fail("begin", errClosed)
 	default:
 	}
+	start := time.Now()
 	write := mode != readTx
 	if write {
 		select {
 		case <-db.writers:
 		case <-ctx.Done():
+			db.met.Error(metrics.OpBegin)
 			return nil, db.fail("begin", ctx.Err())
 		case <-db.done:
 			return nil, db.fail("begin", errClosed)
@@ -430,6 +440,7 @@ func (db *DB) begin(ctx context.Context, mode txMode) (*Tx, error) {
 		if write {
 			db.writers <- struct{}{}
 		}
+		db.met.Error(metrics.OpBegin)
 		return nil, db.fail("begin", err)
 	}
 	sch := db.schema.Load()
@@ -438,7 +449,13 @@ func (db *DB) begin(ctx context.Context, mode txMode) (*Tx, error) {
 	if write {
 		ops.RowLock = " FOR NO KEY UPDATE"
 	}
-	return &Tx{db: db, c: c, txOps: ops}, nil
+	return &Tx{db: db, c: c, txOps: ops, start: start}, nil
+}
+
+// Conns reports the pool's connections: in use (acquired), idle, and the most it opens.
+func (db *DB) Conns() (inUse, idle, max int) {
+	st := db.pool.Stat()
+	return int(st.AcquiredConns()), int(st.IdleConns()), int(st.MaxConns())
 }
 
 // Meta returns relaybase's metadata value for key: one row always, null when unset.

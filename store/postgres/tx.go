@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -12,6 +13,7 @@ import (
 
 	"relaybase"
 	"relaybase/internal/sqlbuild"
+	"relaybase/metrics"
 	"relaybase/value"
 )
 
@@ -20,6 +22,7 @@ type Tx struct {
 	*txOps // the table operations (sqlbuild.Tx) and the state: its schema, write, done
 	db     *DB
 	c      *pgxpool.Conn
+	start  time.Time // when Begin was called: the transaction's time includes its wait
 }
 
 type txOps = sqlbuild.Tx
@@ -179,11 +182,14 @@ func (tx *Tx) Commit() error {
 	defer tx.release()
 	tag, err := tx.c.Exec(context.Background(), "COMMIT")
 	if err != nil {
+		tx.db.met.Error(metrics.OpCommit)
 		return tx.db.fail("commit", err)
 	}
 	if tag.String() != "COMMIT" {
+		tx.db.met.Error(metrics.OpCommit)
 		return tx.db.fail("commit", errors.New("the transaction was rolled back: an earlier statement in it failed"))
 	}
+	tx.db.met.Transaction(tx.State.Write, metrics.TxCommit, time.Since(tx.start))
 	return nil
 }
 
@@ -194,6 +200,7 @@ func (tx *Tx) Rollback() error {
 		return nil // already ended
 	}
 	defer tx.release()
+	tx.db.met.Transaction(tx.State.Write, metrics.TxRollback, time.Since(tx.start))
 	if _, err := tx.c.Exec(context.Background(), "ROLLBACK"); err != nil {
 		if tx.c.Conn().IsClosed() {
 			return nil // the server rolls back what a lost connection left open

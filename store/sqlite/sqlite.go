@@ -19,6 +19,7 @@ import (
 
 	"relaybase"
 	"relaybase/internal/sqlbuild"
+	"relaybase/metrics"
 )
 
 // DB is a relaybase.Store on one SQLite file. It is safe for concurrent use.
@@ -35,6 +36,7 @@ type DB struct {
 	busyTimeout time.Duration
 	now         func() time.Time
 	schema      atomic.Pointer[schema]
+	met         *metrics.Store
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -50,7 +52,12 @@ type options struct {
 	now         func() time.Time
 	busyTimeout time.Duration
 	readConns   int
+	met         *metrics.Store
 }
+
+// WithMetrics counts transactions (their time to commit or rollback) and the begins and
+// commits that fail there (default: nowhere).
+func WithMetrics(m *metrics.Store) Option { return func(o *options) { o.met = m } }
 
 // WithClock sets the clock that fills `now` defaults (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -92,6 +99,7 @@ func open(ctx context.Context, path string, o options) (_ *DB, err error) {
 	db := &DB{
 		path:        abs,
 		wsem:        make(chan struct{}, 1),
+		met:         o.met,
 		readers:     make(chan *conn, o.readConns),
 		maxReaders:  o.readConns,
 		busyTimeout: o.busyTimeout,
@@ -312,8 +320,10 @@ func (db *DB) Begin(ctx context.Context, write bool) (relaybase.Tx, error) {
 }
 
 func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
+	start := time.Now()
 	c, err := db.acquire(ctx, write)
 	if err != nil {
+		db.met.Error(metrics.OpBegin)
 		return nil, db.fail("begin", err)
 	}
 	begin := "BEGIN"
@@ -322,10 +332,22 @@ func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
 	}
 	if _, err := c.exec(ctx, begin); err != nil {
 		db.release(c)
+		db.met.Error(metrics.OpBegin)
 		return nil, db.fail("begin", err)
 	}
-	return &Tx{db: db, c: c, txOps: &txOps{D: sq, C: txConn{db, c}, Now: db.now,
+	return &Tx{db: db, c: c, start: start, txOps: &txOps{D: sq, C: txConn{db, c}, Now: db.now,
 		State: sqlbuild.TxState{Store: "sqlite", Tables: db.schema.Load().tables, Write: write}}}, nil
+}
+
+// Conns reports the connections: in use (the writer while a transaction holds it, and
+// read connections taken), idle, and the most it opens (the writer and WithReadConns).
+func (db *DB) Conns() (inUse, idle, max int) {
+	db.mu.Lock()
+	opened := db.nreaders
+	db.mu.Unlock()
+	idleReaders := len(db.readers)
+	writerIdle := len(db.wsem)
+	return opened - idleReaders + 1 - writerIdle, idleReaders + writerIdle, db.maxReaders + 1
 }
 
 // Meta returns relaybase's metadata value for key.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"relaybase"
 	"relaybase/internal/sqlbuild"
+	"relaybase/metrics"
 	"relaybase/value"
 )
 
@@ -15,6 +17,7 @@ type Tx struct {
 	*txOps // the table operations (sqlbuild.Tx) and the state: its schema, write, done
 	db     *DB
 	c      *conn
+	start  time.Time // when Begin was called: the transaction's time includes its wait
 }
 
 type txOps = sqlbuild.Tx
@@ -135,8 +138,10 @@ func (tx *Tx) Commit() error {
 	if _, err := tx.c.exec(context.Background(), "COMMIT"); err != nil {
 		// A failed COMMIT can leave the transaction open; end it so the connection is clean.
 		tx.c.exec(context.Background(), "ROLLBACK")
+		tx.db.met.Error(metrics.OpCommit)
 		return tx.db.fail("commit", err)
 	}
+	tx.db.met.Transaction(tx.State.Write, metrics.TxCommit, time.Since(tx.start))
 	return nil
 }
 
@@ -147,6 +152,7 @@ func (tx *Tx) Rollback() error {
 		return nil // already ended
 	}
 	defer tx.db.release(tx.c)
+	tx.db.met.Transaction(tx.State.Write, metrics.TxRollback, time.Since(tx.start))
 	if _, err := tx.c.exec(context.Background(), "ROLLBACK"); err != nil {
 		// SQLite may already have rolled back (an interrupted statement, a full disk).
 		if strings.Contains(err.Error(), "no transaction is active") {
