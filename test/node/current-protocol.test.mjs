@@ -206,6 +206,10 @@ describe("at least once across kill -9", { timeout: 120000 }, () => {
       await b.next("pong");
       const replayed = b.all.filter((f) => f.action === "replay").map((f) => f.payload.text);
       for (const t of ["two", "three"]) assert.ok(replayed.includes(t), `"${t}" was not replayed: ${replayed}`);
+      // An ack the kill lost is re-delivered: whatever the cursor, every message after it
+      // comes back, and none at or before it.
+      assert.equal(replayed.includes("one"), Number(ack.payload.cursor) < Number(first.id),
+        `cursor ${ack.payload.cursor}, "one" is ${first.id}, replayed ${replayed}`);
       b.ws.close();
     } finally {
       await server.stop();
