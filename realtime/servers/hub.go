@@ -11,6 +11,15 @@ import (
 )
 
 // hub maps channel keys to this node's members, in shards.
+//
+// It has the shape of realtime's hub (realtime/hub.go): a sharded map of channels, each
+// reference-counted by its joins, with an opMu over the Engine calls of joins and leaves.
+// Only that shape is shared; what a channel holds differs (legacy: rules, history offsets,
+// the sequencer, gap repair, coalescing; here: stream ids, join holds, the per-recipient
+// queue), and the legacy fan-out path reads its channel through its own hub on every frame.
+// Sharing the shape means a generic sharded, reference-counted map in package realtime
+// that both hubs use, measured with the legacy fanout benchmarks before and after; that has
+// not been done yet (issue 11).
 type hub struct {
 	shards [32]hubShard
 }
