@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -177,4 +179,27 @@ func (m *Metrics) Sample(name string, labels map[string]string) (float64, bool) 
 		}
 	}
 	return 0, false
+}
+
+var descRe = regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)
+
+// Families lists every family registered, with its label names, whether or not it has a
+// sample yet (a family with labels shows in /metrics only once it has counted something):
+// the dashboard's test checks its queries against it.
+func (m *Metrics) Families() map[string][]string {
+	ch := make(chan *prometheus.Desc)
+	go func() { m.reg.Describe(ch); close(ch) }()
+	out := map[string][]string{}
+	for d := range ch {
+		if sm := descRe.FindStringSubmatch(d.String()); sm != nil {
+			var labels []string
+			for _, l := range strings.Split(sm[2], ",") {
+				if l = strings.TrimSpace(l); l != "" {
+					labels = append(labels, l)
+				}
+			}
+			out[sm[1]] = labels
+		}
+	}
+	return out
 }
