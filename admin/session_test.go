@@ -40,7 +40,6 @@ type console struct {
 	tokens *auth.Tokens
 	engine relaybase.Engine
 	admin  relaybase.Admin
-	now    func() time.Time
 	mu     sync.Mutex
 	clock  time.Time
 	// bodies records every response body, for the scan that no hash ever leaves.
