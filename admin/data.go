@@ -184,13 +184,31 @@ func filterCond(t *relaybase.Table, name, raw string) (relaybase.Cond, error) {
 		return &relaybase.Cmp{Field: name, Op: relaybase.OpContains, Value: raw}, nil
 	}
 	if v != nil {
-		cv, err := t.Coerce(f, raw, relaybase.StoreLimits{})
+		cv, err := t.Coerce(f, filterText(f, raw), relaybase.StoreLimits{})
 		if err != nil {
 			return nil, inputError(fmt.Sprintf("%s: %v", name, err))
 		}
 		v = cv
 	}
 	return &relaybase.Cmp{Field: name, Op: relaybase.OpEq, Value: v}, nil
+}
+
+// filterText reads a filter's value, which arrives as query-string text, as the field's
+// type would hold it (numbers for int, decimal and timestamp fields, true/false for bools),
+// so that Coerce checks it as it would a row's value. Text that is not such a value stays
+// text, and Coerce's answer names the field and the type it expected.
+func filterText(f *relaybase.Field, raw string) any {
+	switch f.Type {
+	case relaybase.TypeInt, relaybase.TypeTimestamp, relaybase.TypeDecimal:
+		if n, err := value.ParseNumber(raw); err == nil {
+			return n
+		}
+	case relaybase.TypeBool:
+		if b, err := strconv.ParseBool(raw); err == nil {
+			return b
+		}
+	}
+	return raw
 }
 
 func (h *Handler) handleRowCreate(w http.ResponseWriter, r *http.Request) {

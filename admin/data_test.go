@@ -145,6 +145,25 @@ func TestRowsPagingSortFilter(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400", query, code, body)
 		}
 	}
+	// A number field's filter value is read as a number: the trigger audited m0..m6 as
+	// messages 1..7, one insert each.
+	for query, want := range map[string]string{
+		"?field=message_id&value=3": "3 1",
+		"?field=message_id&value=8": " 0",
+	} {
+		code, body, _ := cl.do("GET", "/_/api/tables/audit/rows"+query, nil)
+		p := decode[rowsPage](t, body)
+		var ids []string
+		for _, it := range p.Items {
+			ids = append(ids, fmt.Sprint(it["message_id"]))
+		}
+		if got := fmt.Sprintf("%s %d", strings.Join(ids, ","), p.Total); code != 200 || got != want {
+			t.Errorf("audit%s: %d %q, want %q", query, code, got, want)
+		}
+	}
+	if code, body, _ := cl.do("GET", "/_/api/tables/audit/rows?field=message_id&value=three", nil); code != 400 || !strings.Contains(string(body), "message_id") {
+		t.Errorf("a word for a number field: %d %s, want a 400 naming the field", code, body)
+	}
 	if code, _, _ := cl.do("GET", "/_/api/tables/nope/rows", nil); code != 404 {
 		t.Errorf("unknown table: %d", code)
 	}
