@@ -65,10 +65,12 @@ func TestLayering(t *testing.T) {
 			"relaybase/internal/clientip"},
 		"relaybase/web": {},
 		// The console at /_/ reads a running node through the core's contracts, as httpapi
-		// does, plus the realtime servers and the scheduler whose state it shows.
+		// does, plus the realtime servers and the scheduler whose state it shows, and
+		// httpapi's one table of error code → HTTP status.
 		"relaybase/admin": {"relaybase", "relaybase/value", "relaybase/xs", "relaybase/workspace",
 			"relaybase/stack", "relaybase/stack/filter", "relaybase/stack/twig", "relaybase/realtime",
-			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth", "relaybase/internal/clientip", "relaybase/metrics"},
+			"relaybase/realtime/servers", "relaybase/schedule", "relaybase/auth", "relaybase/internal/clientip", "relaybase/metrics",
+			"relaybase/httpapi"},
 		// The metric families: a leaf every layer may count through (it imports nothing of
 		// the module), so that one package names them all.
 		"relaybase/metrics": {},

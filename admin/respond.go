@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"relaybase"
+	"relaybase/httpapi"
 	"relaybase/value"
 )
 
@@ -30,31 +31,10 @@ func notFound(msg string) error {
 	return &relaybase.Error{Code: relaybase.CodeNotFound, Message: msg}
 }
 
-// status maps an error code to its HTTP status, as docs/http.md's table does.
-func status(c relaybase.Code) int {
-	switch c {
-	case relaybase.CodeInputError:
-		return http.StatusBadRequest
-	case relaybase.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case relaybase.CodeAccessDenied:
-		return http.StatusForbidden
-	case relaybase.CodeNotFound:
-		return http.StatusNotFound
-	case relaybase.CodeTooManyRequests:
-		return http.StatusTooManyRequests
-	case relaybase.CodeServiceUnavailable:
-		return http.StatusServiceUnavailable
-	case relaybase.CodeNotImplemented:
-		return http.StatusNotImplemented
-	}
-	return http.StatusInternalServerError
-}
-
 // writeError answers with relaybase's error body. A 5xx's cause goes to the log only.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := relaybase.AsError(err)
-	code := status(e.Code)
+	code := httpapi.CodeStatus(e.Code)
 	if code >= 500 {
 		h.log.ErrorContext(r.Context(), "admin request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	}

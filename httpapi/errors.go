@@ -44,11 +44,12 @@ func httpStatus(e *relaybase.Error) int {
 	if errors.Is(e, errBodyTooLarge) {
 		return http.StatusRequestEntityTooLarge
 	}
-	return codeStatus(e.Code)
+	return CodeStatus(e.Code)
 }
 
-// codeStatus maps an error code to its HTTP status; an unknown code is a 500.
-func codeStatus(c relaybase.Code) int {
+// CodeStatus maps an error code to its HTTP status; an unknown code is a 500. It is the one
+// table (docs/http.md's): the admin console answers through it too.
+func CodeStatus(c relaybase.Code) int {
 	switch c {
 	case relaybase.CodeInputError:
 		return http.StatusBadRequest
